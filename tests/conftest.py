@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.helpers import NOW
+
+USAGE_PATH = "/backend-api/wham/usage"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """No test can touch the real user's data, Codex login or network settings."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("TRACKER_HOME", str(home / "data"))
+    monkeypatch.setenv("CODEX_HOME", str(home / ".codex"))
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("TRACKER_DB", "TRACKER_ACCOUNT_DIR", "TRACKER_USAGE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.fromtimestamp(NOW, tz=UTC)
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "tracker.db"
+
+
+@pytest.fixture
+def usage_url(httpserver) -> str:
+    return httpserver.url_for(USAGE_PATH)
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL database for the tests that need one; skipped with the reason when none answers."""
+    url = os.environ.get("TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[dev]')")
+    try:
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no PostgreSQL server answers at {url}: {exc}")
+    return url

@@ -1,0 +1,201 @@
+"""Find Codex ``auth.json`` files and read the few fields a usage request needs.
+
+Read-only by design: Codex rotates refresh tokens, so a second writer would log the user out.
+Tokens live only in ``Account`` (hidden from ``repr``) and in ``Account.secrets`` for redaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import NoAccountsError, TrackerError
+
+AUTH_SUFFIX = ".auth.json"
+MAX_AUTH_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """Where an account's credentials are: known before the file is read."""
+
+    name: str
+    path: Path
+
+
+@dataclass
+class Account:
+    name: str
+    path: Path
+    account_id: str | None
+    access_token: str = field(repr=False)
+    email: str | None = None
+    plan: str | None = None
+    expires_at: datetime | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    warnings: tuple[str, ...] = ()
+
+
+class AuthFileError(TrackerError):
+    """The auth file cannot be used; ``status`` is ``auth_error`` or ``expired``."""
+
+    def __init__(self, message: str, status: str = "auth_error") -> None:
+        super().__init__(message, exit_code=1)
+        self.status = status
+
+
+def name_for_auth_file(path: Path) -> str:
+    name = path.name
+    if name.endswith(AUTH_SUFFIX) and len(name) > len(AUTH_SUFFIX):
+        return name[: -len(AUTH_SUFFIX)]
+    return path.stem
+
+
+def name_for_codex_home(path: Path) -> str:
+    return path.expanduser().resolve().name.lstrip(".") or "default"
+
+
+def split_named(value: str) -> tuple[str | None, str]:
+    """``NAME=PATH`` -> (NAME, PATH); a plain path -> (None, PATH)."""
+    name, sep, rest = value.partition("=")
+    if sep and name and "/" not in name and os.sep not in name:
+        return name, rest
+    return None, value
+
+
+def discover_accounts(
+    *,
+    account_dirs: tuple[str, ...] = (),
+    auth_files: tuple[str, ...] = (),
+    codex_homes: tuple[str, ...] = (),
+    default_home: Path,
+    only: tuple[str, ...] = (),
+) -> list[AccountRef]:
+    """Every account the options name; the logged-in Codex account when they name none."""
+    refs: list[AccountRef] = []
+    looked: list[str] = []
+    for directory in account_dirs:
+        path = Path(directory).expanduser()
+        looked.append(f"{path}/*{AUTH_SUFFIX}")
+        try:
+            entries = sorted(path.iterdir())
+        except OSError as exc:
+            raise NoAccountsError(f"cannot read account directory {path}: {exc.strerror or exc}") from None
+        refs += [AccountRef(name_for_auth_file(p), p) for p in entries if p.name.endswith(AUTH_SUFFIX)]
+    for value in auth_files:
+        name, raw = split_named(value)
+        path = Path(raw).expanduser()
+        looked.append(str(path))
+        refs.append(AccountRef(name or name_for_auth_file(path), path))
+    for value in codex_homes:
+        name, raw = split_named(value)
+        path = Path(raw).expanduser()
+        looked.append(str(path / "auth.json"))
+        refs.append(AccountRef(name or name_for_codex_home(path), path / "auth.json"))
+    if not (account_dirs or auth_files or codex_homes):
+        path = default_home / "auth.json"
+        looked.append(str(path))
+        if path.exists():
+            refs.append(AccountRef("default", path))
+    seen: dict[str, Path] = {}
+    for ref in refs:
+        if ref.name in seen and seen[ref.name] != ref.path:
+            raise NoAccountsError(
+                f"two accounts are both named {ref.name!r} ({seen[ref.name]} and {ref.path}): "
+                "name one explicitly with NAME=PATH"
+            )
+        seen[ref.name] = ref.path
+    refs = list({ref.name: ref for ref in refs}.values())
+    if only:
+        unknown = [n for n in only if n not in seen]
+        if unknown:
+            raise NoAccountsError(
+                f"no account named {', '.join(unknown)} (known: {', '.join(sorted(seen)) or 'none'})"
+            )
+        refs = [r for r in refs if r.name in only]
+    if not refs:
+        raise NoAccountsError(
+            "no Codex account found; looked in " + ", ".join(looked)
+            + " (run `codex login`, or pass --account-dir, --auth or --codex-home)"
+        )
+    return refs
+
+
+def decode_jwt_payload(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT, or None when the token is not a readable JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def load_account(ref: AccountRef) -> Account:
+    """Read one auth file. Raises ``AuthFileError`` with a message that names the account."""
+    where = str(ref.path)
+    try:
+        info = ref.path.stat()
+        if info.st_size > MAX_AUTH_BYTES:
+            raise AuthFileError(f"{where} is {info.st_size} bytes, too large to be an auth file")
+        with open(ref.path, "rb") as handle:
+            raw = handle.read(MAX_AUTH_BYTES + 1)
+    except FileNotFoundError:
+        raise AuthFileError(f"{where} does not exist (run `codex login`, or fix the path)") from None
+    except IsADirectoryError:
+        raise AuthFileError(f"{where} is a directory, not an auth file") from None
+    except OSError as exc:
+        raise AuthFileError(f"{where} cannot be read: {exc.strerror or exc} (check its permissions)") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise AuthFileError(f"{where} is not valid JSON (run `codex login` to rewrite it)") from None
+    tokens = data.get("tokens") if isinstance(data, dict) else None
+    if not isinstance(tokens, dict):
+        raise AuthFileError(f"{where} has no \"tokens\" object (run `codex login`)")
+    access = _str_or_none(tokens.get("access_token"))
+    secrets = tuple(
+        t for t in (tokens.get(k) for k in ("access_token", "refresh_token", "id_token")) if isinstance(t, str) and t
+    )
+    if access is None:
+        raise AuthFileError(f"{where} has no tokens.access_token (run `codex login`)")
+    if access.startswith("sess-"):
+        raise AuthFileError(
+            f"{where} holds a browser session token (sess-…), not a Codex access token; "
+            "run `codex login` and use the auth.json it writes"
+        )
+    claims = decode_jwt_payload(access) or {}
+    expires_at = None
+    exp = claims.get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 1e11:
+        expires_at = datetime.fromtimestamp(exp, tz=UTC)
+    id_claims = decode_jwt_payload(tokens.get("id_token") or "") or {}
+    auth_claims = id_claims.get("https://api.openai.com/auth")
+    auth_claims = auth_claims if isinstance(auth_claims, dict) else {}
+    warnings: tuple[str, ...] = ()
+    if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warnings = (f"{where} is readable by other users; it holds a token: chmod 600 {ref.path}",)
+    return Account(
+        name=ref.name,
+        path=ref.path,
+        account_id=_str_or_none(tokens.get("account_id")) or _str_or_none(auth_claims.get("chatgpt_account_id")),
+        access_token=access,
+        email=_str_or_none(id_claims.get("email")),
+        plan=_str_or_none(auth_claims.get("chatgpt_plan_type")),
+        expires_at=expires_at,
+        secrets=secrets,
+        warnings=warnings,
+    )

@@ -1,0 +1,327 @@
+"""The command line: parse options, call one function per command, print its result.
+
+Kept thin and cheap to import: the tracker modules (and with them sqlalchemy, requests,
+matplotlib) are imported inside the commands that need them, so ``tracker --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from tracker import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class TrackerGroup(click.Group):
+    """Turns the errors users can act on into one line on stderr and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from tracker.errors import TrackerError
+
+        try:
+            return super().invoke(ctx)
+        except TrackerError as exc:
+            click.echo(f"tracker: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:
+            message = _database_error(exc)
+            if message is None:
+                raise
+            click.echo(f"tracker: {message}", err=True)
+            ctx.exit(4)
+
+
+def _database_error(exc: Exception) -> str | None:
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not isinstance(exc, SQLAlchemyError):
+        return None
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    hint = ""
+    if "readonly" in detail or "read-only" in detail or "unable to open" in detail:
+        hint = " (check that the database file and its directory are writable, or pass --db)"
+    return f"database error: {detail}{hint}"
+
+
+def main() -> None:
+    cli(prog_name="tracker")
+
+
+def _now(at: datetime | None = None) -> datetime:
+    return at or datetime.now(UTC)
+
+
+def db_option(f: Callable) -> Callable:
+    return click.option(
+        "--db", "db", metavar="URL|PATH", envvar="TRACKER_DB",
+        help="Database: a SQLAlchemy URL or a SQLite file path. [env TRACKER_DB; default: tracker.db "
+             "in the user data directory, see `tracker db path`]",
+    )(f)
+
+
+def tz_option(f: Callable) -> Callable:
+    return click.option("--tz", metavar="ZONE", help="Show times in this IANA zone (default: the local zone).")(f)
+
+
+def _open_store(db: str | None):  # noqa: ANN202
+    from tracker.config import db_url
+    from tracker.store import Store
+
+    return Store.open(db_url(db))
+
+
+def _parse_when(value: str | None, now: datetime, tz_name: str | None = None) -> datetime | None:
+    if value is None:
+        return None
+    from tracker.timeutil import get_zone, parse_when
+
+    return parse_when(value, now, get_zone(tz_name) if tz_name else None)
+
+
+@click.group(cls=TrackerGroup, context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="codex-usage-tracker")
+def cli() -> None:
+    """Keep the history of your ChatGPT Codex rate limits.
+
+    \b
+    tracker collect        store every account's usage now (run it from cron)
+    tracker report         balance, burn rate and predicted exhaustion
+    tracker history        the stored snapshots
+    """
+
+
+# -- collect ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--account-dir", "account_dirs", multiple=True, envvar="TRACKER_ACCOUNT_DIR", metavar="DIR",
+              help="Read every <name>.auth.json in DIR. [env TRACKER_ACCOUNT_DIR]")
+@click.option("--auth", "auth_files", multiple=True, metavar="[NAME=]FILE",
+              help="An auth.json file (repeatable); x.auth.json is named x.")
+@click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
+              help="A Codex home holding auth.json (repeatable); ~/.codex-work is named codex-work.")
+@click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
+              help="Usage endpoint (or a base URL). [env TRACKER_USAGE_URL]")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="Requests in flight at once.")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Seconds to wait for each request.")
+@click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
+              help="Retries of 429, 5xx and network errors (with backoff).")
+@db_option
+@tz_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per account.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
+@click.option("--raw-json", is_flag=True, help="Print each response body (tokens removed).")
+@click.option("--raw-headers", is_flag=True, help="Print each response's headers (tokens and cookies removed).")
+@click.option("--at", "at_text", hidden=True, help="Record the snapshots as taken at this time (tests, replays).")
+def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, timeout, retries, db, tz,
+            as_json, quiet, raw_json, raw_headers, at_text) -> None:
+    """Fetch and store the current usage of every account.
+
+    With no options, reads the logged-in account from $CODEX_HOME/auth.json (~/.codex/auth.json).
+    NAMES restricts the accounts. Exit code: 0 all ok, 1 auth problem, 2 network problem,
+    3 HTTP problem or unparsed response (the highest over all accounts), 4 database problem.
+
+    \b
+    Example:
+        tracker collect --account-dir ~/codex-accounts --quiet
+    """
+    from tracker import accounts, client, config, timeutil
+    from tracker.collect import collect_accounts, record_result, sort_for_display
+
+    zone = timeutil.get_zone(tz)
+    fixed = _parse_when(at_text, _now()) if at_text else None
+    clock = (lambda: fixed) if fixed else (lambda: datetime.now(UTC))
+    endpoint = client.usage_url(url or config.DEFAULT_USAGE_URL)
+    refs = accounts.discover_accounts(
+        account_dirs=tuple(account_dirs), auth_files=auth_files, codex_homes=codex_homes,
+        default_home=config.codex_home(), only=names,
+    )
+    store = _open_store(db)
+    results = []
+    try:
+        for result in collect_accounts(refs, endpoint, concurrency=concurrency, timeout=timeout,
+                                       retries=retries, clock=clock):
+            record_result(store, result)
+            results.append(result)
+    finally:
+        store.close()
+    results = sort_for_display(results)
+    for result in results:
+        if not quiet:
+            for warning in result.warnings:
+                click.echo(f"tracker: warning: {warning}", err=True)
+        if result.status != "ok":
+            click.echo(f"tracker: {result.account}: {result.status}: {result.error}", err=True)
+    if raw_json or raw_headers:
+        _print_raw(results, raw_json, raw_headers)
+    elif as_json:
+        from tracker.render import to_json
+
+        click.echo(to_json([_result_json(r) for r in results]))
+    elif not quiet:
+        click.echo(_collect_table(results, zone, clock()))
+    sys.exit(max((r.exit_code for r in results), default=0))
+
+
+def _print_raw(results, bodies: bool, headers: bool) -> None:  # noqa: ANN001
+    for result in results:
+        click.echo(f"# {result.account}: {result.status}" + (f" (HTTP {result.http_status})" if result.http_status else ""))
+        if headers:
+            for key, value in result.raw_headers.items():
+                click.echo(f"{key}: {value}")
+        if bodies and result.raw_body is not None:
+            click.echo(result.raw_body.decode("utf-8", "replace"))
+
+
+def _window_json(window) -> dict:  # noqa: ANN001
+    from tracker.timeutil import iso_utc
+
+    return {
+        "limit": window.limit,
+        "kind": window.kind,
+        "window_seconds": window.window_seconds,
+        "used_percent": window.used_percent,
+        "remaining_percent": window.remaining_percent,
+        "reset_at": iso_utc(window.reset_at),
+    }
+
+
+def _result_json(result) -> dict:  # noqa: ANN001
+    return {
+        "account": result.account,
+        "status": result.status,
+        "error": result.error,
+        "http_status": result.http_status,
+        "plan": result.plan,
+        "windows": [_window_json(w) for w in result.windows],
+    }
+
+
+def _collect_table(results, zone, now: datetime) -> str:  # noqa: ANN001
+    from tracker.render import percent, table
+    from tracker.timeutil import format_countdown, format_local
+
+    def cells(result, kind: str) -> list[str]:  # noqa: ANN001
+        for w in result.windows:
+            if w.limit == "codex" and w.kind == kind:
+                resets = "-"
+                if w.reset_at:
+                    resets = f"{format_local(w.reset_at, zone, now)} ({format_countdown(w.reset_at - now)})"
+                return [percent(w.remaining_percent), resets]
+        return ["-", "-"]
+
+    rows = [
+        [r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status]
+        for r in results
+    ]
+    return table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
+                 rows, right={2, 4})
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--since", metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h).")
+@click.option("--until", metavar="WHEN", help="ISO date/time or a duration ago.")
+@click.option("--limit", type=click.IntRange(1), help="At most N rows (table default: the latest 50).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--errors", is_flag=True, help="List failed collections instead of snapshots.")
+@db_option
+@tz_option
+def history(names, since, until, limit, fmt, errors, db, tz) -> None:
+    """List stored snapshots, one row per snapshot and window.
+
+    The table shows the newest first (the latest 50 unless --limit says otherwise); json and csv
+    list the oldest first, with no limit by default.
+
+    \b
+    Example:
+        tracker history work --since 7d --format csv > work.csv
+    """
+    from tracker import render, timeutil
+
+    now = _now()
+    zone = timeutil.get_zone(tz)
+    since_at, until_at = _parse_when(since, now, tz), _parse_when(until, now, tz)
+    if limit is None and fmt == "table":
+        limit = 50
+    store = _open_store(db)
+    try:
+        if errors:
+            items = store.failures(names, since_at, until_at, limit, newest_first=fmt == "table")
+            headers = ["account", "at", "kind", "http_status", "message"]
+            rows = [[f.account, f.at, f.kind, f.http_status, f.message] for f in items]
+        else:
+            items = store.history(names, since_at, until_at, limit, newest_first=fmt == "table")
+            headers = ["snapshot_id", "account", "collected_at", "source", "plan", "limit", "kind",
+                       "window_seconds", "used_percent", "remaining_percent", "reset_at"]
+            rows = [[h.snapshot_id, h.account, h.collected_at, h.source, h.plan, h.limit, h.kind,
+                     h.window_seconds, h.used_percent, h.remaining_percent, h.reset_at] for h in items]
+    finally:
+        store.close()
+    time_columns = {i for i, h in enumerate(headers) if h in ("collected_at", "reset_at", "at")}
+    if fmt == "table":
+        shown = [[timeutil.format_local(c, zone) if i in time_columns and c else
+                  (render.percent(c) if isinstance(c, float) else c) for i, c in enumerate(row)] for row in rows]
+        click.echo(render.table(headers, shown) if rows else "no snapshots stored yet: run `tracker collect`"
+                   if not errors else "no failures stored")
+        return
+    iso_rows = [[timeutil.iso_utc(c) if i in time_columns else c for i, c in enumerate(row)] for row in rows]
+    if fmt == "json":
+        click.echo(render.to_json([dict(zip(headers, row, strict=True)) for row in iso_rows]))
+    else:
+        click.echo(render.to_csv(headers, iso_rows), nl=False)
+
+
+# -- db --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Where the database is, and upgrading it by hand (every command upgrades it anyway)."""
+
+
+@db.command("path")
+@db_option
+def db_path(db: str | None) -> None:
+    """Print where the database is."""
+    from tracker.config import db_url, sqlite_path
+
+    url = db_url(db)
+    path = sqlite_path(url)
+    if path is not None:
+        click.echo(str(path))
+    else:
+        from sqlalchemy.engine import make_url
+
+        click.echo(make_url(url).render_as_string(hide_password=True))
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db: str | None) -> None:
+    """Upgrade the database schema to the latest revision."""
+    from tracker.config import db_url
+    from tracker.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(db_url(db))
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))

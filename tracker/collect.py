@@ -1,0 +1,154 @@
+"""``tracker collect``: read every account, fetch concurrently, normalise, hand back results.
+
+No database and no printing here: the caller stores each result as it arrives (so one slow
+account never holds back the others' rows) and renders the list at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tracker.accounts import Account, AccountRef, AuthFileError, load_account
+from tracker.client import FetchResult, fetch_usage
+from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK
+from tracker.normalize import Usage, Window, normalize_payload
+
+STATUS_EXIT = {
+    "ok": EXIT_OK,
+    "auth_error": EXIT_AUTH,
+    "network_error": EXIT_NETWORK,
+    "forbidden": EXIT_HTTP,
+    "rate_limited": EXIT_HTTP,
+    "http_error": EXIT_HTTP,
+    "unparsed": EXIT_HTTP,
+}
+
+
+@dataclass
+class AccountResult:
+    account: str
+    status: str
+    collected_at: datetime
+    exit_code: int = EXIT_OK
+    error: str | None = None
+    http_status: int | None = None
+    usage: Usage = field(default_factory=Usage)
+    raw_body: bytes | None = None  # redacted
+    raw_headers: dict[str, str] = field(default_factory=dict)  # redacted
+    details: Account | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def windows(self) -> list[Window]:
+        return self.usage.windows
+
+    @property
+    def plan(self) -> str | None:
+        return self.usage.plan or (self.details.plan if self.details else None)
+
+
+def _from_fetch(account: Account, fetched: FetchResult) -> AccountResult:
+    result = AccountResult(
+        account=account.name,
+        status=fetched.status,
+        collected_at=fetched.received_at,
+        error=fetched.error,
+        http_status=fetched.http_status,
+        raw_body=fetched.body,
+        raw_headers=fetched.headers,
+        details=account,
+        warnings=account.warnings,
+    )
+    if fetched.status == "ok":
+        usage = normalize_payload(fetched.payload, fetched.server_date or fetched.received_at)
+        result.usage = usage
+        if not usage.parsed:
+            result.status = "unparsed"
+            result.error = f"response not understood: {usage.problem}; stored raw"
+    # 401 is "expired" like a JWT past its exp, but it is an HTTP answer: exit 3.
+    result.exit_code = EXIT_HTTP if result.status == "expired" else STATUS_EXIT[result.status]
+    return result
+
+
+def collect_one(
+    ref: AccountRef,
+    url: str,
+    *,
+    timeout: float,
+    retries: int,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+) -> AccountResult:
+    try:
+        account = load_account(ref)
+    except AuthFileError as exc:
+        return AccountResult(ref.name, exc.status, clock(), EXIT_AUTH, error=exc.message)
+    now = clock()
+    if account.expires_at is not None and account.expires_at <= now:
+        return AccountResult(
+            ref.name, "expired", now, EXIT_AUTH, details=account, warnings=account.warnings,
+            error=f"access token expired at {account.expires_at:%Y-%m-%d %H:%M} UTC: run `codex login` "
+                  "(no request sent)",
+        )
+    fetched = fetch_usage(account, url, timeout=timeout, retries=retries, clock=clock, sleep=sleep)
+    return _from_fetch(account, fetched)
+
+
+def collect_accounts(
+    refs: Sequence[AccountRef],
+    url: str,
+    *,
+    concurrency: int = 16,
+    timeout: float = 30.0,
+    retries: int = 2,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], None] | None = None,
+) -> Iterator[AccountResult]:
+    """Yield one result per account as soon as it is known (completion order)."""
+    import time
+
+    kwargs = {"timeout": timeout, "retries": retries, "clock": clock, "sleep": sleep or time.sleep}
+    workers = max(1, min(concurrency, len(refs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
+        futures = {pool.submit(collect_one, ref, url, **kwargs): ref for ref in refs}
+        for future in as_completed(futures):
+            ref = futures[future]
+            try:
+                yield future.result()
+            except Exception as exc:  # noqa: BLE001 - one account's bug must not stop the others
+                yield AccountResult(ref.name, "unparsed", clock(), EXIT_HTTP,
+                                    error=f"internal error ({type(exc).__name__}); please report it")
+
+
+def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:
+    """Most five-hour headroom first, then most weekly headroom (as the original script did)."""
+
+    def left(result: AccountResult, kind: str) -> float:
+        for window in result.windows:
+            if window.limit == "codex" and window.kind == kind:
+                return window.remaining_percent
+        return -1.0
+
+    return sorted(results, key=lambda r: (-left(r, "five_hour"), -left(r, "weekly"), r.account))
+
+
+def record_result(store, result: AccountResult) -> None:  # noqa: ANN001 - tracker.store.Store
+    """Store a snapshot, or the failure (with the raw body when there was one)."""
+    from tracker.store import AccountInfo, FailureRecord, SnapshotRecord
+
+    details = result.details
+    info = AccountInfo(result.account)
+    if details is not None:
+        info = AccountInfo(details.name, details.account_id, details.email, result.plan, str(details.path))
+    if result.status == "ok":
+        record = SnapshotRecord(result.account, result.collected_at, "api", result.usage, result.raw_body)
+        store.add_snapshots([record], {result.account: info})
+    else:
+        store.add_failure(
+            FailureRecord(result.account, result.collected_at, result.status, result.error or result.status,
+                          result.http_status, result.raw_body),
+            info,
+        )

@@ -1,0 +1,246 @@
+"""Any usage payload (API response or session-log ``rate_limits``) -> one ``Usage`` model.
+
+Pure and total: ``normalize_payload`` never raises, whatever JSON it is given. A payload it
+cannot understand comes back with ``problem`` set, so the caller stores it raw and reports it as
+unparsed instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+FIVE_HOUR = "five_hour"
+WEEKLY = "weekly"
+OTHER = "other"
+MAIN_LIMIT = "codex"
+
+FIVE_HOUR_KEYS = ("five_hour", "five_hour_limit", "five_hour_rate_limit", "primary", "primary_window")
+WEEKLY_KEYS = ("weekly", "weekly_limit", "weekly_rate_limit", "secondary", "secondary_window")
+RESET_ABSOLUTE_KEYS = ("reset_at", "resets_at", "reset_time_ms")
+RESET_RELATIVE_KEYS = ("reset_after_seconds", "resets_in_seconds")
+KNOWN_TOP_LEVEL = ("rate_limit", "rate_limits", "plan_type", "additional_rate_limits", "credits")
+
+# Plausible epoch range for reset times: anything outside is a broken value, not a date.
+_MIN_EPOCH = datetime(2001, 1, 1, tzinfo=UTC).timestamp()
+_MAX_EPOCH = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: str
+    kind: str
+    window_seconds: int | None
+    used_percent: float
+    reset_at: datetime | None
+
+    @property
+    def remaining_percent(self) -> float:
+        return round(100.0 - self.used_percent, 6)
+
+
+@dataclass
+class Usage:
+    windows: list[Window] = field(default_factory=list)
+    plan: str | None = None
+    credits_balance: str | None = None
+    limit_reached: bool | None = None
+    reached_type: str | None = None
+    problem: str | None = None  # set when the payload could not be understood
+
+    @property
+    def parsed(self) -> bool:
+        return self.problem is None
+
+
+class _Unreadable(Exception):
+    """A field is present but holds a value we cannot trust."""
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise _Unreadable(f"{name} is {value!r}, not a number")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise _Unreadable(f"{name} is {value!r}, not a number") from None
+    if not isinstance(value, int | float):
+        raise _Unreadable(f"{name} is a {type(value).__name__}, not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise _Unreadable(f"{name} is {value}, not a finite number")
+    return value
+
+
+def _clamp_percent(value: float) -> float:
+    return min(100.0, max(0.0, value))
+
+
+def _epoch_to_datetime(value: float) -> datetime | None:
+    if value > 1e11:  # milliseconds
+        value /= 1000.0
+    if not _MIN_EPOCH <= value <= _MAX_EPOCH:
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _reset_time(entry: dict[str, Any], reference: datetime) -> datetime | None:
+    for key in RESET_ABSOLUTE_KEYS:
+        if entry.get(key) is not None:
+            try:
+                return _epoch_to_datetime(_number(entry[key], key))
+            except _Unreadable:
+                continue
+    for key in RESET_RELATIVE_KEYS:
+        if entry.get(key) is not None:
+            try:
+                seconds = _number(entry[key], key)
+            except _Unreadable:
+                continue
+            if 0 <= seconds < 10 * 366 * 86400:
+                return reference + timedelta(seconds=seconds)
+    return None
+
+
+def _window_seconds(entry: dict[str, Any]) -> int | None:
+    for key, factor in (("limit_window_seconds", 1), ("window_seconds", 1), ("window_minutes", 60)):
+        if entry.get(key) is not None:
+            try:
+                seconds = _number(entry[key], key) * factor
+            except _Unreadable:
+                continue
+            if seconds > 0:
+                return int(round(seconds))
+    return None
+
+
+def _used_percent(entry: dict[str, Any]) -> float:
+    if entry.get("used_percent") is not None:
+        return _clamp_percent(_number(entry["used_percent"], "used_percent"))
+    for key in ("percent_left", "remaining_percent"):
+        if entry.get(key) is not None:
+            return _clamp_percent(100.0 - _number(entry[key], key))
+    raise _Unreadable("window has no used_percent, percent_left or remaining_percent")
+
+
+def kind_for_length(seconds: int | None, default: str) -> str:
+    """Label a window by its length; the key it came under decides only when length is unknown."""
+    if seconds is None:
+        return default
+    if 4 * 3600 <= seconds <= 6 * 3600:
+        return FIVE_HOUR
+    if seconds >= 6 * 86400:
+        return WEEKLY
+    return OTHER
+
+
+def _unwrap(entry: dict[str, Any]) -> dict[str, Any]:
+    inner = entry.get("primary_window")
+    has_reset = any(entry.get(k) is not None for k in RESET_ABSOLUTE_KEYS + RESET_RELATIVE_KEYS)
+    if isinstance(inner, dict) and not has_reset:
+        return inner
+    return entry
+
+
+def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> list[Window]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for default_kind, keys in ((FIVE_HOUR, FIVE_HOUR_KEYS), (WEEKLY, WEEKLY_KEYS)):
+        for key in keys:
+            entry = container.get(key)
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                raise _Unreadable(f"{limit}.{key} is a {type(entry).__name__}, not an object")
+            found.append((default_kind, _unwrap(entry)))
+            break
+    windows = []
+    for default_kind, entry in found:
+        seconds = _window_seconds(entry)
+        windows.append(
+            Window(
+                limit=limit,
+                kind=kind_for_length(seconds, default_kind),
+                window_seconds=seconds,
+                used_percent=_used_percent(entry),
+                reset_at=_reset_time(entry, reference),
+            )
+        )
+    if len(windows) == 2 and windows[0].kind == windows[1].kind and windows[0].kind != OTHER:
+        short, long_ = sorted(windows, key=lambda w: w.window_seconds or 0)
+        windows = [_relabel(short, FIVE_HOUR), _relabel(long_, WEEKLY)]
+    return windows
+
+
+def _relabel(window: Window, kind: str) -> Window:
+    return Window(window.limit, kind, window.window_seconds, window.used_percent, window.reset_at)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _rate_limit_container(payload: dict[str, Any]) -> Any:
+    for key in ("rate_limit", "rate_limits"):
+        if key in payload:
+            return payload[key]
+    return None
+
+
+def normalize_payload(payload: Any, reference: datetime) -> Usage:
+    """Normalise one response body (already decoded JSON).
+
+    ``reference`` is the moment relative resets count from: the response's ``Date`` header,
+    the receive time, or a session-log line's timestamp.
+    """
+    try:
+        return _normalize(payload, reference)
+    except _Unreadable as exc:
+        return Usage(problem=str(exc))
+    except Exception as exc:  # noqa: BLE001 - total by contract: report, never raise
+        return Usage(problem=f"unexpected shape ({type(exc).__name__})")
+
+
+def _normalize(payload: Any, reference: datetime) -> Usage:
+    if not isinstance(payload, dict):
+        raise _Unreadable(f"the body is a JSON {type(payload).__name__}, not an object")
+    if not any(key in payload for key in KNOWN_TOP_LEVEL):
+        keys = ", ".join(sorted(str(k) for k in payload)[:6]) or "none"
+        raise _Unreadable(f"no rate-limit fields in the response (keys: {keys})")
+    usage = Usage(plan=_text(payload.get("plan_type")))
+    container = _rate_limit_container(payload)
+    main_limit = MAIN_LIMIT
+    if container is not None:
+        if not isinstance(container, dict):
+            raise _Unreadable(f"rate_limit is a {type(container).__name__}, not an object")
+        main_limit = _text(container.get("limit_id")) or MAIN_LIMIT
+        usage.windows.extend(_windows_of(container, main_limit, reference))
+        if isinstance(container.get("limit_reached"), bool):
+            usage.limit_reached = container["limit_reached"]
+        usage.plan = usage.plan or _text(container.get("plan_type"))
+    extra = payload.get("additional_rate_limits")
+    if isinstance(extra, list):
+        for item in extra:
+            if not isinstance(item, dict):
+                continue
+            name = _text(item.get("limit_name")) or _text(item.get("metered_feature"))
+            inner = item.get("rate_limit")
+            if isinstance(inner, dict) and name:
+                usage.windows.extend(_windows_of(inner, name, reference))
+    reached = payload.get("rate_limit_reached_type")
+    if isinstance(reached, dict):
+        usage.reached_type = _text(reached.get("type"))
+    elif isinstance(reached, str):
+        usage.reached_type = reached
+    credits = payload.get("credits")
+    if container is not None and credits is None and isinstance(container, dict):
+        credits = container.get("credits")
+    if isinstance(credits, dict):
+        usage.credits_balance = _text(credits.get("balance"))
+    return usage

@@ -1,0 +1,363 @@
+"""Reads and writes of the tracker database. The only module that speaks SQL.
+
+Writers take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``) and hold it for one short
+transaction per snapshot, so overlapping cron runs queue behind the busy timeout instead of
+failing, and a snapshot is stored with all its windows or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+
+from tracker.codec import pack_body, unpack_body
+from tracker.db import open_database, write_options
+from tracker.models import AccountRow, FailureRow, SeriesRow, SnapshotRow, WindowRow
+from tracker.normalize import Usage, Window
+
+accounts_t = AccountRow.__table__
+snapshots_t = SnapshotRow.__table__
+series_t = SeriesRow.__table__
+windows_t = WindowRow.__table__
+failures_t = FailureRow.__table__
+
+
+@dataclass
+class AccountInfo:
+    name: str
+    account_id: str | None = None
+    email: str | None = None
+    plan: str | None = None
+    source_path: str | None = None
+
+
+@dataclass
+class SnapshotRecord:
+    account: str
+    collected_at: datetime
+    source: str  # api | session-log | demo
+    usage: Usage
+    raw: bytes | None = None
+
+
+@dataclass
+class FailureRecord:
+    account: str
+    at: datetime
+    kind: str
+    message: str
+    http_status: int | None = None
+    raw: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    account: str
+    limit: str
+    kind: str
+    window_seconds: int | None
+
+
+@dataclass(frozen=True)
+class Point:
+    """One stored value of one window: what analysis and charts consume."""
+
+    at: datetime
+    used_percent: float
+    reset_at: datetime | None
+
+
+@dataclass
+class HistoryRow:
+    snapshot_id: int
+    account: str
+    collected_at: datetime
+    source: str
+    plan: str | None
+    limit: str
+    kind: str
+    window_seconds: int | None
+    used_percent: float
+    remaining_percent: float
+    reset_at: datetime | None
+
+
+@dataclass
+class FailureEntry:
+    account: str
+    at: datetime
+    kind: str
+    http_status: int | None
+    message: str
+
+
+@dataclass
+class AccountState:
+    """What the report needs about an account besides its windows."""
+
+    name: str
+    plan: str | None
+    last_snapshot_at: datetime | None
+    last_failure: FailureEntry | None
+    series: list[SeriesKey]
+
+
+def _upsert_ignore(conn: Connection, table, values: dict) -> None:  # noqa: ANN001
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._account_ids: dict[str, int] = {}
+        self._series_ids: dict[tuple[int, str, str, int], int] = {}
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(open_database(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _write(self):  # noqa: ANN202
+        return self.engine.connect().execution_options(**write_options(self.engine))
+
+    def _account_id(self, conn: Connection, info: AccountInfo) -> int:
+        cached = self._account_ids.get(info.name)
+        if cached is None:
+            _upsert_ignore(
+                conn, accounts_t, {"name": info.name, "created_at": datetime.now(UTC)}
+            )
+            cached = conn.execute(select(accounts_t.c.id).where(accounts_t.c.name == info.name)).scalar_one()
+            self._account_ids[info.name] = cached
+        changes = {
+            k: v for k, v in (("account_id", info.account_id), ("email", info.email), ("plan", info.plan),
+                              ("source_path", info.source_path)) if v is not None
+        }
+        if changes:
+            conn.execute(update(accounts_t).where(accounts_t.c.id == cached).values(**changes))
+        return cached
+
+    def _series_id(self, conn: Connection, account_id: int, window: Window) -> int:
+        key = (account_id, window.limit, window.kind, window.window_seconds or 0)
+        cached = self._series_ids.get(key)
+        if cached is None:
+            values = dict(zip(("account_id", "limit_name", "kind", "window_seconds"), key, strict=True))
+            _upsert_ignore(conn, series_t, values)
+            cached = conn.execute(
+                select(series_t.c.id).where(*(series_t.c[k] == v for k, v in values.items()))
+            ).scalar_one()
+            self._series_ids[key] = cached
+        return cached
+
+    def add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo] | None = None) -> list[int]:
+        """Store snapshots with their windows in one transaction; returns their ids."""
+        if not records:
+            return []
+        infos = infos or {}
+        with self._write() as conn, conn.begin():
+            account_ids = {
+                name: self._account_id(conn, infos.get(name) or AccountInfo(name))
+                for name in dict.fromkeys(r.account for r in records)
+            }
+            rows = [
+                {
+                    "account_id": account_ids[r.account],
+                    "collected_at": r.collected_at,
+                    "source": r.source,
+                    "plan": r.usage.plan,
+                    "limit_reached": r.usage.limit_reached,
+                    "reached_type": r.usage.reached_type,
+                    "credits_balance": r.usage.credits_balance,
+                    "raw": pack_body(r.raw),
+                }
+                for r in records
+            ]
+            if len(rows) == 1:
+                ids = [conn.execute(insert(snapshots_t).values(**rows[0])).inserted_primary_key[0]]
+            else:
+                result = conn.execute(
+                    insert(snapshots_t).returning(snapshots_t.c.id, sort_by_parameter_order=True), rows
+                )
+                ids = [row[0] for row in result]
+            window_rows = [
+                {
+                    "series_id": self._series_id(conn, account_ids[r.account], w),
+                    "collected_at": r.collected_at,
+                    "snapshot_id": snapshot_id,
+                    "used_percent": w.used_percent,
+                    "reset_at": w.reset_at,
+                }
+                for r, snapshot_id in zip(records, ids, strict=True)
+                for w in _unique_windows(r.usage.windows)
+            ]
+            if window_rows:
+                conn.execute(insert(windows_t), window_rows)
+        return ids
+
+    def add_failure(self, record: FailureRecord, info: AccountInfo | None = None) -> None:
+        with self._write() as conn, conn.begin():
+            account_id = self._account_id(conn, info or AccountInfo(record.account))
+            conn.execute(
+                insert(failures_t).values(
+                    account_id=account_id,
+                    at=record.at,
+                    kind=record.kind,
+                    http_status=record.http_status,
+                    message=record.message,
+                    raw=pack_body(record.raw),
+                )
+            )
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def account_names(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(accounts_t.c.name).order_by(accounts_t.c.name)).scalars())
+
+    def account_paths(self) -> dict[str, str | None]:
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(accounts_t.c.name, accounts_t.c.source_path)).tuples())
+
+    def snapshot_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(snapshots_t)).scalar_one()
+
+    def raw_body(self, snapshot_id: int) -> bytes | None:
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(snapshots_t.c.raw).where(snapshots_t.c.id == snapshot_id)).scalar()
+        return unpack_body(stored)
+
+    def history(
+        self,
+        names: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[HistoryRow]:
+        w, s, sn, a = windows_t, series_t, snapshots_t, accounts_t
+        query = (
+            select(sn.c.id, a.c.name, w.c.collected_at, sn.c.source, sn.c.plan, s.c.limit_name,
+                   s.c.kind, s.c.window_seconds, w.c.used_percent, w.c.reset_at)
+            .select_from(w.join(s, w.c.series_id == s.c.id).join(a, s.c.account_id == a.c.id)
+                         .join(sn, sn.c.id == w.c.snapshot_id))
+        )
+        query = query.where(*_time_filters(w.c.collected_at, since, until))
+        if names:
+            query = query.where(a.c.name.in_(names))
+        order = w.c.collected_at.desc() if newest_first or limit else w.c.collected_at
+        query = query.order_by(order, a.c.name, s.c.limit_name, s.c.window_seconds)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = [
+                HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or None, r[8],
+                           round(100.0 - r[8], 6), r[9])
+                for r in conn.execute(query)
+            ]
+        if limit and not newest_first:
+            rows.reverse()
+        return rows
+
+    def failures(
+        self, names: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None,
+        limit: int | None = None, newest_first: bool = True,
+    ) -> list[FailureEntry]:
+        f, a = failures_t, accounts_t
+        query = select(a.c.name, f.c.at, f.c.kind, f.c.http_status, f.c.message).join(a, f.c.account_id == a.c.id)
+        query = query.where(*_time_filters(f.c.at, since, until))
+        if names:
+            query = query.where(a.c.name.in_(names))
+        query = query.order_by(f.c.at.desc() if newest_first or limit else f.c.at)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = [FailureEntry(*r) for r in conn.execute(query)]
+        if limit and not newest_first:
+            rows.reverse()
+        return rows
+
+    def account_states(self, names: Sequence[str], at: datetime) -> list[AccountState]:
+        """Latest snapshot time, plan, last failure and current series of each account."""
+        a, sn, s, f = accounts_t, snapshots_t, series_t, failures_t
+        states = []
+        with self.engine.connect() as conn:
+            accounts = conn.execute(select(a.c.id, a.c.name).order_by(a.c.name)).all()
+            for account_id, name in accounts:
+                if names and name not in names:
+                    continue
+                latest = conn.execute(
+                    select(sn.c.collected_at, sn.c.plan)
+                    .where(sn.c.account_id == account_id, sn.c.collected_at <= at)
+                    .order_by(sn.c.collected_at.desc()).limit(1)
+                ).first()
+                failure = conn.execute(
+                    select(f.c.at, f.c.kind, f.c.http_status, f.c.message)
+                    .where(f.c.account_id == account_id, f.c.at <= at)
+                    .order_by(f.c.at.desc()).limit(1)
+                ).first()
+                series = [
+                    SeriesKey(name, r.limit_name, r.kind, r.window_seconds or None)
+                    for r in conn.execute(
+                        select(s.c.limit_name, s.c.kind, s.c.window_seconds)
+                        .where(s.c.account_id == account_id).order_by(s.c.limit_name, s.c.window_seconds)
+                    )
+                ]
+                states.append(AccountState(
+                    name=name,
+                    plan=latest.plan if latest else None,
+                    last_snapshot_at=latest.collected_at if latest else None,
+                    last_failure=FailureEntry(name, *failure) if failure else None,
+                    series=series,
+                ))
+        return states
+
+    def points(
+        self, key: SeriesKey, since: datetime | None, until: datetime, latest_only: bool = False
+    ) -> list[Point]:
+        """The stored values of one window in [since, until], oldest first (via the clustered key)."""
+        w, s, a = windows_t, series_t, accounts_t
+        series_id = (
+            select(s.c.id).join(a, s.c.account_id == a.c.id)
+            .where(a.c.name == key.account, s.c.limit_name == key.limit, s.c.kind == key.kind,
+                   s.c.window_seconds == (key.window_seconds or 0))
+            .scalar_subquery()
+        )
+        query = select(w.c.collected_at, w.c.used_percent, w.c.reset_at).where(
+            w.c.series_id == series_id, *_time_filters(w.c.collected_at, since, until)
+        )
+        if latest_only:
+            query = query.order_by(w.c.collected_at.desc()).limit(1)
+        else:
+            query = query.order_by(w.c.collected_at)
+        with self.engine.connect() as conn:
+            return [Point(*row) for row in conn.execute(query)]
+
+
+def _time_filters(column, since: datetime | None, until: datetime | None) -> list:  # noqa: ANN001
+    filters = []
+    if since is not None:
+        filters.append(column >= since)
+    if until is not None:
+        filters.append(column <= until)
+    return [and_(*filters)] if filters else []
+
+
+def _unique_windows(windows: Iterable[Window]) -> Iterator[Window]:
+    """A response naming the same window twice would break the primary key: keep the first."""
+    seen = set()
+    for window in windows:
+        key = (window.limit, window.kind, window.window_seconds or 0)
+        if key not in seen:
+            seen.add(key)
+            yield window
