@@ -32,6 +32,19 @@ def db_path(tmp_path):
     return tmp_path / "tracker.db"
 
 
+@pytest.fixture(scope="session")
+def make_httpserver():
+    """pytest-httpserver's server, threaded so that concurrent collection is really concurrent."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture
 def usage_url(httpserver) -> str:
     return httpserver.url_for(USAGE_PATH)

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-NOW = 1_795_000_000  # 2026-11-18T08:53:20Z: the fixed clock of the tests
+NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: the fixed clock of the tests
 
 
 def b64(data: dict | bytes) -> str:
@@ -19,7 +19,7 @@ def make_jwt(claims: dict | bytes) -> str:
     return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
 
 
-def tokens_for(name: str, exp: int = NOW + 86400) -> dict:
+def tokens_for(name: str, exp: int = 4_000_000_000) -> dict:
     """Distinctive secrets per account, so a leak of any of them can be searched for."""
     return {
         "id_token": make_jwt({"email": f"{name}@example.com", "secret": f"ID-{name}-SECRET",
@@ -31,7 +31,7 @@ def tokens_for(name: str, exp: int = NOW + 86400) -> dict:
     }
 
 
-def write_auth(path: Path, name: str, exp: int = NOW + 86400, tokens: dict | None = None) -> dict:
+def write_auth(path: Path, name: str, exp: int = 4_000_000_000, tokens: dict | None = None) -> dict:
     tokens = tokens or tokens_for(name, exp)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"OPENAI_API_KEY": None, "tokens": tokens, "last_refresh": "2026-11-17T08:00:00Z"}))

@@ -147,11 +147,16 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         account_dirs=tuple(account_dirs), auth_files=auth_files, codex_homes=codex_homes,
         default_home=config.codex_home(), only=names,
     )
-    store = _open_store(db)
+    pending = collect_accounts(refs, endpoint, concurrency=concurrency, timeout=timeout,
+                               retries=retries, clock=clock)
+    try:
+        store = _open_store(db)  # opens (and imports SQLAlchemy) while the requests are in flight
+    except BaseException:
+        pending.cancel()
+        raise
     results = []
     try:
-        for result in collect_accounts(refs, endpoint, concurrency=concurrency, timeout=timeout,
-                                       retries=retries, clock=clock):
+        for result in pending:
             record_result(store, result)
             results.append(result)
     finally:

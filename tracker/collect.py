@@ -6,7 +6,7 @@ account never holds back the others' rows) and renders the list at the end.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,21 +106,41 @@ def collect_accounts(
     retries: int = 2,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] | None = None,
-) -> Iterator[AccountResult]:
-    """Yield one result per account as soon as it is known (completion order)."""
+) -> Iterable[AccountResult]:
+    """Start every request now; return an iterator of results in completion order.
+
+    Starting eagerly lets the caller open the database (and import SQLAlchemy) while the
+    requests are in flight.
+    """
     import time
 
     kwargs = {"timeout": timeout, "retries": retries, "clock": clock, "sleep": sleep or time.sleep}
-    workers = max(1, min(concurrency, len(refs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
-        futures = {pool.submit(collect_one, ref, url, **kwargs): ref for ref in refs}
-        for future in as_completed(futures):
-            ref = futures[future]
-            try:
-                yield future.result()
-            except Exception as exc:  # noqa: BLE001 - one account's bug must not stop the others
-                yield AccountResult(ref.name, "unparsed", clock(), EXIT_HTTP,
-                                    error=f"internal error ({type(exc).__name__}); please report it")
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(refs))), thread_name_prefix="collect")
+    futures = {pool.submit(collect_one, ref, url, **kwargs): ref for ref in refs}
+
+    return _Pending(pool, futures, clock)
+
+
+class _Pending:
+    """Results in completion order; ``cancel`` drops requests not yet started."""
+
+    def __init__(self, pool: ThreadPoolExecutor, futures: dict, clock: Callable[[], datetime]) -> None:
+        self.pool, self.futures, self.clock = pool, futures, clock
+
+    def cancel(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def __iter__(self) -> Iterator[AccountResult]:
+        try:
+            for future in as_completed(self.futures):
+                ref = self.futures[future]
+                try:
+                    yield future.result()
+                except Exception as exc:  # noqa: BLE001 - one account's bug must not stop the others
+                    yield AccountResult(ref.name, "unparsed", self.clock(), EXIT_HTTP,
+                                        error=f"internal error ({type(exc).__name__}); please report it")
+        finally:
+            self.cancel()
 
 
 def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:

@@ -50,6 +50,7 @@ class EpochSeconds(EpochMillis):
     """An aware UTC datetime stored as integer seconds since the epoch (reset times)."""
 
     scale = 1
+    cache_ok = True
 
 
 class Base(DeclarativeBase):

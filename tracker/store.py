@@ -256,7 +256,7 @@ class Store:
         if names:
             query = query.where(a.c.name.in_(names))
         order = w.c.collected_at.desc() if newest_first or limit else w.c.collected_at
-        query = query.order_by(order, a.c.name, s.c.limit_name, s.c.window_seconds)
+        query = query.order_by(order, a.c.name, s.c.id)
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:

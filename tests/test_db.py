@@ -1,0 +1,112 @@
+"""Engines, pragmas, file mode and migrations on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from tests.helpers import NOW
+from tracker.codec import pack_body, unpack_body
+from tracker.db import (
+    SCHEMA_HEAD,
+    current_revision,
+    make_engine,
+    migrations_dir,
+    open_database,
+    upgrade,
+)
+from tracker.errors import StorageError
+from tracker.normalize import Usage, Window
+from tracker.store import SnapshotRecord, Store
+
+
+def test_schema_head_constant_matches_the_migrations():
+    from alembic.script import ScriptDirectory
+
+    from tracker.db import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_HEAD]
+
+
+def test_new_database_is_private_wal_and_at_head(db_path):
+    engine = open_database(f"sqlite:///{db_path}")
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    assert current_revision(engine) == SCHEMA_HEAD
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    engine.dispose()
+
+
+def test_models_and_migrations_agree(db_path):
+    from alembic import command
+
+    from tracker.db import alembic_config
+
+    engine = open_database(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        command.check(alembic_config(conn))  # raises if autogenerate finds a difference
+    engine.dispose()
+
+
+def test_opening_at_head_does_not_import_alembic(db_path):
+    open_database(f"sqlite:///{db_path}").dispose()
+    code = (
+        "import sys; from tracker.store import Store; "
+        f"s = Store.open('sqlite:///{db_path}'); s.snapshot_count(); "
+        "print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unwritable_location_is_a_storage_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StorageError, match="cannot create the database"):
+        make_engine(f"sqlite:///{blocker}/sub/tracker.db")
+
+
+def test_database_from_a_newer_version_is_refused(db_path):
+    engine = open_database(f"sqlite:///{db_path}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StorageError, match="newer"):
+        upgrade(engine)
+    engine.dispose()
+
+
+def test_migrations_ship_inside_the_package_or_the_checkout():
+    assert (migrations_dir() / "env.py").exists()
+
+
+def test_body_codec_round_trip_and_size():
+    body = b'{"plan_type":"plus","rate_limit":{"allowed":true,"limit_reached":false,"primary_window":{"used_percent":42,"limit_window_seconds":18000,"reset_after_seconds":7312,"reset_at":1764400000}}}'
+    packed = pack_body(body)
+    assert unpack_body(packed) == body
+    assert len(packed) < len(body) / 3
+    assert unpack_body(pack_body(b"\x00\x01")) == b"\x00\x01"
+    assert pack_body(None) is None and unpack_body(None) is None
+
+
+def test_snapshot_round_trip(db_path):
+    store = Store.open(f"sqlite:///{db_path}")
+    at = datetime.fromtimestamp(NOW, tz=UTC)
+    usage = Usage(windows=[Window("codex", "five_hour", 18000, 42.5, datetime.fromtimestamp(NOW + 60, tz=UTC)),
+                           Window("codex", "other", None, 1.0, None)], plan="pro")
+    ids = store.add_snapshots([SnapshotRecord("w", at, "api", usage, b'{"raw": 1}')])
+    rows = store.history()
+    assert [(r.account, r.kind, r.window_seconds, r.used_percent, r.reset_at, r.collected_at, r.plan) for r in rows] == [
+        ("w", "five_hour", 18000, 42.5, datetime.fromtimestamp(NOW + 60, tz=UTC), at, "pro"),
+        ("w", "other", None, 1.0, None, at, "pro"),
+    ]
+    assert store.raw_body(ids[0]) == b'{"raw": 1}'
+    store.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("select count(*) from windows").fetchone() == (2,)
