@@ -234,6 +234,41 @@ def _collect_table(results, zone, now: datetime) -> str:  # noqa: ANN001
                  rows, right={2, 4})
 
 
+# -- report ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--at", "at_text", metavar="WHEN", help="Evaluate as of a past moment (ISO time or a duration ago).")
+@click.option("--lookback", default="1h", show_default=True, metavar="DURATION",
+              help="How far back the burn rate looks (within the current window).")
+@click.option("--stale-after", default="30m", show_default=True, metavar="DURATION",
+              help="A last snapshot older than this is stale.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@tz_option
+def report(names, at_text, lookback, stale_after, as_json, db, tz) -> None:
+    """Balance, burn rate and predicted exhaustion of every window, from the history alone.
+
+    \b
+    Example:
+        tracker report --tz Europe/Paris
+        tracker report work --json --at 2026-11-20T10:00
+    """
+    from tracker import render, timeutil
+    from tracker.report import build_report, report_json, report_table
+
+    zone = timeutil.get_zone(tz)
+    at = _parse_when(at_text, _now(), tz) if at_text else _now()
+    store = _open_store(db)
+    try:
+        result = build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
+                              timeutil.parse_duration(stale_after))
+    finally:
+        store.close()
+    click.echo(render.to_json(report_json(result)) if as_json else report_table(result, zone))
+
+
 # -- history ---------------------------------------------------------------------------------
 
 

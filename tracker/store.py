@@ -17,6 +17,7 @@ from tracker.codec import pack_body, unpack_body
 from tracker.db import open_database, write_options
 from tracker.models import AccountRow, FailureRow, SeriesRow, SnapshotRow, WindowRow
 from tracker.normalize import Usage, Window
+from tracker.points import Point, SeriesKey
 
 accounts_t = AccountRow.__table__
 snapshots_t = SnapshotRow.__table__
@@ -53,23 +54,6 @@ class FailureRecord:
     raw: bytes | None = None
 
 
-@dataclass(frozen=True)
-class SeriesKey:
-    account: str
-    limit: str
-    kind: str
-    window_seconds: int | None
-
-
-@dataclass(frozen=True)
-class Point:
-    """One stored value of one window: what analysis and charts consume."""
-
-    at: datetime
-    used_percent: float
-    reset_at: datetime | None
-
-
 @dataclass
 class HistoryRow:
     snapshot_id: int
@@ -102,6 +86,7 @@ class AccountState:
     plan: str | None
     last_snapshot_at: datetime | None
     last_failure: FailureEntry | None
+    failing_since: datetime | None  # the first failure after the last success
     series: list[SeriesKey]
 
 
@@ -306,6 +291,14 @@ class Store:
                     .where(f.c.account_id == account_id, f.c.at <= at)
                     .order_by(f.c.at.desc()).limit(1)
                 ).first()
+                failing_since = None
+                if failure and (latest is None or failure.at > latest.collected_at):
+                    failing_since = conn.execute(
+                        select(func.min(f.c.at)).where(
+                            f.c.account_id == account_id, f.c.at <= at,
+                            *([f.c.at > latest.collected_at] if latest else []),
+                        )
+                    ).scalar()
                 series = [
                     SeriesKey(name, r.limit_name, r.kind, r.window_seconds or None)
                     for r in conn.execute(
@@ -318,14 +311,19 @@ class Store:
                     plan=latest.plan if latest else None,
                     last_snapshot_at=latest.collected_at if latest else None,
                     last_failure=FailureEntry(name, *failure) if failure else None,
+                    failing_since=failing_since,
                     series=series,
                 ))
         return states
 
     def points(
-        self, key: SeriesKey, since: datetime | None, until: datetime, latest_only: bool = False
+        self, key: SeriesKey, since: datetime | None, until: datetime | None, last: int | None = None
     ) -> list[Point]:
-        """The stored values of one window in [since, until], oldest first (via the clustered key)."""
+        """The values of one window in [since, until], oldest first; ``last``: only the newest N.
+
+        Served by the clustered (series, time) key: the cost depends on the range, not on the
+        size of the history.
+        """
         w, s, a = windows_t, series_t, accounts_t
         series_id = (
             select(s.c.id).join(a, s.c.account_id == a.c.id)
@@ -336,12 +334,13 @@ class Store:
         query = select(w.c.collected_at, w.c.used_percent, w.c.reset_at).where(
             w.c.series_id == series_id, *_time_filters(w.c.collected_at, since, until)
         )
-        if latest_only:
-            query = query.order_by(w.c.collected_at.desc()).limit(1)
+        if last:
+            query = query.order_by(w.c.collected_at.desc()).limit(last)
         else:
             query = query.order_by(w.c.collected_at)
         with self.engine.connect() as conn:
-            return [Point(*row) for row in conn.execute(query)]
+            points = [Point(*row) for row in conn.execute(query)]
+        return points[::-1] if last else points
 
 
 def _time_filters(column, since: datetime | None, until: datetime | None) -> list:  # noqa: ANN001
