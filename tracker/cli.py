@@ -94,7 +94,9 @@ def cli() -> None:
     \b
     tracker collect        store every account's usage now (run it from cron)
     tracker report         balance, burn rate and predicted exhaustion
+    tracker chart          a week of consumption as a picture
     tracker history        the stored snapshots
+    tracker demo           try it all on a synthetic history, no account needed
     """
 
 
@@ -267,6 +269,131 @@ def report(names, at_text, lookback, stale_after, as_json, db, tz) -> None:
     finally:
         store.close()
     click.echo(render.to_json(report_json(result)) if as_json else report_table(result, zone))
+
+
+# -- chart and demo --------------------------------------------------------------------------
+
+
+def _size(width: float | None, height: float | None, size: str | None) -> tuple[float, float] | None:
+    if size:
+        try:
+            w, h = (float(v) for v in size.lower().split("x"))
+        except ValueError:
+            raise click.BadParameter("use WIDTHxHEIGHT in inches, e.g. 14x9", param_hint="--size") from None
+        return w, h
+    if width or height:
+        return width or 12.0, height or 8.0
+    return None
+
+
+def _write_chart(store, names, since, until, kinds, tz_name, now, out, title, size):  # noqa: ANN001, ANN202
+    from pathlib import Path
+
+    from tracker import charts, timeutil
+    from tracker.chartdata import build_chart_data
+
+    path = Path(out)
+    charts.output_format(path)  # refuse a bad extension before any work
+    zone = timeutil.get_zone(tz_name)
+    data = build_chart_data(store, tuple(names), since, until, kinds, zone, timeutil.zone_name(zone), now)
+    if title:
+        data.title = title
+    return charts.save(charts.draw(data, size), path)
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--days", type=click.FloatRange(0.01), default=7, show_default=True, help="The period: the last N days.")
+@click.option("--since", metavar="WHEN", help="Start of the period (ISO time or a duration ago); overrides --days.")
+@click.option("--until", metavar="WHEN", help="End of the period (default: now).")
+@click.option("--kind", type=click.Choice(["five_hour", "weekly", "all"]), default="all", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="PNG, SVG or PDF, by extension. [default: tracker-usage-DATE.png]")
+@click.option("--title", help="Chart title.")
+@click.option("--width", type=click.FloatRange(2, 100), help="Width in inches.")
+@click.option("--height", type=click.FloatRange(2, 100), help="Height in inches.")
+@click.option("--size", metavar="WxH", help="Width and height in inches, e.g. 14x9.")
+@db_option
+@tz_option
+def chart(names, days, since, until, kind, output, title, width, height, size, db, tz) -> None:
+    """Draw a week of consumption: windows filling and resetting, projections, use per day.
+
+    \b
+    Example:
+        tracker chart --days 7 -o week.png
+        tracker chart work home --kind weekly --since 2026-11-01 -o nov.svg
+    """
+    from datetime import timedelta
+
+    now = _now()
+    until_at = _parse_when(until, now, tz) or now
+    since_at = _parse_when(since, now, tz) if since else until_at - timedelta(days=days)
+    if since_at >= until_at:
+        raise click.BadParameter("the period is empty: --since must be before --until")
+    kinds = ("five_hour", "weekly") if kind == "all" else (kind,)
+    out = output or f"tracker-usage-{now:%Y-%m-%d}.png"
+    store = _open_store(db)
+    try:
+        path = _write_chart(store, names, since_at, until_at, kinds, tz, now, out, title,
+                            _size(width, height, size))
+    finally:
+        store.close()
+    click.echo(str(path))
+
+
+@cli.command()
+@click.option("--db", "db", metavar="PATH", help="Fill this database (default: a throwaway one in a temporary directory).")
+@click.option("--accounts", type=click.IntRange(1, 500), default=3, show_default=True)
+@click.option("--days", type=click.FloatRange(0.1, 800), default=7, show_default=True)
+@click.option("--interval", default="5m", show_default=True, metavar="DURATION", help="Time between snapshots.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("-o", "--output", default="tracker-demo.png", show_default=True, metavar="FILE",
+              help="Where to write the chart (PNG, SVG or PDF).")
+@tz_option
+def demo(db, accounts, days, interval, seed, output, tz) -> None:
+    """Fill a database with a realistic synthetic history, then report and chart it.
+
+    For trying the tool without a Codex account: work-day bursts, idle nights, five-hour windows
+    filling and resetting, a weekly window that nearly runs out, a collection gap and an
+    expired token.
+
+    \b
+    Example:
+        tracker demo                       # then open tracker-demo.png
+        tracker demo --accounts 20 --days 14 -o team.png
+    """
+    import tempfile
+    from datetime import timedelta
+    from pathlib import Path
+
+    from tracker import charts, timeutil
+    from tracker.demo import fill_demo
+    from tracker.report import build_report, report_table
+
+    charts.output_format(Path(output))
+    step = timeutil.parse_duration(interval)
+    if step < timedelta(seconds=10):
+        raise click.BadParameter("use an interval of at least 10s", param_hint="--interval")
+    zone = timeutil.get_zone(tz)
+    now = _now()
+    end = now - timedelta(seconds=now.timestamp() % step.total_seconds())
+    with tempfile.TemporaryDirectory(prefix="tracker-demo-") as tmp:
+        from tracker.config import db_url
+
+        url = db_url(db or str(Path(tmp) / "demo.db"))
+        store = _open_store(url)
+        try:
+            summary = fill_demo(store, accounts=accounts, days=days, interval=step, seed=seed, end=end, tz=zone)
+            click.echo(f"demo: {summary.snapshots} snapshots and {summary.failures} failed collections "
+                       f"for {len(summary.accounts)} accounts over {days:g} days"
+                       + (f" in {db}" if db else " (throwaway database)"), err=True)
+            report = build_report(store, (), now, timedelta(hours=1), timedelta(minutes=30))
+            click.echo(report_table(report, zone))
+            click.echo()
+            path = _write_chart(store, (), now - timedelta(days=min(days, 7)), now, ("five_hour", "weekly"),
+                                tz, now, output, f"Codex usage (demo, {accounts} accounts)", None)
+        finally:
+            store.close()
+    click.echo(f"chart: {path}")
 
 
 # -- history ---------------------------------------------------------------------------------

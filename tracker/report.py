@@ -131,7 +131,9 @@ def _runs_out(f: WindowFigures, tz: tzinfo, now: datetime) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    if value is None:
+        return "-"
+    return ">100" if value > 100 else f"{value:.1f}"
 
 
 def report_table(report: Report, tz: tzinfo) -> str:

@@ -132,6 +132,9 @@ class Store:
             conn.execute(update(accounts_t).where(accounts_t.c.id == cached).values(**changes))
         return cached
 
+    def _account_ids_for(self, conn: Connection, names: list[str], infos: dict[str, AccountInfo]) -> dict[str, int]:
+        return {name: self._account_id(conn, infos.get(name) or AccountInfo(name)) for name in dict.fromkeys(names)}
+
     def _series_id(self, conn: Connection, account_id: int, window: Window) -> int:
         key = (account_id, window.limit, window.kind, window.window_seconds or 0)
         cached = self._series_ids.get(key)
@@ -150,10 +153,7 @@ class Store:
             return []
         infos = infos or {}
         with self._write() as conn, conn.begin():
-            account_ids = {
-                name: self._account_id(conn, infos.get(name) or AccountInfo(name))
-                for name in dict.fromkeys(r.account for r in records)
-            }
+            account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
             rows = [
                 {
                     "account_id": account_ids[r.account],
@@ -167,13 +167,7 @@ class Store:
                 }
                 for r in records
             ]
-            if len(rows) == 1:
-                ids = [conn.execute(insert(snapshots_t).values(**rows[0])).inserted_primary_key[0]]
-            else:
-                result = conn.execute(
-                    insert(snapshots_t).returning(snapshots_t.c.id, sort_by_parameter_order=True), rows
-                )
-                ids = [row[0] for row in result]
+            ids = self._insert_returning_ids(conn, rows)
             window_rows = [
                 {
                     "series_id": self._series_id(conn, account_ids[r.account], w),
@@ -189,19 +183,39 @@ class Store:
                 conn.execute(insert(windows_t), window_rows)
         return ids
 
+    @staticmethod
+    def _insert_returning_ids(conn: Connection, rows: list[dict]) -> list[int]:
+        if conn.dialect.name == "sqlite":
+            # We hold the write lock (BEGIN IMMEDIATE): numbering the rows ourselves is safe and
+            # lets executemany run in one pass (RETURNING in parameter order goes row by row).
+            first = (conn.execute(select(func.max(snapshots_t.c.id))).scalar() or 0) + 1
+            ids = list(range(first, first + len(rows)))
+            conn.execute(insert(snapshots_t), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+            return ids
+        result = conn.execute(insert(snapshots_t).returning(snapshots_t.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in result]
+
     def add_failure(self, record: FailureRecord, info: AccountInfo | None = None) -> None:
+        self.add_failures([record], {record.account: info} if info else None)
+
+    def add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo] | None = None) -> None:
+        if not records:
+            return
+        infos = infos or {}
         with self._write() as conn, conn.begin():
-            account_id = self._account_id(conn, info or AccountInfo(record.account))
-            conn.execute(
-                insert(failures_t).values(
-                    account_id=account_id,
-                    at=record.at,
-                    kind=record.kind,
-                    http_status=record.http_status,
-                    message=record.message,
-                    raw=pack_body(record.raw),
-                )
-            )
+            account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
+            rows = [
+                {
+                    "account_id": account_ids[r.account],
+                    "at": r.at,
+                    "kind": r.kind,
+                    "http_status": r.http_status,
+                    "message": r.message,
+                    "raw": pack_body(r.raw),
+                }
+                for r in records
+            ]
+            conn.execute(insert(failures_t), rows)
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -56,6 +56,12 @@ def get_zone(name: str | None) -> tzinfo:
         raise TrackerError(f"unknown time zone {name!r} (use an IANA name like Europe/Paris)") from None
 
 
+def zone_name(zone: tzinfo) -> str:
+    """An IANA key when there is one (Europe/Paris), else the abbreviation (CET, UTC)."""
+    key = getattr(zone, "key", None)
+    return key or datetime.now(zone).tzname() or "local time"
+
+
 def iso_utc(value: datetime | None) -> str | None:
     """``2026-11-20T10:00:00Z``: the one form times take in JSON output."""
     if value is None:

@@ -1,0 +1,102 @@
+"""Charts from plain data: every element present, valid files, time zones on the axis."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tracker.chartdata import ChartData, KindSeries, split_lines
+from tracker.charts import draw, save
+from tracker.errors import TrackerError
+from tracker.points import Point
+
+T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def series(account, kind, offset=0.0):
+    lines = [[(T0 + i * H, 10.0 * i + offset) for i in range(6)], [(T0 + 8 * H, 1.0), (T0 + 9 * H, 5.0)]]
+    return KindSeries(account, kind, lines, resets=[T0 + 7 * H],
+                      projection=[(T0 + 9 * H, 5.0), (T0 + 12 * H, 100.0)], next_reset=T0 + 13 * H,
+                      exhausts_before_reset=True)
+
+
+def chart_data(accounts=("work", "home"), tz=UTC, tz_name="UTC"):
+    all_series = [series(a, k, i) for i, a in enumerate(accounts) for k in ("five_hour", "weekly")]
+    daily = {a: {T0.date(): 12.0, (T0 + 24 * H).date(): 3.0} for a in accounts}
+    return ChartData(list(accounts), all_series, daily, T0 - 24 * H, T0 + 10 * H, tz, tz_name, T0 + 9 * H)
+
+
+def gids(fig):
+    return {a.get_gid() for a in fig.findobj() if a.get_gid()}
+
+
+def test_every_element_is_drawn():
+    found = gids(draw(chart_data()))
+    for account in ("work", "home"):
+        for kind in ("five_hour", "weekly"):
+            for element in ("usage", "reset", "projection", "next-reset", "exhaustion"):
+                assert f"{element}:{account}:{kind}" in found
+        assert f"daily:{account}" in found
+    assert {"limit-100", "day-boundary", "caption"} <= found
+
+
+def test_caption_names_zone_and_last_snapshot():
+    fig = draw(chart_data(tz=ZoneInfo("Asia/Tokyo"), tz_name="Asia/Tokyo"))
+    [caption] = [a for a in fig.findobj() if a.get_gid() == "caption"]
+    assert caption.get_text().startswith("Times in Asia/Tokyo · last snapshot 2026-11-20 18:00")
+
+
+def test_gaps_and_resets_break_the_lines():
+    points = [Point(T0 + i * 5 * timedelta(minutes=1), float(i), T0 + 5 * H) for i in range(10)]
+    points += [Point(T0 + 3 * H + i * 5 * timedelta(minutes=1), 20.0 + i, T0 + 5 * H) for i in range(5)]  # after a gap
+    points += [Point(T0 + 5 * H + timedelta(minutes=5), 1.0, T0 + 10 * H)]  # a new window
+    lines, resets = split_lines(points, 18000)
+    assert [len(line) for line in lines] == [10, 5, 1]
+    assert resets == [T0 + 5 * H]
+
+
+def test_twenty_accounts_use_small_multiples_and_a_heatmap():
+    names = [f"acct{i:02d}" for i in range(20)]
+    fig = draw(chart_data(tuple(names)))
+    usage_axes = [ax for ax in fig.axes if any(line.get_gid() == "limit-100" for line in ax.lines)]
+    assert len(usage_axes) == 20
+    assert {ax.get_title(loc="left") for ax in usage_axes} == set(names)
+    assert "daily:heatmap" in gids(fig)
+
+
+def test_time_zone_shifts_the_axis():
+    def first_boundary(tz):
+        fig = draw(chart_data(tz=tz, tz_name=str(tz)))
+        ax = fig.axes[0]
+        return min(line.get_xdata()[0] for line in ax.lines if line.get_gid() == "day-boundary")
+
+    assert first_boundary(UTC) == datetime(2026, 11, 20, tzinfo=UTC)
+    assert first_boundary(ZoneInfo("Asia/Tokyo")) == datetime(2026, 11, 19, 15, tzinfo=UTC)  # Tokyo midnight
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_png_svg_pdf_files(tmp_path):
+    fig = draw(chart_data(), size=(10, 8))
+    width, height = png_size(save(fig, tmp_path / "c.png"))
+    assert (width, height) == (1100, 880)
+    svg = save(fig, tmp_path / "c.svg").read_text()
+    root = ET.fromstring(svg)
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "work" in texts and "home" in texts
+    assert save(fig, tmp_path / "c.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_unknown_extension_writes_nothing(tmp_path):
+    with pytest.raises(TrackerError, match="png, .svg or .pdf"):
+        save(draw(chart_data()), tmp_path / "c.gif")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,220 @@
+"""Matplotlib figures from ``ChartData``. The only module that imports matplotlib.
+
+Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no display): it renders
+through Agg for PNG and through the vector backends for SVG and PDF. Every drawn element has a
+``gid`` (``usage:ACCOUNT:KIND``, ``reset:…``, ``projection:…``, ``limit-100``, ``day-boundary``,
+``daily:ACCOUNT``, ``caption``), which the SVG keeps and the tests look for.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from tracker.chartdata import ChartData, KindSeries
+from tracker.errors import TrackerError
+
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+HANDFUL = 5
+KIND_TITLES = {"five_hour": "Five-hour window", "weekly": "Weekly window"}
+
+
+def output_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise TrackerError(f"cannot write {path.name}: use a .png, .svg or .pdf file name", exit_code=2)
+    return fmt
+
+
+def _colors(count: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if count <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(count)]
+
+
+def _day_starts(data: ChartData) -> list[datetime]:
+    start = data.start.astimezone(data.tz).date()
+    days = []
+    day = start + timedelta(days=1)
+    while True:
+        moment = datetime.combine(day, time(0), tzinfo=data.tz)
+        if moment >= data.end:
+            return days
+        days.append(moment)
+        day += timedelta(days=1)
+
+
+def _x_end(data: ChartData) -> datetime:
+    """Room for projections and the next reset, but never more than a quarter of the period."""
+    span = data.end - data.start
+    wanted = [data.end]
+    for s in data.series:
+        wanted += [p[0] for p in s.projection] + ([s.next_reset] if s.next_reset else [])
+    return min(max(wanted), data.end + span / 4)
+
+
+def _format_time_axis(ax, data: ChartData, label: bool) -> None:  # noqa: ANN001
+    import matplotlib.dates as mdates
+
+    span_days = (data.end - data.start).total_seconds() / 86400
+    if span_days <= 14:
+        locator = mdates.DayLocator(tz=data.tz)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b", tz=data.tz))
+        if span_days <= 3:
+            ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=range(0, 24, 6), tz=data.tz))
+    else:
+        locator = mdates.AutoDateLocator(tz=data.tz)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
+    ax.set_xlim(data.start, _x_end(data))
+    if label:
+        ax.set_xlabel(f"time ({data.tz_name})")
+    else:
+        ax.tick_params(labelbottom=False)
+
+
+def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:  # noqa: ANN001
+    ax.axhline(100, color="#c0392b", linestyle="--", linewidth=1, gid="limit-100")
+    if (data.end - data.start) <= timedelta(days=31):
+        for moment in _day_starts(data):
+            ax.axvline(moment, color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
+    ax.set_ylim(0, 108)
+    ax.set_ylabel("used (%)")
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | None = None) -> None:  # noqa: ANN001
+    for i, line in enumerate(s.lines):
+        xs, ys = zip(*line, strict=True)
+        ax.plot(xs, ys, color=color, linewidth=linewidth, gid=f"usage:{s.account}:{s.kind}",
+                label=label if i == 0 else None)
+    if s.resets:
+        ax.plot(s.resets, [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4, color=color,
+                alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
+    if s.projection:
+        xs, ys = zip(*s.projection, strict=True)
+        ax.plot(xs, ys, color=color, linestyle="--", linewidth=linewidth, alpha=0.9,
+                gid=f"projection:{s.account}:{s.kind}")
+        if s.exhausts_before_reset:
+            ax.plot([xs[-1]], [100], marker="X", markersize=8, color="#c0392b", gid=f"exhaustion:{s.account}:{s.kind}")
+    if s.next_reset:
+        ax.axvline(s.next_reset, color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
+
+
+def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:  # noqa: ANN001
+    days = sorted({d for per_day in data.daily.values() for d in per_day})
+    accounts = [a for a in data.accounts if a in data.daily]
+    width = 0.8 / max(1, len(accounts))
+    for i, account in enumerate(accounts):
+        xs = [j - 0.4 + width * (i + 0.5) for j in range(len(days))]
+        ys = [data.daily[account].get(d, 0.0) for d in days]
+        ax.bar(xs, ys, width=width, color=colors[account], gid=f"daily:{account}", label=account)
+    ax.set_xticks(range(len(days)), [d.strftime("%a %d") for d in days], fontsize=8)
+    ax.set_ylabel("weekly % used")
+    ax.set_title("Consumption per day (sum of increases of the weekly window)", loc="left", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:  # noqa: ANN001
+    days = sorted({d for per_day in data.daily.values() for d in per_day})
+    accounts = [a for a in data.accounts if a in data.daily]
+    grid = [[data.daily[a].get(d, 0.0) for d in days] for a in accounts]
+    image = ax.imshow(grid, aspect="auto", cmap="YlOrRd", vmin=0, interpolation="nearest")
+    image.set_gid("daily:heatmap")
+    ax.set_yticks(range(len(accounts)), accounts, fontsize=7)
+    step = max(1, math.ceil(len(days) / 14))
+    ax.set_xticks(range(0, len(days), step), [d.strftime("%a %d") for d in days][::step], fontsize=7)
+    if len(days) <= 14 and len(accounts) <= 30:
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                if value >= 0.5:
+                    ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(image, ax=ax, label="weekly % used", fraction=0.03)
+    ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
+
+
+def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN201 - Figure
+    """The figure for ``data``: stacked panels for a handful of accounts, small multiples beyond."""
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    colors = dict(zip(data.accounts, _colors(len(data.accounts)), strict=True))
+    kinds = [k for k in ("five_hour", "weekly") if any(s.kind == k for s in data.series)]
+    has_daily = bool(data.daily)
+    if len(data.accounts) <= HANDFUL:
+        rows = len(kinds) + has_daily
+        fig = Figure(figsize=size or (12, 3.2 * rows + 0.8), layout="constrained")
+        axes = fig.subplots(rows, 1, squeeze=False, height_ratios=[3] * len(kinds) + [2] * has_daily)[:, 0]
+        for i, kind in enumerate(kinds):
+            ax = axes[i]
+            for s in data.series:
+                if s.kind == kind:
+                    _draw_series(ax, s, colors[s.account], label=s.account)
+            _decorate_usage_axes(ax, data, KIND_TITLES[kind])
+            _format_time_axis(ax, data, label=i == len(kinds) - 1)
+        handles = [Line2D([], [], color=colors[a], label=a) for a in data.accounts] + [
+            Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
+            Line2D([], [], color="gray", linestyle="--", label="projection at current burn rate"),
+            Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"),
+            Line2D([], [], color="gray", linestyle=":", label="next reset"),
+        ]
+        axes[0].legend(handles=handles, loc="upper left", fontsize=8, ncols=min(4, len(handles)), framealpha=0.9)
+        if has_daily:
+            _draw_daily_bars(axes[-1], data, colors)
+    else:
+        cols = 4 if len(data.accounts) > 9 else 3
+        grid_rows = math.ceil(len(data.accounts) / cols)
+        heat_height = max(1.5, 0.22 * len(data.accounts)) if has_daily else 0
+        fig = Figure(figsize=size or (4 * cols, 2.3 * grid_rows + heat_height + 1), layout="constrained")
+        spec = fig.add_gridspec(grid_rows + has_daily, cols,
+                                height_ratios=[2.3] * grid_rows + ([heat_height] if has_daily else []))
+        first = None
+        for index, account in enumerate(data.accounts):
+            ax = fig.add_subplot(spec[index // cols, index % cols], sharex=first, sharey=first)
+            first = first or ax
+            for s in data.series:
+                if s.account == account:
+                    _draw_series(ax, s, colors[account] if s.kind == "weekly" else "#7f8c8d",
+                                 linewidth=1.8 if s.kind == "weekly" else 0.8)
+            _decorate_usage_axes(ax, data, account)
+            ax.set_ylabel("used (%)" if index % cols == 0 else "")
+            _format_time_axis(ax, data, label=index // cols == grid_rows - 1)
+            ax.tick_params(labelsize=7)
+        fig.legend(handles=[Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
+                            Line2D([], [], color="black", linewidth=1.8, label="weekly window (account colour)"),
+                            Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
+                            Line2D([], [], color="gray", linestyle="--", label="projection")],
+                   loc="outside upper right", ncols=4, fontsize=8)
+        if has_daily:
+            _draw_daily_heatmap(fig, fig.add_subplot(spec[grid_rows, :]), data)
+    fig.suptitle(data.title, fontsize=13, x=0.01, ha="left")
+    last = data.last_snapshot_at.astimezone(data.tz).strftime("%Y-%m-%d %H:%M") if data.last_snapshot_at else "none"
+    fig.text(0.995, 0.998, f"Times in {data.tz_name} · last snapshot {last} · codex-usage-tracker",
+             ha="right", va="top", fontsize=8, color="#555555", gid="caption")
+    return fig
+
+
+def save(fig, path: Path) -> Path:  # noqa: ANN001
+    """Write atomically: a failed render never leaves an empty or partial file behind."""
+    fmt = output_format(path)
+    path = path.expanduser()
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=".tracker-chart-", suffix=path.suffix, dir=directory)
+    try:
+        from matplotlib import rc_context
+
+        # SVG keeps real <text> (searchable, accessible) instead of glyph outlines.
+        with os.fdopen(fd, "wb") as handle, rc_context({"svg.fonttype": "none"}):
+            fig.savefig(handle, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

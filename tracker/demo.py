@@ -1,0 +1,168 @@
+"""A realistic synthetic history, written through the same storage code as ``collect``.
+
+Work-day bursts and idle nights, five-hour windows that start at first use and reset five hours
+later, a weekly window (one account nearly runs it out), a collection gap, and one account whose
+token expired a day before the end. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
+from tracker.store import AccountInfo, FailureRecord, SnapshotRecord
+
+NAMES = ["work", "personal", "research", "side-project", "team-a", "team-b", "ci-bot", "review"]
+FIVE_H = timedelta(hours=5)
+WEEK = timedelta(days=7)
+BATCH = 5000
+
+
+@dataclass
+class DemoSummary:
+    accounts: list[str]
+    snapshots: int
+    failures: int
+    start: datetime
+    end: datetime
+    gap: tuple[datetime, datetime] | None
+    expired_account: str | None
+
+
+def account_names(count: int) -> list[str]:
+    if count <= len(NAMES):
+        return NAMES[:count]
+    return [f"acct{i:02d}" for i in range(count)]
+
+
+def _activity(local: datetime) -> float:
+    """How likely a Codex session is to start at this local time (0 = asleep)."""
+    hour, weekend = local.hour, local.weekday() >= 5
+    if weekend:
+        return 0.25 if 10 <= hour < 20 else 0.0
+    if 9 <= hour < 12 or 13 <= hour < 18:
+        return 1.0
+    if 19 <= hour < 23:
+        return 0.3
+    return 0.0
+
+
+def _body(plan: str, used5: float, reset5: int, after5: int, usedw: float, resetw: int, afterw: int) -> bytes:
+    return (
+        f'{{"plan_type":"{plan}","rate_limit":{{"allowed":true,"limit_reached":{str(used5 >= 100).lower()},'
+        f'"primary_window":{{"used_percent":{used5:g},"limit_window_seconds":18000,'
+        f'"reset_after_seconds":{after5},"reset_at":{reset5}}},'
+        f'"secondary_window":{{"used_percent":{usedw:g},"limit_window_seconds":604800,'
+        f'"reset_after_seconds":{afterw},"reset_at":{resetw}}}}},'
+        f'"credits":{{"has_credits":false,"unlimited":false,"balance":"0"}}}}'
+    ).encode()
+
+
+class _Account:
+    def __init__(self, name: str, index: int, rng: random.Random, start: datetime, end: datetime, plan: str) -> None:
+        self.name, self.plan, self.rng = name, plan, rng
+        self.rate = rng.uniform(12, 30)  # five-hour % per active hour
+        self.session = False
+        self.used5 = 0.0
+        self.reset5: datetime | None = None
+        self.usedw = rng.uniform(0, 20)
+        if index == 0:  # heavy user whose week ends the day after the demo: it nearly runs out
+            self.weekly_factor = 0.3
+            self.resetw = start + (end + timedelta(hours=20) - start) % WEEK
+        else:
+            self.weekly_factor = rng.uniform(0.06, 0.14)
+            self.resetw = start + timedelta(seconds=rng.uniform(1, 7) * 86400)
+
+    def step(self, t: datetime, hours: float, tz: tzinfo) -> None:
+        if self.reset5 is not None and t >= self.reset5:
+            self.used5, self.reset5 = 0.0, None
+        while t >= self.resetw:
+            self.usedw, self.resetw = 0.0, self.resetw + WEEK
+        activity = _activity(t.astimezone(tz))
+        if self.session:
+            self.session = self.rng.random() > 0.2 * hours * 12 or activity == 0
+            self.session = self.session and activity > 0
+        elif self.rng.random() < 0.15 * activity * hours * 12:
+            self.session = True
+        if not self.session or self.used5 >= 100 or self.usedw >= 100:
+            return
+        use = self.rate * hours * self.rng.uniform(0.3, 1.7)
+        if self.usedw > 90:
+            use *= 0.02  # the user sees the weekly limit coming and nearly stops
+        if self.reset5 is None:
+            self.reset5 = t + FIVE_H
+        self.used5 = min(100.0, self.used5 + use)
+        self.usedw = min(100.0, self.usedw + use * self.weekly_factor)
+
+    def snapshot(self, t: datetime) -> SnapshotRecord:
+        jitter = self.rng.randint(-2, 2)
+        reset5 = (self.reset5 or t + FIVE_H) + timedelta(seconds=jitter)
+        used5, usedw = round(self.used5), round(self.usedw)  # the API reports whole percents
+        usage = Usage(
+            windows=[Window(MAIN_LIMIT, FIVE_HOUR, 18000, float(used5), reset5),
+                     Window(MAIN_LIMIT, WEEKLY, 604800, float(usedw), self.resetw)],
+            plan=self.plan, credits_balance="0", limit_reached=used5 >= 100,
+        )
+        body = _body(self.plan, used5, int(reset5.timestamp()), int((reset5 - t).total_seconds()),
+                     usedw, int(self.resetw.timestamp()), int((self.resetw - t).total_seconds()))
+        return SnapshotRecord(self.name, t, "demo", usage, body)
+
+
+def generate(
+    accounts: int, days: float, interval: timedelta, seed: int, end: datetime, tz: tzinfo
+) -> Iterator[tuple[list[SnapshotRecord], list[FailureRecord]]]:
+    """Batches of snapshots and failures, oldest first."""
+    rng = random.Random(seed)
+    names = account_names(accounts)
+    start = end - timedelta(days=days)
+    sims = [_Account(n, i, random.Random(rng.random()), start, end, rng.choice(["plus", "plus", "pro", "team"]))
+            for i, n in enumerate(names)]
+    gap_start = end - timedelta(days=min(2.5, days / 2))
+    gap = (gap_start, gap_start + timedelta(hours=5)) if days >= 1 else None
+    expired = names[-1] if accounts >= 2 else None
+    expires_at = end - timedelta(days=min(1.0, days / 4))
+    hours = interval.total_seconds() / 3600
+    snapshots: list[SnapshotRecord] = []
+    failures: list[FailureRecord] = []
+    t = start
+    while t <= end:
+        in_gap = gap is not None and gap[0] <= t < gap[1]
+        for sim in sims:
+            sim.step(t, hours, tz)
+            if in_gap:
+                continue
+            if sim.name == expired and t >= expires_at:
+                failures.append(FailureRecord(
+                    sim.name, t, "expired",
+                    f"access token expired at {expires_at:%Y-%m-%d %H:%M} UTC: run `codex login` (no request sent)"))
+                continue
+            snapshots.append(sim.snapshot(t))
+        if len(snapshots) >= BATCH:
+            yield snapshots, failures
+            snapshots, failures = [], []
+        t += interval
+    yield snapshots, failures
+
+
+def fill_demo(
+    store, *, accounts: int = 3, days: float = 7, interval: timedelta = timedelta(minutes=5),  # noqa: ANN001
+    seed: int = 1, end: datetime, tz: tzinfo, progress=None,  # noqa: ANN001
+) -> DemoSummary:
+    names = account_names(accounts)
+    infos = {n: AccountInfo(n, f"demo-{n}", f"{n}@example.com") for n in names}
+    snapshots = failures = 0
+    for batch, failed in generate(accounts, days, interval, seed, end, tz):
+        store.add_snapshots(batch, infos)
+        store.add_failures(failed)
+        snapshots += len(batch)
+        failures += len(failed)
+        if progress:
+            progress(len(batch))
+    start = end - timedelta(days=days)
+    gap_start = end - timedelta(days=min(2.5, days / 2))
+    return DemoSummary(names, snapshots, failures, start, end,
+                       (gap_start, gap_start + timedelta(hours=5)) if days >= 1 else None,
+                       names[-1] if accounts >= 2 else None)
