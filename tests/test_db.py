@@ -110,3 +110,31 @@ def test_snapshot_round_trip(db_path):
     store.close()
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("select count(*) from windows").fetchone() == (2,)
+
+
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from tracker.db import alembic_config
+
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+
+
+@pytest.mark.parametrize("revision", _revisions())
+def test_database_at_every_past_revision_upgrades_without_losing_rows(tmp_path, revision):
+    db = tmp_path / f"at-{revision}.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine, revision)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO accounts (id, name, created_at) VALUES (1, 'old', 0)")
+        conn.exec_driver_sql("INSERT INTO snapshots (id, account_id, collected_at, source) VALUES (7, 1, 1700000000000, 'api')")
+        conn.exec_driver_sql("INSERT INTO series (id, account_id, limit_name, kind, window_seconds) VALUES (1, 1, 'codex', 'weekly', 604800)")
+        conn.exec_driver_sql("INSERT INTO windows VALUES (1, 1700000000000, 7, 55.0, 1700100000)")
+        conn.exec_driver_sql("INSERT INTO failures (account_id, at, kind, message) VALUES (1, 1700000000001, 'http_error', 'x')")
+    engine.dispose()
+    store = Store.open(f"sqlite:///{db}")
+    assert current_revision(store.engine) == SCHEMA_HEAD
+    [row] = store.history()
+    assert (row.snapshot_id, row.account, row.used_percent, row.kind) == (7, "old", 55.0, "weekly")
+    assert len(store.failures()) == 1
+    store.close()

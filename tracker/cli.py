@@ -96,6 +96,7 @@ def cli() -> None:
     tracker report         balance, burn rate and predicted exhaustion
     tracker chart          a week of consumption as a picture
     tracker history        the stored snapshots
+    tracker import-sessions  backfill from Codex's own session logs
     tracker demo           try it all on a synthetic history, no account needed
     """
 
@@ -394,6 +395,88 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
         finally:
             store.close()
     click.echo(f"chart: {path}")
+
+
+# -- import-sessions -------------------------------------------------------------------------
+
+
+class _LazyProgressBar:
+    """A progress bar on a terminal, shown only once the work has taken a couple of seconds."""
+
+    def __init__(self, delay: float = 2.0) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.delay, self.total, self.done, self.bar = delay, 0, 0, None
+        self.enabled = sys.stderr.isatty()
+
+    def plan(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, amount: int) -> None:
+        self.done += amount
+        if self.bar is None and self.enabled and self.clock() - self.started > self.delay:
+            self.bar = click.progressbar(length=max(1, self.total), label="importing", file=sys.stderr)
+            self.bar.__enter__()
+            self.bar.update(self.done)
+        elif self.bar is not None:
+            self.bar.update(amount)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command("import-sessions")
+@click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
+              help="A Codex home to read (repeatable). [default: $CODEX_HOME or ~/.codex]")
+@click.option("--account", metavar="NAME", help="Store everything under this account name.")
+@click.option("--since", metavar="WHEN", help="Only events from this time on (ISO time or a duration ago).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@db_option
+def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
+    """Backfill history from Codex's own session logs.
+
+    Reads every token_count event in sessions/ and archived_sessions/ of each Codex home and
+    stores its rate limits as snapshots (source: session-log). Safe to run again: only new
+    lines are read, and nothing is stored twice. The account is named as `collect` names it
+    (the default home is `default`, ~/.codex-work is `codex-work`), or --account.
+
+    \b
+    Example:
+        tracker import-sessions
+        tracker import-sessions --codex-home work=~/.codex-work --since 30d
+    """
+    from pathlib import Path
+
+    from tracker import accounts, config, render
+    from tracker.errors import NoAccountsError
+    from tracker.sessions import import_sessions
+
+    homes = []
+    for value in codex_homes or (str(config.codex_home()),):
+        name, raw = accounts.split_named(value)
+        path = Path(raw).expanduser()
+        if not path.is_dir():
+            raise NoAccountsError(f"no Codex home at {path} (pass --codex-home DIR)")
+        default = "default" if not codex_homes else accounts.name_for_codex_home(path)
+        homes.append((account or name or default, path))
+    since_at = _parse_when(since, _now())
+    bar = _LazyProgressBar()
+    store = _open_store(db)
+    try:
+        summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance)
+    finally:
+        bar.close()
+        store.close()
+    if as_json:
+        click.echo(render.to_json(summary.as_dict()))
+        return
+    skipped = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(summary.skipped.items()))
+    click.echo(f"{summary.files} files ({summary.files_read} with new lines), {summary.lines} lines read, "
+               f"{summary.token_count_events} token_count events: {summary.imported} snapshots imported, "
+               f"{summary.duplicates} duplicates skipped" + (f"; skipped: {skipped}" if skipped else ""))
 
 
 # -- history ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from tracker.config import sqlite_path
 from tracker.errors import StorageError
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 BUSY_TIMEOUT_MS = 30_000
 _PG_LOCK_KEY = 0x7472_6B72  # "trkr": serialises concurrent upgrades on PostgreSQL
 

@@ -119,3 +119,16 @@ class FailureRow(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ImportProgressRow(Base):
+    """How far a session log was read; ``head_sha1`` (of its first bytes) detects a rewrite."""
+
+    __tablename__ = "import_progress"
+
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    account: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    head_sha1: Mapped[str] = mapped_column(String(40))

@@ -15,7 +15,14 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from tracker.codec import pack_body, unpack_body
 from tracker.db import open_database, write_options
-from tracker.models import AccountRow, FailureRow, SeriesRow, SnapshotRow, WindowRow
+from tracker.models import (
+    AccountRow,
+    FailureRow,
+    ImportProgressRow,
+    SeriesRow,
+    SnapshotRow,
+    WindowRow,
+)
 from tracker.normalize import Usage, Window
 from tracker.points import Point, SeriesKey
 
@@ -24,6 +31,7 @@ snapshots_t = SnapshotRow.__table__
 series_t = SeriesRow.__table__
 windows_t = WindowRow.__table__
 failures_t = FailureRow.__table__
+progress_t = ImportProgressRow.__table__
 
 
 @dataclass
@@ -217,6 +225,40 @@ class Store:
             ]
             conn.execute(insert(failures_t), rows)
 
+    def save_progress(self, entries: Sequence[dict]) -> None:
+        """Remember how far session logs were read (path, account, size, mtime_ns, offset, head_sha1)."""
+        if not entries:
+            return
+        with self._write() as conn, conn.begin():
+            paths = [e["path"] for e in entries]
+            conn.execute(progress_t.delete().where(progress_t.c.path.in_(paths)))
+            conn.execute(insert(progress_t), list(entries))
+
+    def progress(self) -> dict[str, dict]:
+        with self.engine.connect() as conn:
+            return {row.path: dict(row._mapping) for row in conn.execute(select(progress_t))}
+
+    def snapshot_keys(self, account: str, source: str, since: datetime, until: datetime) -> set[tuple]:
+        """Identity of the stored snapshots in a range: (time, sorted window values).
+
+        Lets an importer skip what is already there, so re-reading a file stores nothing twice.
+        """
+        w, s, sn, a = windows_t, series_t, snapshots_t, accounts_t
+        # Driven by the (series, time) key: the account's few series, then a range of each.
+        query = (
+            select(sn.c.id, w.c.collected_at, s.c.limit_name, s.c.kind, s.c.window_seconds,
+                   w.c.used_percent, w.c.reset_at)
+            .select_from(s.join(a, s.c.account_id == a.c.id).join(w, w.c.series_id == s.c.id)
+                         .join(sn, sn.c.id == w.c.snapshot_id))
+            .where(a.c.name == account, sn.c.source == source, w.c.collected_at >= since, w.c.collected_at <= until)
+        )
+        grouped: dict[int, tuple[datetime, list]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                grouped.setdefault(row.id, (row.collected_at, []))[1].append(
+                    (row.limit_name, row.kind, row.window_seconds or None, row.used_percent, row.reset_at))
+        return {snapshot_key(at, values) for at, values in grouped.values()}
+
     # -- reads ------------------------------------------------------------------------------
 
     def account_names(self) -> list[str]:
@@ -355,6 +397,14 @@ class Store:
         with self.engine.connect() as conn:
             points = [Point(*row) for row in conn.execute(query)]
         return points[::-1] if last else points
+
+
+def snapshot_key(at: datetime, windows: Iterable[tuple]) -> tuple:
+    """(time in ms, sorted window tuples): equal for the same snapshot stored twice."""
+    return (round(at.timestamp() * 1000), tuple(sorted(
+        (limit, kind, seconds or 0, float(used), int(reset.timestamp()) if reset else None)
+        for limit, kind, seconds, used, reset in windows
+    )))
 
 
 def _time_filters(column, since: datetime | None, until: datetime | None) -> list:  # noqa: ANN001

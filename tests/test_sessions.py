@@ -1,0 +1,191 @@
+"""import-sessions on a generated Codex home: both layouts, both reset formats, garbage, appends."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import cli
+from tracker.sessions import import_sessions
+from tracker.store import Store
+
+T0 = datetime(2025, 11, 16, 2, 0, tzinfo=UTC)
+
+
+def ts(minutes):
+    return (T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def token_line(minutes, five=None, weekly=None, relative=False, limit_id="codex"):
+    def window(used, minutes_len, reset_in):
+        entry = {"used_percent": used, "window_minutes": minutes_len}
+        if relative:
+            entry["resets_in_seconds"] = reset_in
+        else:
+            entry["resets_at"] = int((T0 + timedelta(minutes=minutes)).timestamp()) + reset_in
+        return entry
+
+    limits = {"limit_id": limit_id, "credits": None, "plan_type": "plus"}
+    if five is not None:
+        limits["primary"] = window(five, 300, 3600)
+    if weekly is not None:
+        limits["secondary"] = window(weekly, 10080, 86400)
+    return json.dumps({"timestamp": ts(minutes), "type": "event_msg", "payload": {
+        "type": "token_count", "info": {"total_token_usage": {"total_tokens": 100 * minutes}}, "rate_limits": limits}})
+
+
+def other_lines(minutes):
+    return [
+        json.dumps({"timestamp": ts(minutes), "type": "session_meta", "payload": {"id": "x", "cwd": "/tmp"}}),
+        json.dumps({"timestamp": ts(minutes), "type": "response_item", "payload": {"type": "message", "content": "hi " * 20}}),
+        json.dumps({"timestamp": ts(minutes), "type": "event_msg", "payload": {"type": "agent_message", "message": "ok"}}),
+    ]
+
+
+def write(path, lines, newline_at_end=True):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + ("\n" if newline_at_end else ""))
+
+
+@pytest.fixture
+def codex_home(tmp_path):
+    home = tmp_path / ".codex"
+    # nested layout, absolute resets, both windows
+    write(home / "sessions/2025/11/16/rollout-2025-11-16T02-00-00-a.jsonl",
+          other_lines(0) + [token_line(1, 2.0, 25.0), token_line(2, 4.0, 26.0)] + other_lines(3))
+    # flat older layout, relative resets, one window missing, garbage lines
+    write(home / "sessions/rollout-old.jsonl", [
+        token_line(10, 6.0, None, relative=True),
+        "this is not json {",
+        json.dumps({"timestamp": ts(11), "type": "event_msg", "payload": {"type": "token_count", "info": None, "rate_limits": None}}),
+        json.dumps({"timestamp": ts(12), "type": "mystery", "payload": {}}),
+        json.dumps({"timestamp": ts(13), "type": "event_msg", "payload": {"type": "token_count", "rate_limits": {"primary": "broken"}}}),
+        token_line(14, None, 27.0, relative=True),
+    ])
+    # archived, with a truncated last line (still being written)
+    write(home / "archived_sessions/rollout-2025-11-15.jsonl",
+          [token_line(-60, 1.0, 24.0), token_line(-30, 1.5, 24.5)[:40]], newline_at_end=False)
+    return home
+
+
+def stored(store):
+    return [(h.collected_at, h.kind, h.used_percent, h.reset_at, h.source) for h in store.history(newest_first=False)]
+
+
+def test_import_exact_snapshots_and_idempotence(codex_home, db_path):
+    store = Store.open(f"sqlite:///{db_path}")
+    summary = import_sessions(store, [("me", codex_home)])
+    assert summary.imported == 5
+    assert summary.skipped == {"not_json": 1, "no_rate_limits": 1, "unparsed": 1, "truncated_last_line": 1}
+    assert summary.files == 3
+    at = lambda m: T0 + timedelta(minutes=m)  # noqa: E731
+    assert stored(store) == [
+        (at(-60), "five_hour", 1.0, at(-60) + timedelta(hours=1), "session-log"),
+        (at(-60), "weekly", 24.0, at(-60) + timedelta(days=1), "session-log"),
+        (at(1), "five_hour", 2.0, at(1) + timedelta(hours=1), "session-log"),
+        (at(1), "weekly", 25.0, at(1) + timedelta(days=1), "session-log"),
+        (at(2), "five_hour", 4.0, at(2) + timedelta(hours=1), "session-log"),
+        (at(2), "weekly", 26.0, at(2) + timedelta(days=1), "session-log"),
+        (at(10), "five_hour", 6.0, at(10) + timedelta(hours=1), "session-log"),  # relative reset
+        (at(14), "weekly", 27.0, at(14) + timedelta(days=1), "session-log"),
+    ]
+    again = import_sessions(store, [("me", codex_home)])
+    assert (again.imported, again.files_read) == (0, 0)  # nothing changed: nothing is read
+    assert len(stored(store)) == 8
+    # forgetting the read positions re-reads everything and still stores nothing twice
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM import_progress")
+    third = import_sessions(store, [("me", codex_home)])
+    assert (third.imported, third.duplicates) == (0, 5)
+    store.close()
+
+
+def test_appended_and_completed_lines_are_read_next_time(codex_home, db_path):
+    store = Store.open(f"sqlite:///{db_path}")
+    import_sessions(store, [("me", codex_home)])
+    archived = codex_home / "archived_sessions/rollout-2025-11-15.jsonl"
+    text = archived.read_text()
+    archived.write_text(text[: text.rindex("\n") + 1] + token_line(-30, 1.5, 24.5) + "\n")
+    with open(codex_home / "sessions/2025/11/16/rollout-2025-11-16T02-00-00-a.jsonl", "a") as handle:
+        handle.write(token_line(20, 9.0, 30.0) + "\n")
+    summary = import_sessions(store, [("me", codex_home)])
+    assert summary.imported == 2 and summary.duplicates == 0
+    assert summary.lines == 2  # only the new lines were read
+    store.close()
+
+
+def test_rewritten_file_is_read_again_safely(codex_home, db_path):
+    store = Store.open(f"sqlite:///{db_path}")
+    import_sessions(store, [("me", codex_home)])
+    path = codex_home / "sessions/rollout-old.jsonl"
+    write(path, [token_line(30, 50.0, 60.0)])  # truncated and rewritten: shorter, new head
+    summary = import_sessions(store, [("me", codex_home)])
+    assert summary.imported == 1
+    store.close()
+
+
+def test_since_and_interleaving_with_collected_snapshots(codex_home, db_path):
+    from tracker.normalize import Usage, Window
+    from tracker.store import SnapshotRecord
+
+    store = Store.open(f"sqlite:///{db_path}")
+    store.add_snapshots([SnapshotRecord("me", T0 + timedelta(minutes=5), "api",
+                                        Usage([Window("codex", "five_hour", 18000, 5.0, None)]))])
+    summary = import_sessions(store, [("me", codex_home)], since=T0)
+    assert summary.skipped["before_since"] == 1
+    assert [(r.collected_at, r.source) for r in store.history(newest_first=False) if r.kind == "five_hour"] == [
+        (T0 + timedelta(minutes=1), "session-log"), (T0 + timedelta(minutes=2), "session-log"),
+        (T0 + timedelta(minutes=5), "api"), (T0 + timedelta(minutes=10), "session-log"),
+    ]
+    store.close()
+
+
+def test_vanished_and_unreadable_files_are_counted(codex_home, db_path, monkeypatch):
+    import tracker.sessions as sessions
+
+    store = Store.open(f"sqlite:///{db_path}")
+    real_plan = sessions.plan_files
+
+    def plan_then_delete(*args):
+        plan = real_plan(*args)
+        plan[0].path.unlink()  # the file vanishes between planning and reading
+        return plan
+
+    monkeypatch.setattr(sessions, "plan_files", plan_then_delete)
+    summary = sessions.import_sessions(store, [("me", codex_home)])
+    assert summary.skipped["vanished_file"] == 1
+    assert summary.imported >= 1
+    store.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory")
+def test_unreadable_directory(codex_home, db_path):
+    locked = codex_home / "sessions/2025"
+    locked.chmod(0)
+    try:
+        store = Store.open(f"sqlite:///{db_path}")
+        assert import_sessions(store, [("me", codex_home)]).skipped["unreadable_directory"] == 1
+        store.close()
+    finally:
+        locked.chmod(0o755)
+
+
+def test_cli_names_the_account_like_collect(codex_home, tmp_path, monkeypatch):
+    db = tmp_path / "c.db"
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    result = CliRunner().invoke(cli, ["import-sessions", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["imported"] == 5 and data["skipped"]["not_json"] == 1
+    rows = json.loads(CliRunner().invoke(cli, ["history", "--db", str(db), "--format", "json"]).stdout)
+    assert {r["account"] for r in rows} == {"default"} and {r["source"] for r in rows} == {"session-log"}
+    result = CliRunner().invoke(cli, ["import-sessions", "--db", str(db), "--codex-home", str(codex_home),
+                                      "--account", "work"])
+    assert result.exit_code == 0
+    assert "5 snapshots imported" in result.stdout
+    missing = CliRunner().invoke(cli, ["import-sessions", "--db", str(db), "--codex-home", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "no Codex home" in missing.stderr

@@ -1,0 +1,237 @@
+"""Backfill from Codex's own session logs (``sessions/**/rollout-*.jsonl``, ``archived_sessions/``).
+
+Streams each file from where the last import stopped (path, size, mtime, offset, and a hash of
+its first bytes to notice a rewrite), skips most lines with a byte search before any JSON
+parsing, and stores ``token_count`` events' ``rate_limits`` through the same normaliser and
+storage code as ``collect``. Re-reading is harmless: a snapshot already stored is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tracker.normalize import normalize_payload
+from tracker.store import SnapshotRecord, snapshot_key
+
+SOURCE = "session-log"
+HEAD_BYTES = 4096
+BATCH = 2000
+_MARKER = b'"token_count"'
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    lines: int = 0
+    token_count_events: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {"files": self.files, "files_read": self.files_read, "bytes_read": self.bytes_read,
+                "lines": self.lines, "token_count_events": self.token_count_events,
+                "imported": self.imported, "duplicates": self.duplicates,
+                "skipped": dict(sorted(self.skipped.items()))}
+
+
+@dataclass
+class LogFile:
+    path: Path
+    account: str
+    size: int
+    mtime_ns: int
+    start: int  # where to resume reading
+
+
+def find_logs(home: Path, summary: ImportSummary) -> Iterator[Path]:
+    """Every ``*.jsonl`` under sessions/ (nested or flat) and archived_sessions/."""
+    for sub in ("sessions", "archived_sessions"):
+        root = home / sub
+        if not root.is_dir():
+            continue
+
+        def unreadable(_error: OSError) -> None:
+            summary.skipped["unreadable_directory"] += 1
+
+        for directory, dirs, files in os.walk(root, onerror=unreadable):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith(".jsonl"):
+                    yield Path(directory) / name
+
+
+def _head_sha1(path: Path, offset: int) -> str:
+    """Hash of the first bytes already read: appending never changes it, rewriting does."""
+    with open(path, "rb") as handle:
+        return hashlib.sha1(handle.read(min(offset, HEAD_BYTES))).hexdigest()
+
+
+def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary: ImportSummary) -> list[LogFile]:
+    """What to read, and from where: new bytes of known files, rewritten files from the start."""
+    plan = []
+    for account, home in homes:
+        for path in find_logs(home, summary):
+            summary.files += 1
+            key = str(path.resolve())
+            seen = progress.get(key)
+            try:
+                info = path.stat()
+                head = _head_sha1(path, seen["offset"]) if seen else None
+            except FileNotFoundError:
+                summary.skipped["vanished_file"] += 1
+                continue
+            except OSError:
+                summary.skipped["unreadable_file"] += 1
+                continue
+            start = 0
+            if seen and seen["head_sha1"] == head and seen["offset"] <= info.st_size and seen["account"] == account:
+                if seen["size"] == info.st_size and seen["mtime_ns"] == info.st_mtime_ns:
+                    continue  # nothing new
+                start = seen["offset"] if seen["size"] <= info.st_size else 0
+            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start))
+    return plan
+
+
+def parse_line(line: bytes) -> tuple[datetime, dict] | str:
+    """A token_count event's (timestamp, rate_limits), or the reason the line is skipped."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return "not_json"
+    if not isinstance(event, dict):
+        return "not_json"
+    payload = event.get("payload")
+    if event.get("type") != "event_msg" or not isinstance(payload, dict) or payload.get("type") != "token_count":
+        return "other_event"
+    limits = payload.get("rate_limits")
+    if not isinstance(limits, dict):
+        return "no_rate_limits"
+    try:
+        at = datetime.fromisoformat(str(event.get("timestamp")).replace("Z", "+00:00"))
+    except ValueError:
+        return "bad_timestamp"
+    if at.tzinfo is None:
+        return "bad_timestamp"
+    return at, limits
+
+
+class _Importer:
+    def __init__(self, store, since: datetime | None, on_bytes: Callable[[int], None] | None) -> None:  # noqa: ANN001
+        self.store, self.since, self.on_bytes = store, since, on_bytes
+        self.summary = ImportSummary()
+        self.records: list[SnapshotRecord] = []
+        self.pending_progress: dict[str, dict] = {}
+
+    def read(self, log: LogFile) -> None:
+        key = str(log.path.resolve())
+        try:
+            handle = open(log.path, "rb")  # noqa: SIM115 - closed below, after a seek
+        except FileNotFoundError:
+            self.summary.skipped["vanished_file"] += 1
+            return
+        except OSError:
+            self.summary.skipped["unreadable_file"] += 1
+            return
+        self.summary.files_read += 1
+        offset = log.start
+        with handle:
+            handle.seek(offset)
+            for line in handle:
+                if not line.endswith(b"\n"):
+                    self.summary.skipped["truncated_last_line"] += 1  # read again once it is complete
+                    break
+                offset += len(line)
+                self.summary.lines += 1
+                if _MARKER in line:
+                    self._take(line, log.account)
+                elif line[:1] != b"{" and line.strip()[:1] != b"{":
+                    self.summary.skipped["not_json"] += 1
+                if self.summary.lines % 20000 == 0:
+                    self._progress(key, log, offset)
+                    if len(self.records) >= BATCH:
+                        self.flush()
+        self._progress(key, log, offset)
+
+    def _progress(self, key: str, log: LogFile, offset: int) -> None:
+        previous = self.pending_progress.get(key, {}).get("offset", log.start)
+        try:
+            head = _head_sha1(log.path, offset)
+        except OSError:
+            return  # gone or unreadable now: it will be planned afresh next time
+        self.pending_progress[key] = {"path": key, "account": log.account, "size": log.size,
+                                      "mtime_ns": log.mtime_ns, "offset": offset, "head_sha1": head}
+        self.summary.bytes_read += offset - previous
+        if self.on_bytes:
+            self.on_bytes(offset - previous)
+
+    def _take(self, line: bytes, account: str) -> None:
+        parsed = parse_line(line)
+        if isinstance(parsed, str):
+            if parsed != "other_event":
+                self.summary.skipped[parsed] += 1
+            return
+        self.summary.token_count_events += 1
+        at, limits = parsed
+        if self.since and at < self.since:
+            self.summary.skipped["before_since"] += 1
+            return
+        usage = normalize_payload({"rate_limits": limits}, at)
+        if not usage.parsed:
+            self.summary.skipped["unparsed"] += 1
+            return
+        if not usage.windows:
+            self.summary.skipped["no_windows"] += 1
+            return
+        raw = json.dumps(limits, separators=(",", ":"), ensure_ascii=False).encode()
+        self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw))
+
+    def flush(self) -> None:
+        """Store the new snapshots (skipping ones already stored), then the read positions."""
+        by_account: dict[str, list[SnapshotRecord]] = {}
+        for record in self.records:
+            by_account.setdefault(record.account, []).append(record)
+        for account, records in by_account.items():
+            known = self.store.snapshot_keys(account, SOURCE, min(r.collected_at for r in records),
+                                             max(r.collected_at for r in records))
+            fresh = []
+            for record in records:
+                key = snapshot_key(record.collected_at, [(w.limit, w.kind, w.window_seconds, w.used_percent, w.reset_at)
+                                                         for w in record.usage.windows])
+                if key in known:
+                    self.summary.duplicates += 1
+                    continue
+                known.add(key)
+                fresh.append(record)
+            fresh.sort(key=lambda r: r.collected_at)
+            self.store.add_snapshots(fresh)
+            self.summary.imported += len(fresh)
+        self.records = []
+        self.store.save_progress(list(self.pending_progress.values()))
+        self.pending_progress = {}
+
+
+def import_sessions(
+    store, homes: list[tuple[str, Path]], since: datetime | None = None,  # noqa: ANN001
+    on_plan: Callable[[int], None] | None = None, on_bytes: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import every new token_count event under the given Codex homes into ``store``."""
+    importer = _Importer(store, since, on_bytes)
+    plan = plan_files(homes, store.progress(), importer.summary)
+    if on_plan:
+        on_plan(sum(f.size - f.start for f in plan))
+    for log in plan:
+        importer.read(log)
+        if len(importer.records) >= BATCH:
+            importer.flush()
+    importer.flush()
+    return importer.summary
