@@ -247,10 +247,13 @@ def _collect_table(results, zone, now: datetime) -> str:  # noqa: ANN001
               help="How far back the burn rate looks (within the current window).")
 @click.option("--stale-after", default="30m", show_default=True, metavar="DURATION",
               help="A last snapshot older than this is stale.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "prometheus"]), default="table",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically), e.g. for node_exporter.")
 @db_option
 @tz_option
-def report(names, at_text, lookback, stale_after, as_json, db, tz) -> None:
+def report(names, at_text, lookback, stale_after, fmt, as_json, output, db, tz) -> None:
     """Balance, burn rate and predicted exhaustion of every window, from the history alone.
 
     \b
@@ -258,18 +261,107 @@ def report(names, at_text, lookback, stale_after, as_json, db, tz) -> None:
         tracker report --tz Europe/Paris
         tracker report work --json --at 2026-11-20T10:00
     """
-    from tracker import render, timeutil
-    from tracker.report import build_report, report_json, report_table
+    from tracker import exports, render
+    from tracker.report import report_json, report_table
+
+    result, zone = _build_report(names, at_text, lookback, stale_after, db, tz)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        text = render.to_json(report_json(result)) + "\n"
+    elif fmt == "prometheus":
+        text = exports.prometheus_text(result)
+    else:
+        text = report_table(result, zone) + "\n"
+    _emit(text, output)
+
+
+def _build_report(names, at_text, lookback, stale_after, db, tz):  # noqa: ANN001, ANN202
+    from tracker import timeutil
+    from tracker.report import build_report
 
     zone = timeutil.get_zone(tz)
     at = _parse_when(at_text, _now(), tz) if at_text else _now()
     store = _open_store(db)
     try:
-        result = build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
-                              timeutil.parse_duration(stale_after))
+        return build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
+                            timeutil.parse_duration(stale_after)), zone
     finally:
         store.close()
-    click.echo(render.to_json(report_json(result)) if as_json else report_table(result, zone))
+
+
+KIND_CHOICE = click.Choice(["five_hour", "weekly", "all"])
+
+
+def _kinds(kind: str) -> tuple[str, ...]:
+    return () if kind == "all" else (kind,)
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--min-remaining", type=click.FloatRange(0, 100), default=10, show_default=True, metavar="PCT",
+              help="A window with less left than this is a problem.")
+@click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
+@click.option("--before-reset", is_flag=True, help="Also a problem: predicted to run out before its reset.")
+@click.option("--stale-after", default="30m", show_default=True, metavar="DURATION")
+@click.option("--lookback", default="1h", show_default=True, metavar="DURATION")
+@click.option("--at", "at_text", metavar="WHEN", help="Evaluate as of a past moment.")
+@db_option
+@tz_option
+def check(names, min_remaining, kind, before_reset, stale_after, lookback, at_text, db, tz) -> None:
+    """Exit 0 when every window is fine, 10 when one is low, 20 when data is stale or missing.
+
+    Prints one line per problem, for scripts, status bars and notifications. 20 wins over 10:
+    a stale figure cannot be trusted.
+
+    \b
+    Example:
+        tracker check --min-remaining 15 --before-reset || notify-send "Codex: $(tracker check)"
+    """
+    from tracker.alerts import EXIT_STALE, check_report
+    from tracker.errors import NoDataError
+
+    try:
+        result, zone = _build_report(names, at_text, lookback, stale_after, db, tz)
+    except NoDataError as exc:
+        click.echo(exc.message)
+        sys.exit(EXIT_STALE)
+    outcome = check_report(result, _kinds(kind), min_remaining, before_reset, zone)
+    for problem in outcome.problems:
+        click.echo(problem)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
+@click.option("--path", "with_path", is_flag=True, help="Also print its auth file (or Codex home), tab-separated.")
+@click.option("--stale-after", default="30m", show_default=True, metavar="DURATION")
+@click.option("--at", "at_text", metavar="WHEN", help="Evaluate as of a past moment.")
+@db_option
+def pick(kind, with_path, stale_after, at_text, db) -> None:
+    """Print the account with the most headroom now (the highest smallest-remaining %).
+
+    Stale accounts are ignored; exit 1 when no account has anything left.
+
+    \b
+    Example:
+        CODEX_HOME=$(dirname "$(tracker pick --path | cut -f2)") codex
+    """
+    from tracker.alerts import pick_account
+    from tracker.errors import NoDataError
+
+    result, _ = _build_report((), at_text, "1h", stale_after, db, None)
+    best = pick_account(result, _kinds(kind))
+    if best is None:
+        raise NoDataError("no fresh account has anything left")
+    if with_path:
+        store = _open_store(db)
+        try:
+            path = store.account_paths().get(best[0])
+        finally:
+            store.close()
+        click.echo(f"{best[0]}\t{path or ''}")
+    else:
+        click.echo(best[0])
 
 
 # -- chart and demo --------------------------------------------------------------------------
@@ -501,39 +593,80 @@ def history(names, since, until, limit, fmt, errors, db, tz) -> None:
     Example:
         tracker history work --since 7d --format csv > work.csv
     """
-    from tracker import render, timeutil
+    from tracker import exports, render, timeutil
 
     now = _now()
     zone = timeutil.get_zone(tz)
     since_at, until_at = _parse_when(since, now, tz), _parse_when(until, now, tz)
     if limit is None and fmt == "table":
         limit = 50
+    rows_of = exports.failure_rows if errors else exports.snapshot_rows
     store = _open_store(db)
     try:
-        if errors:
-            items = store.failures(names, since_at, until_at, limit, newest_first=fmt == "table")
-            headers = ["account", "at", "kind", "http_status", "message"]
-            rows = [[f.account, f.at, f.kind, f.http_status, f.message] for f in items]
-        else:
-            items = store.history(names, since_at, until_at, limit, newest_first=fmt == "table")
-            headers = ["snapshot_id", "account", "collected_at", "source", "plan", "limit", "kind",
-                       "window_seconds", "used_percent", "remaining_percent", "reset_at"]
-            rows = [[h.snapshot_id, h.account, h.collected_at, h.source, h.plan, h.limit, h.kind,
-                     h.window_seconds, h.used_percent, h.remaining_percent, h.reset_at] for h in items]
+        headers, rows = rows_of(store, names, since_at, until_at, limit, fmt == "table")
     finally:
         store.close()
-    time_columns = {i for i, h in enumerate(headers) if h in ("collected_at", "reset_at", "at")}
-    if fmt == "table":
-        shown = [[timeutil.format_local(c, zone) if i in time_columns and c else
-                  (render.percent(c) if isinstance(c, float) else c) for i, c in enumerate(row)] for row in rows]
-        click.echo(render.table(headers, shown) if rows else "no snapshots stored yet: run `tracker collect`"
-                   if not errors else "no failures stored")
-        return
-    iso_rows = [[timeutil.iso_utc(c) if i in time_columns else c for i, c in enumerate(row)] for row in rows]
-    if fmt == "json":
-        click.echo(render.to_json([dict(zip(headers, row, strict=True)) for row in iso_rows]))
+    if fmt != "table":
+        click.echo(exports.format_rows(headers, rows, fmt), nl=False)
+    elif not rows:
+        click.echo("no failures stored" if errors else "no snapshots stored yet: run `tracker collect`")
     else:
-        click.echo(render.to_csv(headers, iso_rows), nl=False)
+        shown = [[timeutil.format_local(c, zone) if h in exports.TIME_COLUMNS and c else
+                  render.percent(c) if isinstance(c, float) else c for h, c in zip(headers, row, strict=True)]
+                 for row in rows]
+        click.echo(render.table(headers, shown))
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "ndjson", "prometheus"]), default="csv",
+              show_default=True)
+@click.option("--since", metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h).")
+@click.option("--until", metavar="WHEN", help="ISO date/time or a duration ago.")
+@click.option("--errors", is_flag=True, help="Export failed collections instead of snapshots.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@db_option
+def export(names, fmt, since, until, errors, output, db) -> None:
+    """Export snapshots (or failures) for spreadsheets and notebooks, or current gauges for Prometheus.
+
+    csv/json/ndjson: one row per snapshot and window, oldest first, with the fields of `history`.
+    prometheus: the gauges of `tracker report --format prometheus`.
+
+    \b
+    Example:
+        tracker export --since 30d > usage.csv
+        tracker export --format prometheus -o /var/lib/node_exporter/textfile/codex.prom
+    """
+    from tracker import exports
+
+    now = _now()
+    store = _open_store(db)
+    try:
+        if fmt == "prometheus":
+            from datetime import timedelta
+
+            from tracker.report import build_report
+
+            text = exports.prometheus_text(build_report(store, tuple(names), now, timedelta(hours=1),
+                                                        timedelta(minutes=30)))
+        else:
+            rows_of = exports.failure_rows if errors else exports.snapshot_rows
+            headers, rows = rows_of(store, names, _parse_when(since, now), _parse_when(until, now), None, False)
+            text = exports.format_rows(headers, rows, fmt)
+    finally:
+        store.close()
+    _emit(text, output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        from pathlib import Path
+
+        from tracker.exports import write_atomic
+
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
 
 
 # -- db --------------------------------------------------------------------------------------

@@ -267,7 +267,7 @@ class Store:
 
     def account_paths(self) -> dict[str, str | None]:
         with self.engine.connect() as conn:
-            return dict(conn.execute(select(accounts_t.c.name, accounts_t.c.source_path)).tuples())
+            return {name: path for name, path in conn.execute(select(accounts_t.c.name, accounts_t.c.source_path))}
 
     def snapshot_count(self) -> int:
         with self.engine.connect() as conn:

@@ -1,0 +1,126 @@
+"""Exports: the rows of ``history``/``export`` in CSV, JSON, NDJSON, and the report's gauges in
+the Prometheus text exposition format. Written atomically when a file is named."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from tracker.render import to_csv, to_json
+from tracker.report import Report
+from tracker.timeutil import iso_utc
+
+SNAPSHOT_HEADERS = ["snapshot_id", "account", "collected_at", "source", "plan", "limit", "kind",
+                    "window_seconds", "used_percent", "remaining_percent", "reset_at"]
+FAILURE_HEADERS = ["account", "at", "kind", "http_status", "message"]
+TIME_COLUMNS = {"collected_at", "reset_at", "at"}
+
+
+def snapshot_rows(store, names, since, until, limit, newest_first) -> tuple[list[str], list[list]]:  # noqa: ANN001
+    rows = [[h.snapshot_id, h.account, h.collected_at, h.source, h.plan, h.limit, h.kind, h.window_seconds,
+             h.used_percent, h.remaining_percent, h.reset_at]
+            for h in store.history(names, since, until, limit, newest_first)]
+    return SNAPSHOT_HEADERS, rows
+
+
+def failure_rows(store, names, since, until, limit, newest_first) -> tuple[list[str], list[list]]:  # noqa: ANN001
+    rows = [[f.account, f.at, f.kind, f.http_status, f.message]
+            for f in store.failures(names, since, until, limit, newest_first)]
+    return FAILURE_HEADERS, rows
+
+
+def format_rows(headers: Sequence[str], rows: Sequence[Sequence], fmt: str) -> str:
+    """csv, json (one array) or ndjson (one object per line); times as ISO 8601 UTC."""
+    timed = {i for i, h in enumerate(headers) if h in TIME_COLUMNS}
+    iso_rows = [[iso_utc(c) if i in timed and isinstance(c, datetime) else c for i, c in enumerate(r)] for r in rows]
+    if fmt == "csv":
+        return to_csv(headers, iso_rows)
+    objects = [dict(zip(headers, r, strict=True)) for r in iso_rows]
+    if fmt == "json":
+        return to_json(objects) + "\n"
+    if fmt == "ndjson":
+        return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects)
+    raise ValueError(fmt)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(**labels: str) -> str:
+    return "{" + ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items()) + "}"
+
+
+def _timestamp(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+METRICS = [
+    # name, help, per-window getter (None: per account)
+    ("codex_usage_used_percent", "Used share of the window, in percent (0-100).",
+     lambda w: w.figures.used_percent),
+    ("codex_usage_remaining_percent", "Remaining share of the window, in percent (0-100).",
+     lambda w: w.figures.remaining_percent),
+    ("codex_usage_reset_timestamp_seconds", "When the window resets, Unix seconds.",
+     lambda w: _timestamp(w.figures.reset_at)),
+    ("codex_usage_burn_rate_percent_per_hour", "Burn rate over the current window's recent snapshots.",
+     lambda w: w.figures.burn_rate),
+    ("codex_usage_safe_rate_percent_per_hour", "The rate that would just last until the reset.",
+     lambda w: w.figures.safe_rate),
+    ("codex_usage_exhaustion_timestamp_seconds", "Predicted exhaustion at the current burn rate, Unix seconds.",
+     lambda w: _timestamp(w.figures.exhausts_at)),
+    ("codex_usage_exhausts_before_reset", "1 when the window is predicted to run out before it resets.",
+     lambda w: None if w.figures.exhausts_before_reset is None else float(w.figures.exhausts_before_reset)),
+]
+ACCOUNT_METRICS = [
+    ("codex_usage_last_success_timestamp_seconds", "Time of the last stored snapshot, Unix seconds.",
+     lambda a: _timestamp(a.last_snapshot_at)),
+    ("codex_usage_last_failure_timestamp_seconds", "Time of the last failed collection since the last success.",
+     lambda a: None if not a.last_error else datetime.fromisoformat(a.last_error["at"].replace("Z", "+00:00")).timestamp()),
+    ("codex_usage_stale", "1 when the last snapshot is older than the staleness limit.",
+     lambda a: float(a.stale)),
+]
+
+
+def _sample(value: float) -> str:
+    return repr(float(value))
+
+
+def prometheus_text(report: Report) -> str:
+    """Gauges for node_exporter's textfile collector; unknown values are left out, never NaN."""
+    lines: list[str] = []
+    for name, help_text, getter in METRICS:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for account in report.accounts:
+            for window in account.windows:
+                value = getter(window)
+                if value is not None:
+                    labels = _labels(account=account.account, limit=window.key.limit, kind=window.key.kind)
+                    lines.append(f"{name}{labels} {_sample(value)}")
+    for name, help_text, getter in ACCOUNT_METRICS:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for account in report.accounts:
+            value = getter(account)
+            if value is not None:
+                lines.append(f"{name}{_labels(account=account.account)} {_sample(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write beside the target and rename, so a reader never sees a half-written file."""
+    path = path.expanduser()
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
