@@ -75,8 +75,11 @@ def test_time_zone_shifts_the_axis():
         ax = fig.axes[0]
         return min(line.get_xdata()[0] for line in ax.lines if line.get_gid() == "day-boundary")
 
-    assert first_boundary(UTC) == datetime(2026, 11, 20, tzinfo=UTC)
-    assert first_boundary(ZoneInfo("Asia/Tokyo")) == datetime(2026, 11, 19, 15, tzinfo=UTC)  # Tokyo midnight
+    import matplotlib.dates as mdates
+
+    assert first_boundary(UTC) == pytest.approx(mdates.date2num(datetime(2026, 11, 20, tzinfo=UTC)))
+    tokyo_midnight = mdates.date2num(datetime(2026, 11, 19, 15, tzinfo=UTC))
+    assert first_boundary(ZoneInfo("Asia/Tokyo")) == pytest.approx(tokyo_midnight)
 
 
 def png_size(path):

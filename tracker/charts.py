@@ -29,6 +29,12 @@ def output_format(path: Path) -> str:
     return fmt
 
 
+def _num(moment: datetime) -> float:
+    """Matplotlib's date number (days since its default 1970 epoch), computed without its slow
+    per-object conversion of aware datetimes."""
+    return moment.timestamp() / 86400.0
+
+
 def _colors(count: int) -> list:
     from matplotlib import colormaps
 
@@ -57,21 +63,21 @@ def _x_end(data: ChartData) -> datetime:
     return min(max(wanted), data.end + span / 4)
 
 
-def _format_time_axis(ax, data: ChartData, label: bool) -> None:  # noqa: ANN001
+def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:  # noqa: ANN001
     import matplotlib.dates as mdates
 
     span_days = (data.end - data.start).total_seconds() / 86400
     if span_days <= 14:
-        locator = mdates.DayLocator(tz=data.tz)
+        locator = mdates.DayLocator(interval=max(1, round(span_days / 4)) if narrow else 1, tz=data.tz)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b", tz=data.tz))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d" if narrow else "%a %d %b", tz=data.tz))
         if span_days <= 3:
             ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=range(0, 24, 6), tz=data.tz))
     else:
         locator = mdates.AutoDateLocator(tz=data.tz)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
-    ax.set_xlim(data.start, _x_end(data))
+    ax.set_xlim(_num(data.start), _num(_x_end(data)))
     if label:
         ax.set_xlabel(f"time ({data.tz_name})")
     else:
@@ -82,7 +88,7 @@ def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:  # noqa: ANN0
     ax.axhline(100, color="#c0392b", linestyle="--", linewidth=1, gid="limit-100")
     if (data.end - data.start) <= timedelta(days=31):
         for moment in _day_starts(data):
-            ax.axvline(moment, color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
+            ax.axvline(_num(moment), color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
     ax.set_ylim(0, 108)
     ax.set_ylabel("used (%)")
     ax.set_title(title, loc="left", fontsize=10)
@@ -90,21 +96,29 @@ def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:  # noqa: ANN0
 
 
 def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | None = None) -> None:  # noqa: ANN001
-    for i, line in enumerate(s.lines):
-        xs, ys = zip(*line, strict=True)
-        ax.plot(xs, ys, color=color, linewidth=linewidth, gid=f"usage:{s.account}:{s.kind}",
-                label=label if i == 0 else None)
+    # One artist per series: segments (split at resets and gaps) are separated by NaN, which
+    # matplotlib draws as a break in the line.
+    xs: list[float] = []
+    ys: list[float] = []
+    for line in s.lines:
+        if xs:
+            xs.append(math.nan)
+            ys.append(math.nan)
+        xs += [_num(t) for t, _ in line]
+        ys += [v for _, v in line]
+    ax.plot(xs, ys, color=color, linewidth=linewidth, gid=f"usage:{s.account}:{s.kind}", label=label)
     if s.resets:
-        ax.plot(s.resets, [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4, color=color,
-                alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
+        ax.plot([_num(t) for t in s.resets], [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4,
+                color=color, alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
     if s.projection:
-        xs, ys = zip(*s.projection, strict=True)
-        ax.plot(xs, ys, color=color, linestyle="--", linewidth=linewidth, alpha=0.9,
+        px = [_num(t) for t, _ in s.projection]
+        py = [v for _, v in s.projection]
+        ax.plot(px, py, color=color, linestyle="--", linewidth=linewidth, alpha=0.9,
                 gid=f"projection:{s.account}:{s.kind}")
         if s.exhausts_before_reset:
-            ax.plot([xs[-1]], [100], marker="X", markersize=8, color="#c0392b", gid=f"exhaustion:{s.account}:{s.kind}")
+            ax.plot([px[-1]], [100], marker="X", markersize=8, color="#c0392b", gid=f"exhaustion:{s.account}:{s.kind}")
     if s.next_reset:
-        ax.axvline(s.next_reset, color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
+        ax.axvline(_num(s.next_reset), color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
 
 
 def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:  # noqa: ANN001
@@ -135,7 +149,7 @@ def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:  # noqa: ANN001
             for c, value in enumerate(row):
                 if value >= 0.5:
                     ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=6)
-    fig.colorbar(image, ax=ax, label="weekly % used", fraction=0.03)
+    fig.colorbar(image, ax=ax, label="weekly % used", fraction=0.03, pad=0.01)
     ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
 
 
@@ -171,9 +185,14 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
         cols = 4 if len(data.accounts) > 9 else 3
         grid_rows = math.ceil(len(data.accounts) / cols)
         heat_height = max(1.5, 0.22 * len(data.accounts)) if has_daily else 0
-        fig = Figure(figsize=size or (4 * cols, 2.3 * grid_rows + heat_height + 1), layout="constrained")
+        width, height = size or (4 * cols, 2.3 * grid_rows + heat_height + 1.6)
+        fig = Figure(figsize=(width, height))
+        # Fixed margins (in inches) instead of constrained layout: with dozens of axes the layout
+        # solver costs more than the drawing.
         spec = fig.add_gridspec(grid_rows + has_daily, cols,
-                                height_ratios=[2.3] * grid_rows + ([heat_height] if has_daily else []))
+                                height_ratios=[2.3] * grid_rows + ([heat_height] if has_daily else []),
+                                left=0.9 / width, right=1 - 1.1 / width, top=1 - 0.85 / height,
+                                bottom=0.55 / height, hspace=0.45, wspace=0.12)
         first = None
         for index, account in enumerate(data.accounts):
             ax = fig.add_subplot(spec[index // cols, index % cols], sharex=first, sharey=first)
@@ -184,13 +203,13 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
                                  linewidth=1.8 if s.kind == "weekly" else 0.8)
             _decorate_usage_axes(ax, data, account)
             ax.set_ylabel("used (%)" if index % cols == 0 else "")
-            _format_time_axis(ax, data, label=index // cols == grid_rows - 1)
+            _format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
             ax.tick_params(labelsize=7)
         fig.legend(handles=[Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
                             Line2D([], [], color="black", linewidth=1.8, label="weekly window (account colour)"),
                             Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
                             Line2D([], [], color="gray", linestyle="--", label="projection")],
-                   loc="outside upper right", ncols=4, fontsize=8)
+                   loc="upper right", bbox_to_anchor=(1 - 0.2 / width, 1 - 0.3 / height), ncols=4, fontsize=8)
         if has_daily:
             _draw_daily_heatmap(fig, fig.add_subplot(spec[grid_rows, :]), data)
     fig.suptitle(data.title, fontsize=13, x=0.01, ha="left")

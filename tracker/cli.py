@@ -126,9 +126,11 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
 @click.option("--raw-json", is_flag=True, help="Print each response body (tokens removed).")
 @click.option("--raw-headers", is_flag=True, help="Print each response's headers (tokens and cookies removed).")
+@click.option("--every", metavar="DURATION",
+              help="Keep running: collect at every slot (e.g. 5m) until SIGINT/SIGTERM.")
 @click.option("--at", "at_text", hidden=True, help="Record the snapshots as taken at this time (tests, replays).")
 def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, timeout, retries, db, tz,
-            as_json, quiet, raw_json, raw_headers, at_text) -> None:
+            as_json, quiet, raw_json, raw_headers, every, at_text) -> None:
     """Fetch and store the current usage of every account.
 
     With no options, reads the logged-in account from $CODEX_HOME/auth.json (~/.codex/auth.json).
@@ -139,19 +141,44 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     Example:
         tracker collect --account-dir ~/codex-accounts --quiet
     """
-    from tracker import accounts, client, config, timeutil
-    from tracker.collect import collect_accounts, record_result, sort_for_display
+    from tracker import client, config, timeutil
 
     zone = timeutil.get_zone(tz)
     fixed = _parse_when(at_text, _now()) if at_text else None
     clock = (lambda: fixed) if fixed else (lambda: datetime.now(UTC))
     endpoint = client.usage_url(url or config.DEFAULT_USAGE_URL)
+    options = {"account_dirs": tuple(account_dirs), "auth_files": auth_files, "codex_homes": codex_homes,
+               "names": names, "concurrency": concurrency, "timeout": timeout, "retries": retries,
+               "endpoint": endpoint, "clock": clock}
+    output = {"zone": zone, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers}
+    if every is None:
+        sys.exit(_collect_once(db, options, output))
+    from tracker.errors import TrackerError
+    from tracker.loop import StopFlag, run_every
+
+    def once(stop: StopFlag) -> int:
+        try:
+            return _collect_once(db, options, output, stop)
+        except TrackerError as exc:  # e.g. no account yet, database busy: report and keep going
+            click.echo(f"tracker: {exc.message}", err=True)
+            return exc.exit_code
+
+    stop = StopFlag()
+    stop.install()
+    sys.exit(run_every(timeutil.parse_duration(every), once, stop))
+
+
+def _collect_once(db, options: dict, output: dict, stop=None) -> int:  # noqa: ANN001
+    """One collection of every account; returns the exit code (the highest over accounts)."""
+    from tracker import accounts, config
+    from tracker.collect import collect_accounts, record_result, sort_for_display
+
     refs = accounts.discover_accounts(
-        account_dirs=tuple(account_dirs), auth_files=auth_files, codex_homes=codex_homes,
-        default_home=config.codex_home(), only=names,
+        account_dirs=options["account_dirs"], auth_files=options["auth_files"],
+        codex_homes=options["codex_homes"], default_home=config.codex_home(), only=options["names"],
     )
-    pending = collect_accounts(refs, endpoint, concurrency=concurrency, timeout=timeout,
-                               retries=retries, clock=clock)
+    pending = collect_accounts(refs, options["endpoint"], concurrency=options["concurrency"],
+                               timeout=options["timeout"], retries=options["retries"], clock=options["clock"])
     try:
         store = _open_store(db)  # opens (and imports SQLAlchemy) while the requests are in flight
     except BaseException:
@@ -162,24 +189,27 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         for result in pending:
             record_result(store, result)
             results.append(result)
+            if stop is not None and stop.stopped:
+                pending.cancel()
+                break
     finally:
         store.close()
     results = sort_for_display(results)
     for result in results:
-        if not quiet:
+        if not output["quiet"]:
             for warning in result.warnings:
                 click.echo(f"tracker: warning: {warning}", err=True)
         if result.status != "ok":
             click.echo(f"tracker: {result.account}: {result.status}: {result.error}", err=True)
-    if raw_json or raw_headers:
-        _print_raw(results, raw_json, raw_headers)
-    elif as_json:
+    if output["raw_json"] or output["raw_headers"]:
+        _print_raw(results, output["raw_json"], output["raw_headers"])
+    elif output["as_json"]:
         from tracker.render import to_json
 
         click.echo(to_json([_result_json(r) for r in results]))
-    elif not quiet:
-        click.echo(_collect_table(results, zone, clock()))
-    sys.exit(max((r.exit_code for r in results), default=0))
+    elif not output["quiet"]:
+        click.echo(_collect_table(results, output["zone"], options["clock"]()))
+    return max((r.exit_code for r in results), default=0)
 
 
 def _print_raw(results, bodies: bool, headers: bool) -> None:  # noqa: ANN001
