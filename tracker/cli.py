@@ -699,6 +699,39 @@ def _emit(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+# -- prune -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--older-than", required=True, metavar="DURATION", help="Work on snapshots older than this (e.g. 90d).")
+@click.option("--downsample", metavar="DURATION",
+              help="Thin instead of delete: keep one snapshot per DURATION (e.g. 1h) and each window's last "
+                   "snapshot before its reset.")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@db_option
+def prune(older_than, downsample, dry_run, db) -> None:
+    """Delete or thin old snapshots, in small batches that never hold up a running collect.
+
+    \b
+    Example:
+        tracker prune --older-than 90d --downsample 1h --dry-run
+    """
+    from tracker import prune as pruning
+    from tracker import timeutil
+
+    cutoff = _now() - timeutil.parse_duration(older_than)
+    bucket = timeutil.parse_duration(downsample) if downsample else None
+    store = _open_store(db)
+    try:
+        summary = pruning.prune(store, cutoff, bucket, dry_run=dry_run)
+    finally:
+        store.close()
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {summary.snapshots_removed} of {summary.snapshots_examined} snapshots older than "
+               f"{timeutil.iso_utc(cutoff)} ({summary.windows_removed} window values) for {summary.accounts} "
+               f"accounts, kept {summary.snapshots_kept}; {verb} {summary.failures_removed} failures")
+
+
 # -- db --------------------------------------------------------------------------------------
 
 

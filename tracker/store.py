@@ -259,6 +259,55 @@ class Store:
                     (row.limit_name, row.kind, row.window_seconds or None, row.used_percent, row.reset_at))
         return {snapshot_key(at, values) for at, values in grouped.values()}
 
+    # -- retention --------------------------------------------------------------------------
+
+    def account_ids(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {name: i for i, name in conn.execute(select(accounts_t.c.id, accounts_t.c.name))}
+
+    def old_snapshots(self, account_id: int, before: datetime) -> list[tuple[int, datetime]]:
+        sn = snapshots_t
+        with self.engine.connect() as conn:
+            return [(i, at) for i, at in conn.execute(
+                select(sn.c.id, sn.c.collected_at).where(sn.c.account_id == account_id, sn.c.collected_at < before)
+                .order_by(sn.c.collected_at))]
+
+    def old_window_points(self, account_id: int, before: datetime) -> dict[tuple, list[tuple[int, Point]]]:
+        """Per series (limit, kind, seconds): (snapshot id, point) older than ``before``, oldest first."""
+        w, s = windows_t, series_t
+        result: dict[tuple, list[tuple[int, Point]]] = {}
+        with self.engine.connect() as conn:
+            series = conn.execute(select(s.c.id, s.c.limit_name, s.c.kind, s.c.window_seconds)
+                                  .where(s.c.account_id == account_id)).all()
+            for series_id, limit, kind, seconds in series:
+                rows = conn.execute(select(w.c.snapshot_id, w.c.collected_at, w.c.used_percent, w.c.reset_at)
+                                    .where(w.c.series_id == series_id, w.c.collected_at < before)
+                                    .order_by(w.c.collected_at))
+                result[(limit, kind, seconds or None)] = [(sid, Point(at, used, reset)) for sid, at, used, reset in rows]
+        return result
+
+    def delete_snapshots(self, account_id: int, ids: Sequence[int]) -> int:
+        """Delete snapshots and their windows in one short transaction; returns windows removed."""
+        if not ids:
+            return 0
+        w, s, sn = windows_t, series_t, snapshots_t
+        with self._write() as conn, conn.begin():
+            series_ids = select(s.c.id).where(s.c.account_id == account_id).scalar_subquery()
+            times = conn.execute(select(func.min(sn.c.collected_at), func.max(sn.c.collected_at))
+                                 .where(sn.c.id.in_(ids))).one()
+            removed = conn.execute(w.delete().where(
+                w.c.series_id.in_(series_ids), w.c.collected_at >= times[0], w.c.collected_at <= times[1],
+                w.c.snapshot_id.in_(ids))).rowcount
+            conn.execute(sn.delete().where(sn.c.id.in_(ids)))
+        return removed
+
+    def delete_failures_before(self, before: datetime, dry_run: bool = False) -> int:
+        f = failures_t
+        with self._write() as conn, conn.begin():
+            if dry_run:
+                return conn.execute(select(func.count()).select_from(f).where(f.c.at < before)).scalar_one()
+            return conn.execute(f.delete().where(f.c.at < before)).rowcount
+
     # -- reads ------------------------------------------------------------------------------
 
     def account_names(self) -> list[str]:
