@@ -732,6 +732,103 @@ def prune(older_than, downsample, dry_run, db) -> None:
                f"accounts, kept {summary.snapshots_kept}; {verb} {summary.failures_removed} failures")
 
 
+# -- schedule --------------------------------------------------------------------------------
+
+
+@cli.group()
+def schedule() -> None:
+    """Run `tracker collect --quiet` on a schedule: systemd user timer, launchd agent or crontab."""
+
+
+scheduler_option = click.option("--scheduler", type=click.Choice(["auto", "systemd", "cron", "launchd"]),
+                                default="auto", show_default=True,
+                                help="auto: launchd on macOS, systemd where it runs, cron otherwise.")
+
+
+def _scheduler(name: str) -> str:
+    from tracker.schedule import detect_scheduler
+
+    return detect_scheduler() if name == "auto" else name
+
+
+@schedule.command("install", context_settings={"ignore_unknown_options": True})
+@click.option("--every", default="5m", show_default=True, metavar="DURATION")
+@scheduler_option
+@click.option("--print", "print_only", is_flag=True, help="Show what would be installed; change nothing.")
+@click.argument("collect_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
+    """Install a per-user schedule for `tracker collect --quiet` with COLLECT_ARGS.
+
+    The database is pinned with --db (and TRACKER_ACCOUNT_DIR, when set, with --account-dir) so
+    that the schedule, which runs without your shell's environment, uses the same ones.
+
+    \b
+    Example:
+        tracker schedule install --every 5m --account-dir ~/codex-accounts
+        tracker schedule install --print
+    """
+    import os
+
+    from tracker import schedule as sched
+    from tracker import timeutil
+    from tracker.config import db_url, sqlite_path
+
+    args = list(collect_args)
+    try:  # the options must be ones `collect` accepts
+        collect.make_context("collect", list(args), parent=ctx.parent, resilient_parsing=False)
+    except click.UsageError as exc:
+        raise click.UsageError(f"not a collect option: {exc.format_message()}") from None
+    if "--db" not in args:
+        url = db_url(None)
+        args += ["--db", str(sqlite_path(url) or url)]
+    if "--account-dir" not in args and os.environ.get("TRACKER_ACCOUNT_DIR"):
+        args += ["--account-dir", os.environ["TRACKER_ACCOUNT_DIR"]]
+    plan = sched.build_plan(_scheduler(scheduler), timeutil.parse_duration(every), args)
+    if print_only:
+        click.echo(plan.describe())
+        return
+    for line in sched.install(plan):
+        click.echo(line)
+    click.echo(f"installed: {plan.scheduler}, every {every}: {' '.join(plan.command)}")
+
+
+@schedule.command("status")
+@scheduler_option
+@db_option
+def schedule_status(scheduler, db) -> None:
+    """Show what is installed and when a collection last ran (from the database)."""
+    from tracker import schedule as sched
+    from tracker.timeutil import format_countdown, get_zone
+
+    name = _scheduler(scheduler)
+    found = sched.installed(name)
+    click.echo(f"{name}: " + ("installed" if found else "nothing installed"))
+    for item in found:
+        click.echo(f"  {item}")
+    store = _open_store(db)
+    try:
+        last = store.last_activity()
+    finally:
+        store.close()
+    if last is None:
+        click.echo("last collection: never")
+    else:
+        now = _now()
+        click.echo(f"last collection: {last.astimezone(get_zone(None)):%Y-%m-%d %H:%M} ({format_countdown(last - now)})")
+
+
+@schedule.command("remove")
+@scheduler_option
+def schedule_remove(scheduler) -> None:
+    """Remove exactly what `schedule install` installed."""
+    from tracker import schedule as sched
+
+    done = sched.remove(_scheduler(scheduler))
+    for line in done or ["nothing to remove"]:
+        click.echo(line)
+
+
 # -- db --------------------------------------------------------------------------------------
 
 

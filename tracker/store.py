@@ -318,6 +318,17 @@ class Store:
         with self.engine.connect() as conn:
             return {name: path for name, path in conn.execute(select(accounts_t.c.name, accounts_t.c.source_path))}
 
+    def last_activity(self) -> datetime | None:
+        """When a collection last ran: the newest snapshot or failure."""
+        with self.engine.connect() as conn:
+            times = [conn.execute(select(func.max(snapshots_t.c.collected_at))).scalar(),
+                     conn.execute(select(func.max(failures_t.c.at))).scalar()]
+        times = [t for t in times if t is not None]
+        if not times:
+            return None
+        # max() over raw integers bypasses the type: convert either form
+        return max(t if isinstance(t, datetime) else datetime.fromtimestamp(t / 1000, tz=UTC) for t in times)
+
     def snapshot_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(snapshots_t)).scalar_one()
