@@ -63,3 +63,19 @@ def pg_url():
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"no PostgreSQL server answers at {url}: {exc}")
     return url
+
+
+@pytest.fixture
+def pg_db(pg_url):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+    admin = pg_url.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_url.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
