@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests import helpers
 from tests.helpers import NOW
 
 USAGE_PATH = "/backend-api/wham/usage"
@@ -79,3 +80,66 @@ def pg_db(pg_url):
     yield pg_url.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+# -- secrets: after the whole suite, no fixture token may appear in any output or file --------
+
+_outputs: list[tuple[str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def record_cli_output(monkeypatch, request):
+    """Keep every CliRunner output, to be searched for tokens when the session ends."""
+    from click.testing import CliRunner
+
+    real_invoke = CliRunner.invoke
+
+    def invoke(self, *args, **kwargs):
+        result = real_invoke(self, *args, **kwargs)
+        _outputs.append((request.node.nodeid, result.stdout + result.stderr))
+        return result
+
+    monkeypatch.setattr(CliRunner, "invoke", invoke)
+
+
+def pytest_runtest_logreport(report):
+    captured = "".join(content for _, content in report.sections)
+    if captured:
+        _outputs.append((report.nodeid, captured))
+
+
+def _leaks(basetemp) -> list[str]:
+    secrets = [s for s in helpers.SECRETS if len(s) >= 12]
+    found = []
+    for nodeid, text in _outputs:
+        if any(secret in text for secret in secrets):
+            found.append(f"output of {nodeid}")
+    encoded = [s.encode() for s in secrets]
+    for path in basetemp.rglob("*") if basetemp and basetemp.exists() else []:
+        if not path.is_file() or path.is_symlink():
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if path.suffix == ".json" and b'"tokens"' in data[:200]:
+            continue  # an auth file the test wrote: the one place tokens belong
+        if any(secret in data for secret in encoded):
+            found.append(str(path))
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not helpers.SECRETS:
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = factory.getbasetemp() if factory else None
+    leaks = _leaks(basetemp)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaks:
+        if reporter:
+            reporter.write_line("SECRET LEAK: a fixture token appears in: " + ", ".join(leaks[:20]), red=True)
+        session.exitstatus = 1
+    elif reporter:
+        reporter.write_line(f"secrets check: {len(helpers.SECRETS)} fixture tokens, none found in "
+                            f"{len(_outputs)} outputs or the files under {basetemp}")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: the fixed clock of the tests
+SECRETS: set[str] = set()  # every token a fixture made; the suite fails if one leaks anywhere
 
 
 def b64(data: dict | bytes) -> str:
@@ -21,7 +22,7 @@ def make_jwt(claims: dict | bytes) -> str:
 
 def tokens_for(name: str, exp: int = 4_000_000_000) -> dict:
     """Distinctive secrets per account, so a leak of any of them can be searched for."""
-    return {
+    tokens = {
         "id_token": make_jwt({"email": f"{name}@example.com", "secret": f"ID-{name}-SECRET",
                               "https://api.openai.com/auth": {"chatgpt_plan_type": "plus",
                                                               "chatgpt_account_id": f"acc-{name}"}}),
@@ -29,6 +30,9 @@ def tokens_for(name: str, exp: int = 4_000_000_000) -> dict:
         "refresh_token": f"rt_REFRESH-{name}-SECRET",
         "account_id": f"acc-{name}",
     }
+    SECRETS.update(tokens[k] for k in ("id_token", "access_token", "refresh_token"))
+    SECRETS.add(tokens["access_token"].split(".")[1])
+    return tokens
 
 
 def write_auth(path: Path, name: str, exp: int = 4_000_000_000, tokens: dict | None = None) -> dict:

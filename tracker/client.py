@@ -11,6 +11,7 @@ import ipaddress
 import json
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,15 +127,38 @@ def _server_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _read_body(response: Any, deadline: float) -> bytes:
+def _read_body(response: Any, timeout: float) -> bytes:
+    """Read at most MAX_BODY_BYTES within ``timeout`` seconds in total.
+
+    requests' timeout bounds each socket read, not the whole body: a server dripping a byte at
+    a time could hold us forever. A watchdog closes the response when the deadline passes.
+    """
+    expired = threading.Event()
+
+    def give_up() -> None:
+        expired.set()
+        response.close()
+
+    watchdog = threading.Timer(timeout, give_up)
+    watchdog.daemon = True
+    watchdog.start()
     chunks, size = [], 0
-    for chunk in response.iter_content(65536):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge()
-        if time.monotonic() > deadline:
-            raise _BodyTooSlow()
-        chunks.append(chunk)
+    try:
+        for chunk in response.iter_content(8192):
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _BodyTooLarge()
+            chunks.append(chunk)
+    except _BodyTooLarge:
+        raise
+    except Exception:
+        if expired.is_set():
+            raise _BodyTooSlow() from None
+        raise
+    finally:
+        watchdog.cancel()
+    if expired.is_set():
+        raise _BodyTooSlow()
     return b"".join(chunks)
 
 
@@ -203,7 +227,7 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
         result = FetchResult("ok", received_at, http_status=response.status_code, headers=headers)
         result.server_date = _server_date(response.headers.get("Date"))
         try:
-            body = _read_body(response, time.monotonic() + timeout)
+            body = _read_body(response, timeout)
         except _BodyTooLarge:
             result.status, result.error = "http_error", f"response larger than {MAX_BODY_BYTES >> 20} MiB, refused"
             return result, None

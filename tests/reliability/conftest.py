@@ -1,0 +1,55 @@
+"""Shared pieces of the fault suite: a usage server for many accounts, process helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from werkzeug import Response
+
+from tests.conftest import USAGE_PATH
+from tests.helpers import usage_body, write_auth
+
+
+def tracker_process(args, env, **kw):
+    return subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.fixture
+def many_accounts(tmp_path):
+    def make(count):
+        directory = tmp_path / "accounts"
+        for i in range(count):
+            write_auth(directory / f"acct{i:02d}.auth.json", f"acct{i:02d}")
+        return directory
+    return make
+
+
+@pytest.fixture
+def latency_server(httpserver):
+    """Answers every account with two windows after a random delay of up to ``max_delay`` seconds."""
+    def start(max_delay=0.1, seed=1):
+        rng = random.Random(seed)
+        lock = threading.Lock()
+        body = json.dumps(usage_body(30, 40, five_reset=4_000_000_000, weekly_reset=4_000_100_000))
+
+        def handler(_request):
+            with lock:
+                delay = rng.uniform(0, max_delay)
+            time.sleep(delay)  # simulated network latency, not a timing check
+            return Response(body, content_type="application/json")
+
+        httpserver.expect_request(USAGE_PATH).respond_with_handler(handler)
+        return httpserver.url_for(USAGE_PATH)
+    return start
+
+
+def base_env(db, accounts, url):
+    return {**os.environ, "TRACKER_DB": str(db), "TRACKER_ACCOUNT_DIR": str(accounts), "TRACKER_USAGE_URL": url}
