@@ -2,10 +2,10 @@
 
 from alembic import context
 
-from tracker.models import Base
+from tracker.models import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection) -> None:

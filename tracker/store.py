@@ -13,25 +13,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
+from tracker import models
 from tracker.codec import pack_body, unpack_body
 from tracker.db import open_database, write_options
-from tracker.models import (
-    AccountRow,
-    FailureRow,
-    ImportProgressRow,
-    SeriesRow,
-    SnapshotRow,
-    WindowRow,
-)
 from tracker.normalize import Usage, Window
 from tracker.points import Point, SeriesKey
 
-accounts_t = AccountRow.__table__
-snapshots_t = SnapshotRow.__table__
-series_t = SeriesRow.__table__
-windows_t = WindowRow.__table__
-failures_t = FailureRow.__table__
-progress_t = ImportProgressRow.__table__
+accounts_t = models.accounts
+snapshots_t = models.snapshots
+series_t = models.series
+windows_t = models.windows
+failures_t = models.failures
+progress_t = models.import_progress
 
 
 @dataclass
