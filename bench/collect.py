@@ -31,8 +31,8 @@ def run(accounts: int = 50, latency: float = 0.3) -> dict:
                 tokens = json.loads(path.read_text())["tokens"]
                 requests.get(url, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=60).json()
 
-        exe = shutil.which("tracker") or sys.executable
-        cmd = [exe] if exe.endswith("tracker") else [exe, "-m", "tracker"]
+        exe = shutil.which("tracker", path=os.path.dirname(sys.executable)) or shutil.which("tracker")
+        cmd = [exe] if exe else [sys.executable, "-m", "tracker"]
         env = {**os.environ, "TRACKER_DB": str(Path(tmp) / "b.db"), "TRACKER_USAGE_URL": url,
                "TRACKER_ACCOUNT_DIR": str(Path(tmp) / "accounts")}
 

@@ -63,7 +63,7 @@ def run(megabytes: float = 200) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / ".codex"
         lines = build_tree(home, megabytes)
-        exe = shutil.which("tracker")
+        exe = shutil.which("tracker", path=os.path.dirname(sys.executable)) or shutil.which("tracker")
         cmd = [exe] if exe else [sys.executable, "-m", "tracker"]
         env = {**os.environ, "TRACKER_DB": str(Path(tmp) / "i.db")}
         start = time.perf_counter()

@@ -9,11 +9,10 @@ through Agg for PNG and through the vector backends for SVG and PDF. Every drawn
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from tracker.atomic import atomic_output
 from tracker.chartdata import ChartData, KindSeries
 from tracker.errors import TrackerError
 
@@ -221,19 +220,10 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
 
 def save(fig, path: Path) -> Path:  # noqa: ANN001
     """Write atomically: a failed render never leaves an empty or partial file behind."""
-    fmt = output_format(path)
-    path = path.expanduser()
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=".tracker-chart-", suffix=path.suffix, dir=directory)
-    try:
-        from matplotlib import rc_context
+    from matplotlib import rc_context
 
-        # SVG keeps real <text> (searchable, accessible) instead of glyph outlines.
-        with os.fdopen(fd, "wb") as handle, rc_context({"svg.fonttype": "none"}):
-            fig.savefig(handle, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    fmt = output_format(path)
+    # SVG keeps real <text> (searchable, accessible) instead of glyph outlines.
+    with atomic_output(path) as handle, rc_context({"svg.fonttype": "none"}):
+        fig.savefig(handle, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+    return path.expanduser()

@@ -4,12 +4,11 @@ the Prometheus text exposition format. Written atomically when a file is named."
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from tracker.atomic import atomic_output
 from tracker.render import to_csv, to_json
 from tracker.report import Report
 from tracker.timeutil import iso_utc
@@ -111,16 +110,6 @@ def prometheus_text(report: Report) -> str:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write beside the target and rename, so a reader never sees a half-written file."""
-    path = path.expanduser()
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as handle:
+        handle.write(text.encode("utf-8"))
     return path

@@ -1,0 +1,52 @@
+"""Every benchmark, one table: `python -m bench` (add --quick for a 30-day history instead of a year).
+
+Each figure is a ratio against a baseline measured in the same run, so it holds on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import collect, history, import_sessions, startup  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="30 days of history instead of 365; 50 MB of logs")
+    args = parser.parse_args()
+    days = 30 if args.quick else 365
+    rows = []
+
+    c = collect.run(50, 0.3)
+    rows.append(("collect 50 accounts, 300 ms latency", f"{c['tracker_collect_s']:.2f} s",
+                 f"sequential {c['sequential_s']:.2f} s", c["speedup"], ">= 8x", c["speedup"] >= 8))
+    s = startup.run()
+    rows.append(("tracker --help", f"{s['help_s'] * 1000:.0f} ms", f"import click {s['click_s'] * 1000:.0f} ms",
+                 s["help_ratio"], "<= 1.5x", s["help_ratio"] <= 1.5 and not s["help_imports"]))
+    rows.append(("tracker report, tiny database", f"{s['report_s'] * 1000:.0f} ms",
+                 f"import click {s['click_s'] * 1000:.0f} ms", s["report_ratio"], "<= 10x",
+                 s["report_ratio"] <= 10 and not s["report_imports"]))
+    h = history.run(50, days)
+    rows.append((f"report, {days}-day 50-account db", f"{h['report_year_s'] * 1000:.0f} ms",
+                 f"1-day db {h['report_day_s'] * 1000:.0f} ms", h["report_ratio"], "<= 1.5x", h["report_ratio"] <= 1.5))
+    rows.append((f"chart of a week, 20 accounts, {days}-day db", f"{h['chart_year_s']:.2f} s",
+                 f"1-week db {h['chart_week_s']:.2f} s", h["chart_ratio"], "<= 1.5x", h["chart_ratio"] <= 1.5))
+    rows.append(("bytes per snapshot (raw body kept)", f"{h['bytes_per_snapshot']:.0f} B",
+                 f"{h['snapshots']:,} snapshots, {h['db_mb']:.0f} MB", h["bytes_per_snapshot"] / 300, "<= 300 B",
+                 h["bytes_per_snapshot"] <= 300))
+    i = import_sessions.run(50 if args.quick else 200)
+    rows.append(("import-sessions", f"{i['lines_per_s']:,.0f} lines/s", f"{i['lines']:,} lines, {i['mb']:.0f} MB",
+                 i["lines_per_s"] / 100_000, ">= 100,000 lines/s", i["lines_per_s"] >= 100_000))
+
+    print("| benchmark | measured | baseline (same run) | ratio | target | met |")
+    print("|---|---|---|---|---|---|")
+    for name, measured, baseline, ratio, target, ok in rows:
+        print(f"| {name} | {measured} | {baseline} | {ratio:.2f}x | {target} | {'yes' if ok else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Start-up cost: `tracker --help` and `tracker report` (tiny database) vs `python -c "import click"`.
+
+    python bench/startup.py
+
+Targets: --help <= 1.5x with no matplotlib/sqlalchemy import; report <= 10x (which means no
+Alembic import when the database is already at head).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import timed  # noqa: E402
+
+REPEAT = 15
+
+
+def tracker_cmd() -> list[str]:
+    exe = shutil.which("tracker", path=os.path.dirname(sys.executable)) or shutil.which("tracker")
+    return [exe] if exe else [sys.executable, "-m", "tracker"]
+
+
+def run() -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TRACKER_DB": str(Path(tmp) / "tiny.db")}
+        subprocess.run([*tracker_cmd(), "demo", "--db", env["TRACKER_DB"], "--accounts", "2", "--days", "1",
+                        "-o", str(Path(tmp) / "d.png")],
+                       env=env, check=True, capture_output=True)
+
+        def quiet(cmd):
+            return lambda: subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+        click_s = timed(quiet([sys.executable, "-c", "import click"]), REPEAT)
+        help_s = timed(quiet([*tracker_cmd(), "--help"]), REPEAT)
+        report_s = timed(quiet([*tracker_cmd(), "report"]), REPEAT)
+        probe = (
+            "import sys, json\nfrom click.testing import CliRunner\nfrom tracker.cli import cli\n"
+            "CliRunner().invoke(cli, ['--help']); a = sorted(m for m in ('matplotlib', 'sqlalchemy', 'alembic') if m in sys.modules)\n"
+            "CliRunner().invoke(cli, ['report']); b = sorted(m for m in ('matplotlib', 'alembic') if m in sys.modules)\n"
+            "print(json.dumps([a, b]))"
+        )
+        loaded = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True,
+                                           text=True).stdout)
+    return {"click_s": click_s, "help_s": help_s, "report_s": report_s, "help_ratio": help_s / click_s,
+            "report_ratio": report_s / click_s, "help_imports": loaded[0], "report_imports": loaded[1]}
+
+
+def main() -> None:
+    r = run()
+    print(f"import click {r['click_s'] * 1000:.0f} ms; tracker --help {r['help_s'] * 1000:.0f} ms "
+          f"({r['help_ratio']:.2f}x, target <= 1.5x, heavy imports: {r['help_imports'] or 'none'}); "
+          f"tracker report {r['report_s'] * 1000:.0f} ms ({r['report_ratio']:.1f}x, target <= 10x, "
+          f"matplotlib/alembic imported: {r['report_imports'] or 'none'})")
+
+
+if __name__ == "__main__":
+    main()
