@@ -138,3 +138,22 @@ def test_database_at_every_past_revision_upgrades_without_losing_rows(tmp_path, 
     assert (row.snapshot_id, row.account, row.used_percent, row.kind) == (7, "old", 55.0, "weekly")
     assert len(store.failures()) == 1
     store.close()
+
+
+def test_alembic_command_line_from_the_repository_root(tmp_path):
+    """Developers run `alembic upgrade head` / `alembic check` from the checkout (alembic.ini)."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "alembic.ini").exists():
+        pytest.skip("not a source checkout")
+    db = tmp_path / "dev.db"
+    env = {**os.environ, "TRACKER_DB": str(db)}
+    for args in (["upgrade", "head"], ["check"]):
+        out = subprocess.run([sys.executable, "-m", "alembic", *args], cwd=root, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+    engine = make_engine(f"sqlite:///{db}")
+    assert current_revision(engine) == SCHEMA_HEAD
+    engine.dispose()

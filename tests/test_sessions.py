@@ -189,3 +189,22 @@ def test_cli_names_the_account_like_collect(codex_home, tmp_path, monkeypatch):
     assert "5 snapshots imported" in result.stdout
     missing = CliRunner().invoke(cli, ["import-sessions", "--db", str(db), "--codex-home", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "no Codex home" in missing.stderr
+
+
+def test_progress_bar_appears_only_on_a_terminal_after_two_seconds(capsys):
+    from tracker.cli import _LazyProgressBar
+
+    now = [0.0]
+    bar = _LazyProgressBar(clock=lambda: now[0], enabled=True)
+    bar.plan(1000)
+    bar.advance(100)
+    assert bar.bar is None  # quick imports show nothing
+    now[0] = 2.5
+    bar.advance(100)
+    assert bar.bar is not None and bar.done == 200
+    bar.close()
+    piped = _LazyProgressBar(clock=lambda: now[0] * 10, enabled=False)
+    piped.advance(5)
+    now[0] = 100
+    piped.advance(5)
+    assert piped.bar is None  # never when piped

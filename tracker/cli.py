@@ -525,13 +525,14 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
 class _LazyProgressBar:
     """A progress bar on a terminal, shown only once the work has taken a couple of seconds."""
 
-    def __init__(self, delay: float = 2.0) -> None:
+    def __init__(self, delay: float = 2.0, clock: Callable[[], float] | None = None,
+                 enabled: bool | None = None) -> None:
         import time
 
-        self.clock = time.monotonic
+        self.clock = clock or time.monotonic
         self.started = self.clock()
         self.delay, self.total, self.done, self.bar = delay, 0, 0, None
-        self.enabled = sys.stderr.isatty()
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
 
     def plan(self, total: int) -> None:
         self.total = total

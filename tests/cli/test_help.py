@@ -1,0 +1,29 @@
+"""Every command has help text with an example, and the README documents it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import cli
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from all_commands(command, path)
+        yield path, command
+
+
+@pytest.mark.parametrize("path,command", list(all_commands(cli)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_help_and_readme(path, command):
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
+    assert f"tracker {' '.join(path)}" in README, f"README never mentions `tracker {' '.join(path)}`"
