@@ -22,19 +22,27 @@ class TrackerGroup(click.Group):
     """Turns the errors users can act on into one line on stderr and their exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from tracker.errors import TrackerError
+        import os
+
+        from tracker.errors import EXIT_INTERNAL, EXIT_SETUP, TrackerError
 
         try:
             return super().invoke(ctx)
         except TrackerError as exc:
             click.echo(f"tracker: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
         except Exception as exc:
             message = _database_error(exc)
-            if message is None:
+            if message is not None:
+                click.echo(f"tracker: {message}", err=True)
+                ctx.exit(EXIT_SETUP)
+            if os.environ.get("TRACKER_DEBUG"):
                 raise
-            click.echo(f"tracker: {message}", err=True)
-            ctx.exit(4)
+            click.echo(f"tracker: internal error ({type(exc).__name__}: {str(exc)[:200]}); "
+                       "rerun with TRACKER_DEBUG=1 for the traceback and please report it", err=True)
+            ctx.exit(EXIT_INTERNAL)
 
 
 def _database_error(exc: Exception) -> str | None:

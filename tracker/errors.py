@@ -13,6 +13,7 @@ EXIT_AUTH = 1  # auth file / token problem, or nothing to work on (no account, n
 EXIT_NETWORK = 2  # connection failed or timed out (click also uses 2 for usage errors)
 EXIT_HTTP = 3  # HTTP error status, or a body we could not understand
 EXIT_SETUP = 4  # database cannot be opened/written, unsafe URL, bad option value
+EXIT_INTERNAL = 5  # a bug: one line instead of a traceback (TRACKER_DEBUG=1 shows it)
 
 
 class TrackerError(Exception):

@@ -96,7 +96,3 @@ def format_countdown(delta: timedelta) -> str:
     else:
         text = f"{minutes}m"
     return f"{text} ago" if suffix_past else f"in {text}"
-
-
-def utc_from_epoch(value: float) -> datetime:
-    return datetime.fromtimestamp(value, tz=UTC)

@@ -27,3 +27,19 @@ def test_help_and_readme(path, command):
     assert result.exit_code == 0
     assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
     assert f"tracker {' '.join(path)}" in README, f"README never mentions `tracker {' '.join(path)}`"
+
+
+def test_a_bug_is_one_line_not_a_traceback(monkeypatch, tmp_path):
+    import tracker.report
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(tracker.report, "build_report", broken)
+    result = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 5
+    assert result.stderr.startswith("tracker: internal error (ZeroDivisionError: boom)")
+    assert "Traceback" not in result.output
+    monkeypatch.setenv("TRACKER_DEBUG", "1")
+    result = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "x.db")])
+    assert isinstance(result.exception, ZeroDivisionError)
