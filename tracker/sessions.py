@@ -23,6 +23,7 @@ from tracker.store import SnapshotRecord, snapshot_key
 SOURCE = "session-log"
 HEAD_BYTES = 4096
 BATCH = 2000
+BLOCK_BYTES = 1 << 20
 _MARKER = b'"token_count"'
 
 
@@ -133,6 +134,12 @@ class _Importer:
         self.pending_progress: dict[str, dict] = {}
 
     def read(self, log: LogFile) -> None:
+        """Read the file's new complete lines in 1 MiB blocks.
+
+        Lines are counted and searched for the token_count marker with ``bytes.count``/``find``
+        over whole blocks, so the many lines that are not token_count events never become
+        Python objects. A half-written last line is left for the next run.
+        """
         key = str(log.path.resolve())
         try:
             handle = open(log.path, "rb")  # noqa: SIM115 - closed below, after a seek
@@ -144,23 +151,38 @@ class _Importer:
             return
         self.summary.files_read += 1
         offset = log.start
+        pending: list[bytes] = []  # the start of a line longer than a block
         with handle:
             handle.seek(offset)
-            for line in handle:
-                if not line.endswith(b"\n"):
-                    self.summary.skipped["truncated_last_line"] += 1  # read again once it is complete
-                    break
-                offset += len(line)
-                self.summary.lines += 1
-                if _MARKER in line:
-                    self._take(line, log.account)
-                elif line[:1] != b"{" and line.strip()[:1] != b"{":
-                    self.summary.skipped["not_json"] += 1
-                if self.summary.lines % 20000 == 0:
-                    self._progress(key, log, offset)
-                    if len(self.records) >= BATCH:
-                        self.flush()
+            while block := handle.read(BLOCK_BYTES):
+                if b"\n" not in block:
+                    pending.append(block)
+                    continue
+                data = b"".join([*pending, block]) if pending else block
+                complete = data.rfind(b"\n") + 1
+                self._scan(data, complete, log.account)
+                pending = [data[complete:]] if complete < len(data) else []
+                offset += complete
+                self._progress(key, log, offset)
+                if len(self.records) >= BATCH:
+                    self.flush()
+        if pending:
+            self.summary.skipped["truncated_last_line"] += 1
         self._progress(key, log, offset)
+
+    def _scan(self, data: bytes, end: int, account: str) -> None:
+        """Count the complete lines in data[:end] and take the token_count events among them."""
+        lines = data.count(b"\n", 0, end)
+        json_like = data.count(b"\n{", 0, end - 1) + (data[:1] == b"{")
+        self.summary.lines += lines
+        if lines > json_like:
+            self.summary.skipped["not_json"] += lines - json_like
+        pos = data.find(_MARKER, 0, end)
+        while pos != -1:
+            line_start = data.rfind(b"\n", 0, pos) + 1
+            line_end = data.find(b"\n", pos)
+            self._take(data[line_start:line_end], account)
+            pos = data.find(_MARKER, line_end, end)
 
     def _progress(self, key: str, log: LogFile, offset: int) -> None:
         previous = self.pending_progress.get(key, {}).get("offset", log.start)
