@@ -208,3 +208,23 @@ def test_progress_bar_appears_only_on_a_terminal_after_two_seconds(capsys):
     now[0] = 100
     piped.advance(5)
     assert piped.bar is None  # never when piped
+
+
+@pytest.mark.parametrize("block", [7, 64, 333])
+def test_block_boundaries_do_not_change_the_result(codex_home, tmp_path, monkeypatch, block):
+    """Lines split across many blocks (and longer than a block) are read exactly as with big blocks."""
+    import tracker.sessions as sessions
+
+    long_line = json.dumps({"timestamp": ts(3), "type": "response_item", "payload": {"text": "y" * 5000}})
+    with open(codex_home / "sessions/rollout-old.jsonl", "a") as handle:
+        handle.write(long_line + "\n" + token_line(40, 11.0, 31.0) + "\n")
+    reference = Store.open(f"sqlite:///{tmp_path / 'ref.db'}")
+    expected = import_sessions(reference, [("me", codex_home)])
+    monkeypatch.setattr(sessions, "BLOCK_BYTES", block)
+    small = Store.open(f"sqlite:///{tmp_path / f'small{block}.db'}")
+    got = sessions.import_sessions(small, [("me", codex_home)])
+    assert got.as_dict() == expected.as_dict()
+    assert stored(small) == stored(reference)
+    assert expected.imported == 6 and expected.skipped["truncated_last_line"] == 1
+    reference.close()
+    small.close()
