@@ -498,6 +498,7 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
 
     from tracker import charts, timeutil
     from tracker.demo import fill_demo
+    from tracker.errors import TrackerError
     from tracker.report import build_report, report_table
 
     charts.output_format(Path(output))
@@ -513,6 +514,10 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
         url = db_url(db or str(Path(tmp) / "demo.db"))
         store = _open_store(url)
         try:
+            existing = store.snapshot_count()
+            if existing:
+                raise TrackerError(f"{db} already holds {existing} snapshots: the demo fills only a new or "
+                                   "empty database (leave out --db for a throwaway one)", exit_code=2)
             summary = fill_demo(store, accounts=accounts, days=days, interval=step, seed=seed, end=end, tz=zone)
             click.echo(f"demo: {summary.snapshots} snapshots and {summary.failures} failed collections "
                        f"for {len(summary.accounts)} accounts over {days:g} days"

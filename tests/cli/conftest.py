@@ -30,12 +30,17 @@ def run(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-@pytest.fixture
-def history_db(httpserver, usage_url, tmp_path):
-    """Five collections 15 minutes apart: 5h at 20 %/h, weekly at 4 %/h; then one expired run."""
+def store_url(db) -> str:
+    """A SQLite path or a PostgreSQL URL, as the Store wants it."""
+    return str(db) if "://" in str(db) else f"sqlite:///{db}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def history_db(request, httpserver, usage_url, tmp_path):
+    """Five collections 15 minutes apart: 5h at 20 %/h, weekly at 4 %/h; on SQLite and PostgreSQL."""
     accounts = tmp_path / "accounts"
     write_auth(accounts / "work.auth.json", "work")
-    db = tmp_path / "t.db"
+    db = tmp_path / "t.db" if request.param == "sqlite" else request.getfixturevalue("pg_db")
     for i in range(5):
         httpserver.expect_ordered_request(USAGE_PATH).respond_with_json(body(10 + 5 * i, 50 + i))
         result = run("collect", "--account-dir", str(accounts), "--url", usage_url, "--db", str(db),

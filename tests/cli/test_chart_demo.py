@@ -120,3 +120,13 @@ def test_report_after_demo_in_the_past(demo_db):
     db, _, _ = demo_db
     at = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert run("report", "--db", str(db), "--at", at, "--json").exit_code == 0
+
+
+def test_demo_never_fills_a_database_that_holds_data(demo_db, tmp_path):
+    db, _, _ = demo_db
+    before = db.stat().st_size
+    result = run("demo", "--db", str(db), "-o", str(tmp_path / "x.png"))
+    assert result.exit_code == 2
+    assert "already holds" in result.stderr
+    assert not (tmp_path / "x.png").exists()
+    assert db.stat().st_size == before

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.cli.conftest import T0, iso, run
+from tests.cli.conftest import T0, iso, run, store_url
 from tracker.normalize import Usage, Window
 from tracker.store import SnapshotRecord, Store
 
@@ -19,7 +19,7 @@ AT = iso(T0 + timedelta(hours=1))
 
 def add_home(db, five_used=5.0, weekly_used=80.0):
     """A second account with lots of five-hour room but a fuller week."""
-    store = Store.open(f"sqlite:///{db}")
+    store = Store.open(store_url(db))
     for i in range(5):
         at = T0 + timedelta(minutes=15 * i)
         store.add_snapshots([SnapshotRecord("home", at, "api", Usage([
