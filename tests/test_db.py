@@ -41,6 +41,10 @@ def test_new_database_is_private_wal_and_at_head(db_path):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        conn.execute(text("SELECT count(*) FROM snapshots")).scalar()
+        for side in ("-wal", "-shm"):  # SQLite gives its side files the database file's mode
+            side_file = db_path.with_name(db_path.name + side)
+            assert side_file.exists() and stat.S_IMODE(side_file.stat().st_mode) == 0o600
     engine.dispose()
 
 
