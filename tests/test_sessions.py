@@ -228,3 +228,23 @@ def test_block_boundaries_do_not_change_the_result(codex_home, tmp_path, monkeyp
     assert expected.imported == 6 and expected.skipped["truncated_last_line"] == 1
     reference.close()
     small.close()
+
+
+def test_repeated_limits_reuse_is_exact(tmp_path, db_path):
+    home = tmp_path / ".codex"
+    same = token_line(1, 5.0, 20.0)
+    write(home / "sessions/rollout-r.jsonl", [
+        same, same.replace(ts(1), ts(2)),  # identical limits (absolute resets) at two moments
+        token_line(3, 6.0, None, relative=True), token_line(4, 6.0, None, relative=True),  # relative: differ
+    ])
+    store = Store.open(f"sqlite:///{db_path}")
+    import_sessions(store, [("me", home)])
+    rows = [(r.collected_at, r.kind, r.reset_at) for r in store.history(newest_first=False)]
+    at = lambda m: T0 + timedelta(minutes=m)  # noqa: E731
+    assert rows == [
+        (at(1), "five_hour", at(1) + timedelta(hours=1)), (at(1), "weekly", at(1) + timedelta(days=1)),
+        (at(2), "five_hour", at(1) + timedelta(hours=1)), (at(2), "weekly", at(1) + timedelta(days=1)),
+        (at(3), "five_hour", at(3) + timedelta(hours=1)),
+        (at(4), "five_hour", at(4) + timedelta(hours=1)),  # relative to its own line, not the cached one
+    ]
+    store.close()

@@ -132,6 +132,7 @@ class _Importer:
         self.summary = ImportSummary()
         self.records: list[SnapshotRecord] = []
         self.pending_progress: dict[str, dict] = {}
+        self._last: tuple[bytes, object] = (b"", None)
 
     def read(self, log: LogFile) -> None:
         """Read the file's new complete lines in 1 MiB blocks.
@@ -207,14 +208,20 @@ class _Importer:
         if self.since and at < self.since:
             self.summary.skipped["before_since"] += 1
             return
-        usage = normalize_payload({"rate_limits": limits}, at)
+        raw = json.dumps(limits, separators=(",", ":"), ensure_ascii=False).encode()
+        # Consecutive events usually repeat the same limits: reuse the last result unless a reset
+        # is relative to the line's own timestamp.
+        if raw == self._last[0] and b"resets_in_seconds" not in raw:
+            usage = self._last[1]
+        else:
+            usage = normalize_payload({"rate_limits": limits}, at)
+            self._last = (raw, usage)
         if not usage.parsed:
             self.summary.skipped["unparsed"] += 1
             return
         if not usage.windows:
             self.summary.skipped["no_windows"] += 1
             return
-        raw = json.dumps(limits, separators=(",", ":"), ensure_ascii=False).encode()
         self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw))
 
     def flush(self) -> None:
