@@ -150,23 +150,24 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         tracker collect --account-dir ~/codex-accounts --quiet
     """
     from tracker import client, config, timeutil
+    from tracker.collect import CollectSettings
 
     zone = timeutil.get_zone(tz)
     fixed = _parse_when(at_text, _now()) if at_text else None
-    clock = (lambda: fixed) if fixed else (lambda: datetime.now(UTC))
-    endpoint = client.usage_url(url or config.DEFAULT_USAGE_URL)
-    options = {"account_dirs": tuple(account_dirs), "auth_files": auth_files, "codex_homes": codex_homes,
-               "names": names, "concurrency": concurrency, "timeout": timeout, "retries": retries,
-               "endpoint": endpoint, "clock": clock}
+    settings = CollectSettings(
+        endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
+        auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
+        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)),
+    )
     output = {"zone": zone, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers}
     if every is None:
-        sys.exit(_collect_once(db, options, output))
+        sys.exit(_collect_once(db, settings, output))
     from tracker.errors import TrackerError
     from tracker.loop import StopFlag, run_every
 
     def once(stop: StopFlag) -> int:
         try:
-            return _collect_once(db, options, output, stop)
+            return _collect_once(db, settings, output, stop)
         except TrackerError as exc:  # e.g. no account yet, database busy: report and keep going
             click.echo(f"tracker: {exc.message}", err=True)
             return exc.exit_code
@@ -176,33 +177,12 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     sys.exit(run_every(timeutil.parse_duration(every), once, stop))
 
 
-def _collect_once(db, options: dict, output: dict, stop=None) -> int:  # noqa: ANN001
-    """One collection of every account; returns the exit code (the highest over accounts)."""
-    from tracker import accounts, config
-    from tracker.collect import collect_accounts, record_result, sort_for_display
+def _collect_once(db, settings, output: dict, stop=None) -> int:  # noqa: ANN001
+    """Run one collection and print it; returns the exit code (the highest over accounts)."""
+    from tracker import config
+    from tracker.collect import run_collection
 
-    refs = accounts.discover_accounts(
-        account_dirs=options["account_dirs"], auth_files=options["auth_files"],
-        codex_homes=options["codex_homes"], default_home=config.codex_home(), only=options["names"],
-    )
-    pending = collect_accounts(refs, options["endpoint"], concurrency=options["concurrency"],
-                               timeout=options["timeout"], retries=options["retries"], clock=options["clock"])
-    try:
-        store = _open_store(db)  # opens (and imports SQLAlchemy) while the requests are in flight
-    except BaseException:
-        pending.cancel()
-        raise
-    results = []
-    try:
-        for result in pending:
-            record_result(store, result)
-            results.append(result)
-            if stop is not None and stop.stopped:
-                pending.cancel()
-                break
-    finally:
-        store.close()
-    results = sort_for_display(results)
+    results = run_collection(settings, lambda: _open_store(db), config.codex_home(), stop)
     for result in results:
         if not output["quiet"]:
             for warning in result.warnings:
@@ -216,7 +196,7 @@ def _collect_once(db, options: dict, output: dict, stop=None) -> int:  # noqa: A
 
         click.echo(to_json([_result_json(r) for r in results]))
     elif not output["quiet"]:
-        click.echo(_collect_table(results, output["zone"], options["clock"]()))
+        click.echo(_collect_table(results, output["zone"], settings.clock()))
     return max((r.exit_code for r in results), default=0)
 
 

@@ -6,7 +6,7 @@ account never holds back the others' rows) and renders the list at the end.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,8 +106,8 @@ def collect_accounts(
     retries: int = 2,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] | None = None,
-) -> Iterable[AccountResult]:
-    """Start every request now; return an iterator of results in completion order.
+) -> PendingResults:
+    """Start every request now; return the results as they complete.
 
     Starting eagerly lets the caller open the database (and import SQLAlchemy) while the
     requests are in flight.
@@ -118,10 +118,10 @@ def collect_accounts(
     pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(refs))), thread_name_prefix="collect")
     futures = {pool.submit(collect_one, ref, url, **kwargs): ref for ref in refs}
 
-    return _Pending(pool, futures, clock)
+    return PendingResults(pool, futures, clock)
 
 
-class _Pending:
+class PendingResults:
     """Results in completion order; ``cancel`` drops requests not yet started."""
 
     def __init__(self, pool: ThreadPoolExecutor, futures: dict, clock: Callable[[], datetime]) -> None:
@@ -141,6 +141,53 @@ class _Pending:
                                         error=f"internal error ({type(exc).__name__}); please report it")
         finally:
             self.cancel()
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """Which accounts to read and how to ask for their usage."""
+
+    endpoint: str
+    account_dirs: tuple[str, ...] = ()
+    auth_files: tuple[str, ...] = ()
+    codex_homes: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    concurrency: int = 16
+    timeout: float = 30.0
+    retries: int = 2
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def run_collection(settings: CollectSettings, open_store: Callable[[], object], default_home,  # noqa: ANN001
+                   stop=None) -> list[AccountResult]:  # noqa: ANN001
+    """One collection: discover the accounts, fetch them all, store each result as it arrives.
+
+    ``open_store`` is called once the requests are in flight, so opening the database (and
+    importing SQLAlchemy) overlaps the network wait. ``stop`` (a ``loop.StopFlag``) ends the
+    run after the result being stored, never in the middle of one.
+    """
+    from tracker.accounts import discover_accounts
+
+    refs = discover_accounts(account_dirs=settings.account_dirs, auth_files=settings.auth_files,
+                             codex_homes=settings.codex_homes, default_home=default_home, only=settings.names)
+    pending = collect_accounts(refs, settings.endpoint, concurrency=settings.concurrency,
+                               timeout=settings.timeout, retries=settings.retries, clock=settings.clock)
+    try:
+        store = open_store()
+    except BaseException:
+        pending.cancel()
+        raise
+    results = []
+    try:
+        for result in pending:
+            record_result(store, result)
+            results.append(result)
+            if stop is not None and stop.stopped:
+                pending.cancel()
+                break
+    finally:
+        store.close()
+    return sort_for_display(results)
 
 
 def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:

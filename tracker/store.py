@@ -296,9 +296,10 @@ class Store:
 
     def delete_failures_before(self, before: datetime, dry_run: bool = False) -> int:
         f = failures_t
-        with self._write() as conn, conn.begin():
-            if dry_run:
+        if dry_run:  # a count needs no write lock
+            with self.engine.connect() as conn:
                 return conn.execute(select(func.count()).select_from(f).where(f.c.at < before)).scalar_one()
+        with self._write() as conn, conn.begin():
             return conn.execute(f.delete().where(f.c.at < before)).rowcount
 
     # -- reads ------------------------------------------------------------------------------
@@ -316,11 +317,7 @@ class Store:
         with self.engine.connect() as conn:
             times = [conn.execute(select(func.max(snapshots_t.c.collected_at))).scalar(),
                      conn.execute(select(func.max(failures_t.c.at))).scalar()]
-        times = [t for t in times if t is not None]
-        if not times:
-            return None
-        # max() over raw integers bypasses the type: convert either form
-        return max(t if isinstance(t, datetime) else datetime.fromtimestamp(t / 1000, tz=UTC) for t in times)
+        return max((t for t in times if t is not None), default=None)
 
     def snapshot_count(self) -> int:
         with self.engine.connect() as conn:
