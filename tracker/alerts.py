@@ -47,7 +47,7 @@ def check_report(
         if account.stale:
             when = (f"last snapshot {format_countdown(account.last_snapshot_at - now)}"
                     if account.last_snapshot_at else "no snapshot yet")
-            error = f" ({account.last_error['kind']}: {account.last_error['message']})" if account.last_error else ""
+            error = f" ({account.last_error.kind}: {account.last_error.message})" if account.last_error else ""
             result.add(f"{account.account}: stale: {when}{error}", EXIT_STALE)
         for window in account.windows:
             if not selected(window, kinds):

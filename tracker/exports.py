@@ -79,7 +79,7 @@ ACCOUNT_METRICS = [
     ("codex_usage_last_success_timestamp_seconds", "Time of the last stored snapshot, Unix seconds.",
      lambda a: _timestamp(a.last_snapshot_at)),
     ("codex_usage_last_failure_timestamp_seconds", "Time of the last failed collection since the last success.",
-     lambda a: None if not a.last_error else datetime.fromisoformat(a.last_error["at"].replace("Z", "+00:00")).timestamp()),
+     lambda a: None if not a.last_error else a.last_error.at.timestamp()),
     ("codex_usage_stale", "1 when the last snapshot is older than the staleness limit.",
      lambda a: float(a.stale)),
 ]

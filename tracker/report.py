@@ -23,12 +23,23 @@ class WindowReport:
 
 
 @dataclass
+class LastError:
+    """The newest failed collection since the last success, and when the failures began."""
+
+    kind: str
+    since: datetime
+    at: datetime
+    http_status: int | None
+    message: str
+
+
+@dataclass
 class AccountReport:
     account: str
     plan: str | None
     last_snapshot_at: datetime | None
     stale: bool
-    last_error: dict | None
+    last_error: LastError | None
     windows: list[WindowReport] = field(default_factory=list)
 
     @property
@@ -60,13 +71,12 @@ def build_report(
             last_error=_last_error(state),
         )
         for key in state.series:
-            latest = store.points(key, None, at, last=1)
-            # Only windows present in the latest answers: a limit dropped long ago is history.
-            if not latest or state.last_snapshot_at - latest[0].at > max(stale_after, lookback):
-                continue
             points = store.points(key, at - lookback, at)
             if len(points) < 2:
                 points = store.points(key, None, at, last=3)
+            # Only windows present in the latest answers: a limit dropped long ago is history.
+            if not points or state.last_snapshot_at - points[-1].at > max(stale_after, lookback):
+                continue
             figures = window_figures(points, at, lookback, key.window_seconds)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
@@ -75,12 +85,18 @@ def build_report(
     return Report(at, accounts)
 
 
-def _last_error(state) -> dict | None:  # noqa: ANN001
+def _last_error(state) -> LastError | None:  # noqa: ANN001
     failure = state.last_failure
     if failure is None or state.failing_since is None:
         return None
-    return {"kind": failure.kind, "since": iso_utc(state.failing_since), "at": iso_utc(failure.at),
-            "http_status": failure.http_status, "message": failure.message}
+    return LastError(failure.kind, state.failing_since, failure.at, failure.http_status, failure.message)
+
+
+def _last_error_json(error: LastError | None) -> dict | None:
+    if error is None:
+        return None
+    return {"kind": error.kind, "since": iso_utc(error.since), "at": iso_utc(error.at),
+            "http_status": error.http_status, "message": error.message}
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -96,7 +112,7 @@ def report_json(report: Report) -> dict:
                 "plan": a.plan,
                 "last_snapshot_at": iso_utc(a.last_snapshot_at),
                 "stale": a.stale,
-                "last_error": a.last_error,
+                "last_error": _last_error_json(a.last_error),
                 "runs_out_before_reset": a.runs_out_before_reset,
                 "windows": [
                     {
@@ -151,9 +167,8 @@ def report_table(report: Report, tz: tzinfo) -> str:
             head += " · RUNS OUT BEFORE RESET"
         lines = [head]
         if a.last_error:
-            since = format_local(datetime.fromisoformat(a.last_error["since"].replace("Z", "+00:00")), tz, now)
-            hint = LOGIN_HINTS.get(a.last_error["kind"], a.last_error["message"])
-            lines.append(f"  ! {a.last_error['kind']} since {since}: {hint}")
+            hint = LOGIN_HINTS.get(a.last_error.kind, a.last_error.message)
+            lines.append(f"  ! {a.last_error.kind} since {format_local(a.last_error.since, tz, now)}: {hint}")
         rows = []
         for w in a.windows:
             f = w.figures

@@ -53,6 +53,10 @@ def test_stale_and_last_error_keep_the_last_balance(history_db, tmp_path):
     assert account["windows"][0]["used_percent"] == 30.0
     table = run("report", "--db", str(db), "--at", iso(T0 + timedelta(hours=2)), "--tz", "UTC").stdout
     assert "STALE" in table and "expired since 11:10: run `codex login`" in table
+    gauges = run("report", "--db", str(db), "--at", iso(T0 + timedelta(hours=2)), "--format", "prometheus").stdout
+    assert 'codex_usage_last_failure_timestamp_seconds{account="work"} 1795173000.0' in gauges
+    check = run("check", "--db", str(db), "--at", iso(T0 + timedelta(hours=2)))
+    assert check.exit_code == 20 and "work: stale: last snapshot 1h 00m ago (expired: access token expired" in check.stdout
 
 
 def test_report_table(history_db):
