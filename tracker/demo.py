@@ -26,10 +26,26 @@ class DemoSummary:
     accounts: list[str]
     snapshots: int
     failures: int
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The story the demo tells: who, over which period, when collection stopped, whose token expired."""
+
+    names: list[str]
     start: datetime
     end: datetime
-    gap: tuple[datetime, datetime] | None
-    expired_account: str | None
+    gap: tuple[datetime, datetime] | None  # hours without collection, for every account
+    expired: str | None  # this account's token expires a day before the end
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, accounts: int, days: float, end: datetime) -> Scenario:
+        names = account_names(accounts)
+        gap_start = end - timedelta(days=min(2.5, days / 2))
+        return cls(names, end - timedelta(days=days), end,
+                   (gap_start, gap_start + timedelta(hours=5)) if days >= 1 else None,
+                   names[-1] if accounts >= 2 else None, end - timedelta(days=min(1.0, days / 4)))
 
 
 def account_names(count: int) -> list[str]:
@@ -116,18 +132,14 @@ def generate(
 ) -> Iterator[tuple[list[SnapshotRecord], list[FailureRecord]]]:
     """Batches of snapshots and failures, oldest first."""
     rng = random.Random(seed)
-    names = account_names(accounts)
-    start = end - timedelta(days=days)
-    sims = [_Account(n, i, random.Random(rng.random()), start, end, rng.choice(["plus", "plus", "pro", "team"]))
-            for i, n in enumerate(names)]
-    gap_start = end - timedelta(days=min(2.5, days / 2))
-    gap = (gap_start, gap_start + timedelta(hours=5)) if days >= 1 else None
-    expired = names[-1] if accounts >= 2 else None
-    expires_at = end - timedelta(days=min(1.0, days / 4))
+    plan = Scenario.of(accounts, days, end)
+    gap, expired, expires_at = plan.gap, plan.expired, plan.expires_at
+    sims = [_Account(n, i, random.Random(rng.random()), plan.start, end, rng.choice(["plus", "plus", "pro", "team"]))
+            for i, n in enumerate(plan.names)]
     hours = interval.total_seconds() / 3600
     snapshots: list[SnapshotRecord] = []
     failures: list[FailureRecord] = []
-    t = start
+    t = plan.start
     while t <= end:
         in_gap = gap is not None and gap[0] <= t < gap[1]
         for sim in sims:
@@ -149,7 +161,7 @@ def generate(
 
 def fill_demo(
     store, *, accounts: int = 3, days: float = 7, interval: timedelta = timedelta(minutes=5),  # noqa: ANN001
-    seed: int = 1, end: datetime, tz: tzinfo, progress=None,  # noqa: ANN001
+    seed: int = 1, end: datetime, tz: tzinfo,
 ) -> DemoSummary:
     names = account_names(accounts)
     infos = {n: AccountInfo(n, f"demo-{n}", f"{n}@example.com") for n in names}
@@ -159,10 +171,4 @@ def fill_demo(
         store.add_failures(failed)
         snapshots += len(batch)
         failures += len(failed)
-        if progress:
-            progress(len(batch))
-    start = end - timedelta(days=days)
-    gap_start = end - timedelta(days=min(2.5, days / 2))
-    return DemoSummary(names, snapshots, failures, start, end,
-                       (gap_start, gap_start + timedelta(hours=5)) if days >= 1 else None,
-                       names[-1] if accounts >= 2 else None)
+    return DemoSummary(names, snapshots, failures)
