@@ -293,7 +293,8 @@ def report(names, at_text, lookback, stale_after, fmt, as_json, output, db, tz) 
     _emit(text, output)
 
 
-def _build_report(names, at_text, lookback, stale_after, db, tz):  # noqa: ANN001, ANN202
+def _build_report(names, at_text, lookback, stale_after, db, tz, with_paths=False):  # noqa: ANN001, ANN202
+    """The report (and the zone to show it in); with_paths: also each account's auth file."""
     from tracker import timeutil
     from tracker.report import build_report
 
@@ -301,8 +302,9 @@ def _build_report(names, at_text, lookback, stale_after, db, tz):  # noqa: ANN00
     at = _parse_when(at_text, _now(), tz) if at_text else _now()
     store = _open_store(db)
     try:
-        return build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
-                            timeutil.parse_duration(stale_after)), zone
+        result = build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
+                              timeutil.parse_duration(stale_after))
+        return (result, zone, store.account_paths()) if with_paths else (result, zone)
     finally:
         store.close()
 
@@ -367,19 +369,11 @@ def pick(kind, with_path, stale_after, at_text, db) -> None:
     from tracker.alerts import pick_account
     from tracker.errors import NoDataError
 
-    result, _ = _build_report((), at_text, "1h", stale_after, db, None)
+    result, _, paths = _build_report((), at_text, "1h", stale_after, db, None, with_paths=True)
     best = pick_account(result, _kinds(kind))
     if best is None:
         raise NoDataError("no fresh account has anything left")
-    if with_path:
-        store = _open_store(db)
-        try:
-            path = store.account_paths().get(best[0])
-        finally:
-            store.close()
-        click.echo(f"{best[0]}\t{path or ''}")
-    else:
-        click.echo(best[0])
+    click.echo(f"{best[0]}\t{paths.get(best[0]) or ''}" if with_path else best[0])
 
 
 # -- chart and demo --------------------------------------------------------------------------
