@@ -192,7 +192,7 @@ def test_cli_names_the_account_like_collect(codex_home, tmp_path, monkeypatch):
 
 
 def test_progress_bar_appears_only_on_a_terminal_after_two_seconds(capsys):
-    from tracker.cli import _LazyProgressBar
+    from tracker.progress import LazyProgressBar as _LazyProgressBar
 
     now = [0.0]
     bar = _LazyProgressBar(clock=lambda: now[0], enabled=True)

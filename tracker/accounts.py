@@ -199,3 +199,27 @@ def load_account(ref: AccountRef) -> Account:
         secrets=secrets,
         warnings=warnings,
     )
+
+
+def resolve_codex_homes(values: tuple[str, ...], default_home: Path, account: str | None = None) -> list[tuple[str, Path]]:
+    """The Codex homes ``import-sessions`` reads, each named as ``collect`` names it."""
+    homes = []
+    for value in values or (str(default_home),):
+        name, raw = split_named(value)
+        path = Path(raw).expanduser()
+        if not path.is_dir():
+            raise NoAccountsError(f"no Codex home at {path} (pass --codex-home DIR)")
+        default = "default" if not values else name_for_codex_home(path)
+        homes.append((account or name or default, path))
+    return homes
+
+
+def codex_home_of(source: str | None) -> Path | None:
+    """The Codex home an account's credentials were read from, when they were (``HOME/auth.json``).
+
+    Only such accounts can be switched to with ``CODEX_HOME=...``: Codex reads that one file name.
+    """
+    if not source:
+        return None
+    path = Path(source)
+    return path.parent if path.name == "auth.json" else None

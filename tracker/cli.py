@@ -2,96 +2,59 @@
 
 Kept thin and cheap to import: the tracker modules (and with them sqlalchemy, requests,
 matplotlib) are imported inside the commands that need them, so ``tracker --help`` is instant.
+Option values are checked by the parameter types in ``tracker.params`` before anything is opened.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import click
 
-from tracker import __version__
+from tracker import __version__, params
+from tracker.cliapp import TrackerGroup, run
+from tracker.options import (
+    DEFAULT_LOOKBACK,
+    DEFAULT_STALE_AFTER,
+    as_of_options,
+    db_option,
+    json_option,
+    kind_option,
+    kinds,
+    names_argument,
+    open_store,
+    output_option,
+    period_options,
+    stale_option,
+    tz_option,
+)
+from tracker.timeutil import When
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class TrackerGroup(click.Group):
-    """Turns the errors users can act on into one line on stderr and their exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        import os
-
-        from tracker.errors import EXIT_INTERNAL, EXIT_SETUP, TrackerError
-
-        try:
-            return super().invoke(ctx)
-        except TrackerError as exc:
-            click.echo(f"tracker: {exc.message}", err=True)
-            ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            message = _database_error(exc)
-            if message is not None:
-                click.echo(f"tracker: {message}", err=True)
-                ctx.exit(EXIT_SETUP)
-            if os.environ.get("TRACKER_DEBUG"):
-                raise
-            click.echo(f"tracker: internal error ({type(exc).__name__}: {str(exc)[:200]}); "
-                       "rerun with TRACKER_DEBUG=1 for the traceback and please report it", err=True)
-            ctx.exit(EXIT_INTERNAL)
-
-
-def _database_error(exc: Exception) -> str | None:
-    if "sqlalchemy" not in sys.modules:
-        return None
-    from sqlalchemy.exc import SQLAlchemyError
-
-    if not isinstance(exc, SQLAlchemyError):
-        return None
-    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    hint = ""
-    if "readonly" in detail or "read-only" in detail or "unable to open" in detail:
-        hint = " (check that the database file and its directory are writable, or pass --db)"
-    return f"database error: {detail}{hint}"
-
-
 def main() -> None:
-    cli(prog_name="tracker")
+    run(cli)
 
 
-def _now(at: datetime | None = None) -> datetime:
-    return at or datetime.now(UTC)
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-def db_option(f: Callable) -> Callable:
-    return click.option(
-        "--db", "db", metavar="URL|PATH", envvar="TRACKER_DB",
-        help="Database: a SQLAlchemy URL or a SQLite file path. [env TRACKER_DB; default: tracker.db "
-             "in the user data directory, see `tracker db path`]",
-    )(f)
+def _resolve(when: When | None, now: datetime, zone: tzinfo | None = None) -> datetime | None:
+    return None if when is None else when.resolve(now, zone)
 
 
-def tz_option(f: Callable) -> Callable:
-    return click.option("--tz", metavar="ZONE", help="Show times in this IANA zone (default: the local zone).")(f)
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        from pathlib import Path
 
+        from tracker.exports import write_atomic
 
-def _open_store(db: str | None):  # noqa: ANN202
-    from tracker.config import db_url
-    from tracker.store import Store
-
-    return Store.open(db_url(db))
-
-
-def _parse_when(value: str | None, now: datetime, tz_name: str | None = None) -> datetime | None:
-    if value is None:
-        return None
-    from tracker.timeutil import get_zone, parse_when
-
-    return parse_when(value, now, get_zone(tz_name) if tz_name else None)
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
 
 
 @click.group(cls=TrackerGroup, context_settings=CONTEXT)
@@ -104,6 +67,7 @@ def cli() -> None:
     tracker report         balance, burn rate and predicted exhaustion
     tracker chart          a week of consumption as a picture
     tracker history        the stored snapshots
+    tracker accounts       the accounts stored, and renaming or forgetting them
     tracker import-sessions  backfill from Codex's own session logs
     tracker demo           try it all on a synthetic history, no account needed
     """
@@ -113,7 +77,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("names", nargs=-1)
+@names_argument
 @click.option("--account-dir", "account_dirs", multiple=True, envvar="TRACKER_ACCOUNT_DIR", metavar="DIR",
               help="Read every <name>.auth.json in DIR. [env TRACKER_ACCOUNT_DIR]")
 @click.option("--auth", "auth_files", multiple=True, metavar="[NAME=]FILE",
@@ -121,10 +85,10 @@ def cli() -> None:
 @click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
               help="A Codex home holding auth.json (repeatable); ~/.codex-work is named codex-work.")
 @click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
-              help="Usage endpoint (or a base URL). [env TRACKER_USAGE_URL]")
+              help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]")
 @click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Requests in flight at once.")
-@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 600),
+@click.option("--timeout", default=30.0, show_default=True, type=params.Number(0.1, 600),
               help="Seconds to wait for each request.")
 @click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
               help="Retries of 429, 5xx and network errors (with backoff).")
@@ -134,11 +98,12 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
 @click.option("--raw-json", is_flag=True, help="Print each response body (tokens removed).")
 @click.option("--raw-headers", is_flag=True, help="Print each response's headers (tokens and cookies removed).")
-@click.option("--every", metavar="DURATION",
+@click.option("--every", type=params.Duration(timedelta(seconds=10)), metavar="DURATION",
               help="Keep running: collect at every slot (e.g. 5m) until SIGINT/SIGTERM.")
-@click.option("--at", "at_text", hidden=True, help="Record the snapshots as taken at this time (tests, replays).")
+@click.option("--at", "at", type=params.When(), hidden=True,
+              help="Record the snapshots as taken at this time (tests, replays).")
 def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, timeout, retries, db, tz,
-            as_json, quiet, raw_json, raw_headers, every, at_text) -> None:
+            as_json, quiet, raw_json, raw_headers, every, at) -> None:
     """Fetch and store the current usage of every account.
 
     With no options, reads the logged-in account from $CODEX_HOME/auth.json (~/.codex/auth.json).
@@ -149,23 +114,24 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     Example:
         tracker collect --account-dir ~/codex-accounts --quiet
     """
-    from tracker import client, config, timeutil
+    from tracker import client, config
     from tracker.collect import CollectSettings
 
-    zone = timeutil.get_zone(tz)
-    fixed = _parse_when(at_text, _now()) if at_text else None
+    fixed = _resolve(at, _now(), tz)
     settings = CollectSettings(
         endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
         auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
-        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)),
+        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else _now,
     )
-    output = {"zone": zone, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers}
+    output = {"zone": tz, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers}
     if every is None:
         sys.exit(_collect_once(db, settings, output))
     from tracker.errors import TrackerError
     from tracker.loop import StopFlag, run_every
 
     def once(stop: StopFlag) -> int:
+        if not (quiet or as_json or raw_json or raw_headers):
+            click.echo(f"-- {settings.clock().astimezone(tz):%Y-%m-%d %H:%M:%S %Z}")
         try:
             return _collect_once(db, settings, output, stop)
         except TrackerError as exc:  # e.g. no account yet, database busy: report and keep going
@@ -174,105 +140,71 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
 
     stop = StopFlag()
     stop.install()
-    sys.exit(run_every(timeutil.parse_duration(every), once, stop))
+    sys.exit(run_every(every, once, stop))
 
 
-def _collect_once(db, settings, output: dict, stop=None) -> int:  # noqa: ANN001
+def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:  # noqa: ANN001
     """Run one collection and print it; returns the exit code (the highest over accounts)."""
-    from tracker import config
+    from tracker import collect_output, config
     from tracker.collect import run_collection
+    from tracker.config import db_url
+    from tracker.store import Store
 
-    results = run_collection(settings, lambda: _open_store(db), config.codex_home(), stop)
-    for result in results:
-        if not output["quiet"]:
-            for warning in result.warnings:
-                click.echo(f"tracker: warning: {warning}", err=True)
-        if result.status != "ok":
-            click.echo(f"tracker: {result.account}: {result.status}: {result.error}", err=True)
+    results = run_collection(settings, lambda: Store.open(db_url(db)), config.codex_home(), stop)
+    for line in collect_output.problem_lines(results, output["quiet"]):
+        click.echo(f"tracker: {line}", err=True)
     if output["raw_json"] or output["raw_headers"]:
-        _print_raw(results, output["raw_json"], output["raw_headers"])
+        click.echo(collect_output.raw_text(results, output["raw_json"], output["raw_headers"]))
     elif output["as_json"]:
-        from tracker.render import to_json
-
-        click.echo(to_json([_result_json(r) for r in results]))
+        click.echo(collect_output.results_json(results))
     elif not output["quiet"]:
-        click.echo(_collect_table(results, output["zone"], settings.clock()))
+        click.echo(collect_output.results_table(results, output["zone"], settings.clock()))
     return max((r.exit_code for r in results), default=0)
 
 
-def _print_raw(results, bodies: bool, headers: bool) -> None:  # noqa: ANN001
-    for result in results:
-        click.echo(f"# {result.account}: {result.status}" + (f" (HTTP {result.http_status})" if result.http_status else ""))
-        if headers:
-            for key, value in result.raw_headers.items():
-                click.echo(f"{key}: {value}")
-        if bodies and result.raw_body is not None:
-            click.echo(result.raw_body.decode("utf-8", "replace"))
+# -- report, check, pick ---------------------------------------------------------------------
 
 
-def _window_json(window) -> dict:  # noqa: ANN001
-    from tracker.timeutil import iso_utc
+def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, stale_after: timedelta,
+                  db: str | None, zone: tzinfo, with_paths: bool = False):  # noqa: ANN202
+    """The report of the known NAMES (and each account's auth file), and the unknown NAMES."""
+    from tracker.errors import NoDataError
+    from tracker.report import NoSnapshotsError, build_report
+    from tracker.timeutil import format_local
 
-    return {
-        "limit": window.limit,
-        "kind": window.kind,
-        "window_seconds": window.window_seconds,
-        "used_percent": window.used_percent,
-        "remaining_percent": window.remaining_percent,
-        "reset_at": iso_utc(window.reset_at),
-    }
-
-
-def _result_json(result) -> dict:  # noqa: ANN001
-    return {
-        "account": result.account,
-        "status": result.status,
-        "error": result.error,
-        "http_status": result.http_status,
-        "plan": result.plan,
-        "windows": [_window_json(w) for w in result.windows],
-    }
-
-
-def _collect_table(results, zone, now: datetime) -> str:  # noqa: ANN001
-    from tracker.render import percent, table
-    from tracker.timeutil import format_countdown, format_local
-
-    def cells(result, kind: str) -> list[str]:  # noqa: ANN001
-        for w in result.windows:
-            if w.limit == "codex" and w.kind == kind:
-                resets = "-"
-                if w.reset_at:
-                    resets = f"{format_local(w.reset_at, zone, now)} ({format_countdown(w.reset_at - now)})"
-                return [percent(w.remaining_percent), resets]
-        return ["-", "-"]
-
-    rows = [
-        [r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status]
-        for r in results
-    ]
-    return table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
-                 rows, right={2, 4})
+    moment = _resolve(at, _now(), zone) or _now()
+    with open_store(db, readonly=True) as store:
+        known = set(store.account_names())
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        wanted = tuple(n for n in names if n in known)
+        if names and not wanted:
+            raise NoDataError(_unknown_line(unknown))
+        try:
+            result = build_report(store, wanted, moment, lookback, stale_after)
+        except NoSnapshotsError:
+            if at is None:
+                raise
+            raise NoDataError(f"no snapshots at or before {format_local(moment, zone)}") from None
+        return result, unknown, (store.account_paths() if with_paths else {})
 
 
-# -- report ----------------------------------------------------------------------------------
+def _unknown_line(unknown: list[str]) -> str:
+    return "; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown)
 
 
 @cli.command()
-@click.argument("names", nargs=-1)
-@click.option("--at", "at_text", metavar="WHEN", help="Evaluate as of a past moment (ISO time or a duration ago).")
-@click.option("--lookback", default="1h", show_default=True, metavar="DURATION",
-              help="How far back the burn rate looks (within the current window).")
-@click.option("--stale-after", default="30m", show_default=True, metavar="DURATION",
-              help="A last snapshot older than this is stale.")
+@names_argument
+@as_of_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "prometheus"]), default="table",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically), e.g. for node_exporter.")
+@output_option
 @db_option
 @tz_option
-def report(names, at_text, lookback, stale_after, fmt, as_json, output, db, tz) -> None:
+def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> None:
     """Balance, burn rate and predicted exhaustion of every window, from the history alone.
+
+    Unknown NAMES get one line each on stderr and exit 1, after the report of the others.
 
     \b
     Example:
@@ -281,53 +213,35 @@ def report(names, at_text, lookback, stale_after, fmt, as_json, output, db, tz) 
     """
     from tracker import exports, render
     from tracker.report import report_json, report_table
+    from tracker.timeutil import format_local, zone_name
 
-    result, zone = _build_report(names, at_text, lookback, stale_after, db, tz)
+    result, unknown, _ = _build_report(names, at, lookback, stale_after, db, tz)
     fmt = "json" if as_json else fmt
     if fmt == "json":
         text = render.to_json(report_json(result)) + "\n"
     elif fmt == "prometheus":
         text = exports.prometheus_text(result)
     else:
-        text = report_table(result, zone) + "\n"
+        text = report_table(result, tz) + "\n"
+        if at is not None:
+            text = f"as of {format_local(result.generated_at, tz)} ({zone_name(tz)})\n\n" + text
     _emit(text, output)
-
-
-def _build_report(names, at_text, lookback, stale_after, db, tz, with_paths=False):  # noqa: ANN001, ANN202
-    """The report (and the zone to show it in); with_paths: also each account's auth file."""
-    from tracker import timeutil
-    from tracker.report import build_report
-
-    zone = timeutil.get_zone(tz)
-    at = _parse_when(at_text, _now(), tz) if at_text else _now()
-    store = _open_store(db)
-    try:
-        result = build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
-                              timeutil.parse_duration(stale_after))
-        return (result, zone, store.account_paths()) if with_paths else (result, zone)
-    finally:
-        store.close()
-
-
-KIND_CHOICE = click.Choice(["five_hour", "weekly", "all"])
-
-
-def _kinds(kind: str) -> tuple[str, ...]:
-    return () if kind == "all" else (kind,)
+    for name in unknown:
+        click.echo(f"tracker: {_unknown_line([name])}", err=True)
+    if unknown:
+        sys.exit(1)
 
 
 @cli.command()
-@click.argument("names", nargs=-1)
-@click.option("--min-remaining", type=click.FloatRange(0, 100), default=10, show_default=True, metavar="PCT",
+@names_argument
+@click.option("--min-remaining", type=params.Number(0, 100), default=10, show_default=True, metavar="PCT",
               help="A window with less left than this is a problem.")
-@click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
+@kind_option
 @click.option("--before-reset", is_flag=True, help="Also a problem: predicted to run out before its reset.")
-@click.option("--stale-after", default="30m", show_default=True, metavar="DURATION")
-@click.option("--lookback", default="1h", show_default=True, metavar="DURATION")
-@click.option("--at", "at_text", metavar="WHEN", help="Evaluate as of a past moment.")
+@as_of_options
 @db_option
 @tz_option
-def check(names, min_remaining, kind, before_reset, stale_after, lookback, at_text, db, tz) -> None:
+def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, db, tz) -> None:
     """Exit 0 when every window is fine, 10 when one is low, 20 when data is stale or missing.
 
     Prints one line per problem, for scripts, status bars and notifications. 20 wins over 10:
@@ -341,115 +255,104 @@ def check(names, min_remaining, kind, before_reset, stale_after, lookback, at_te
     from tracker.errors import NoDataError
 
     try:
-        result, zone = _build_report(names, at_text, lookback, stale_after, db, tz)
+        result, unknown, _ = _build_report(names, at, lookback, stale_after, db, tz)
     except NoDataError as exc:
         click.echo(exc.message)
         sys.exit(EXIT_STALE)
-    outcome = check_report(result, _kinds(kind), min_remaining, before_reset, zone)
-    for problem in outcome.problems:
+    outcome = check_report(result, kinds(kind), min_remaining, before_reset, tz)
+    for problem in [*outcome.problems, *(_unknown_line([n]) for n in unknown)]:
         click.echo(problem)
-    sys.exit(outcome.exit_code)
+    sys.exit(EXIT_STALE if unknown else outcome.exit_code)
 
 
 @cli.command()
-@click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
-@click.option("--path", "with_path", is_flag=True, help="Also print its auth file (or Codex home), tab-separated.")
-@click.option("--stale-after", default="30m", show_default=True, metavar="DURATION")
-@click.option("--at", "at_text", metavar="WHEN", help="Evaluate as of a past moment.")
+@kind_option
+@click.option("--path", "with_path", is_flag=True, help="Also print its auth file, tab-separated.")
+@click.option("--codex-home", "home_only", is_flag=True,
+              help="Print the Codex home of the best account that has one (for CODEX_HOME=...).")
+@stale_option
+@click.option("--at", "at", type=params.When(), metavar="WHEN", help="Evaluate as of a past moment.")
 @db_option
-def pick(kind, with_path, stale_after, at_text, db) -> None:
+def pick(kind, with_path, home_only, stale_after, at, db) -> None:
     """Print the account with the most headroom now (the highest smallest-remaining %).
 
-    Stale accounts are ignored; exit 1 when no account has anything left.
+    Stale accounts are ignored; exit 1 when no account has anything left. Only accounts read
+    from a Codex home (--codex-home, or the default ~/.codex) can be switched to directly: Codex
+    reads $CODEX_HOME/auth.json. For <name>.auth.json files, give each account its own Codex
+    home once (`mkdir ~/.codex-NAME && cp NAME.auth.json ~/.codex-NAME/auth.json`) and collect
+    with --codex-home.
 
     \b
     Example:
-        CODEX_HOME=$(dirname "$(tracker pick --path | cut -f2)") codex
+        CODEX_HOME=$(tracker pick --codex-home) codex
+        tracker pick --path        # name<TAB>auth file, for any kind of account
     """
+    from tracker.accounts import codex_home_of
     from tracker.alerts import pick_account
     from tracker.errors import NoDataError
 
-    result, _, paths = _build_report((), at_text, "1h", stale_after, db, None, with_paths=True)
-    best = pick_account(result, _kinds(kind))
+    result, _, paths = _build_report((), at, DEFAULT_LOOKBACK, stale_after, db, UTC, with_paths=True)
+    if home_only:
+        result.accounts = [a for a in result.accounts if codex_home_of(paths.get(a.account))]
+        if not result.accounts:
+            raise NoDataError("no stored account comes from a Codex home: collect with --codex-home DIR "
+                              "(a directory holding auth.json) to switch between accounts")
+    best = pick_account(result, kinds(kind))
     if best is None:
         raise NoDataError("no fresh account has anything left")
-    click.echo(f"{best[0]}\t{paths.get(best[0]) or ''}" if with_path else best[0])
+    if home_only:
+        click.echo(str(codex_home_of(paths.get(best[0]))))
+    else:
+        click.echo(f"{best[0]}\t{paths.get(best[0]) or ''}" if with_path else best[0])
 
 
 # -- chart and demo --------------------------------------------------------------------------
 
 
-def _size(width: float | None, height: float | None, size: str | None) -> tuple[float, float] | None:
-    if size:
-        try:
-            w, h = (float(v) for v in size.lower().split("x"))
-        except ValueError:
-            raise click.BadParameter("use WIDTHxHEIGHT in inches, e.g. 14x9", param_hint="--size") from None
-        return w, h
-    if width or height:
-        return width or 12.0, height or 8.0
-    return None
-
-
-def _write_chart(store, names, since, until, kinds, tz_name, now, out, title, size):  # noqa: ANN001, ANN202
-    from pathlib import Path
-
-    from tracker import charts, timeutil
-    from tracker.chartdata import build_chart_data
-
-    path = Path(out)
-    charts.output_format(path)  # refuse a bad extension before any work
-    zone = timeutil.get_zone(tz_name)
-    data = build_chart_data(store, tuple(names), since, until, kinds, zone, timeutil.zone_name(zone), now)
-    if title:
-        data.title = title
-    return charts.save(charts.draw(data, size), path)
-
-
 @cli.command()
-@click.argument("names", nargs=-1)
-@click.option("--days", type=click.FloatRange(0.01), default=7, show_default=True, help="The period: the last N days.")
-@click.option("--since", metavar="WHEN", help="Start of the period (ISO time or a duration ago); overrides --days.")
-@click.option("--until", metavar="WHEN", help="End of the period (default: now).")
-@click.option("--kind", type=click.Choice(["five_hour", "weekly", "all"]), default="all", show_default=True)
+@names_argument
+@click.option("--days", type=params.Number(0.01, 3660), default=7, show_default=True,
+              help="The period: the last N days.")
+@period_options
+@kind_option
 @click.option("-o", "--output", metavar="FILE", help="PNG, SVG or PDF, by extension. [default: tracker-usage-DATE.png]")
 @click.option("--title", help="Chart title.")
-@click.option("--width", type=click.FloatRange(2, 100), help="Width in inches.")
-@click.option("--height", type=click.FloatRange(2, 100), help="Height in inches.")
-@click.option("--size", metavar="WxH", help="Width and height in inches, e.g. 14x9.")
+@click.option("--width", type=params.Number(2, 100), help="Width in inches.")
+@click.option("--height", type=params.Number(2, 100), help="Height in inches.")
+@click.option("--size", type=params.Size(), metavar="WxH", help="Width and height in inches, e.g. 14x9.")
 @db_option
 @tz_option
 def chart(names, days, since, until, kind, output, title, width, height, size, db, tz) -> None:
     """Draw a week of consumption: windows filling and resetting, projections, use per day.
+
+    --since overrides --days.
 
     \b
     Example:
         tracker chart --days 7 -o week.png
         tracker chart work home --kind weekly --since 2026-11-01 -o nov.svg
     """
-    from datetime import timedelta
+    from tracker.chartfile import write_chart
 
     now = _now()
-    until_at = _parse_when(until, now, tz) or now
-    since_at = _parse_when(since, now, tz) if since else until_at - timedelta(days=days)
+    until_at = _resolve(until, now, tz) or now
+    since_at = _resolve(since, now, tz) or until_at - timedelta(days=days)
     if since_at >= until_at:
         raise click.BadParameter("the period is empty: --since must be before --until")
-    kinds = ("five_hour", "weekly") if kind == "all" else (kind,)
-    out = output or f"tracker-usage-{now:%Y-%m-%d}.png"
-    store = _open_store(db)
-    try:
-        path = _write_chart(store, names, since_at, until_at, kinds, tz, now, out, title,
-                            _size(width, height, size))
-    finally:
-        store.close()
+    if size is None and (width or height):
+        size = (width or 12.0, height or 8.0)
+    with open_store(db, readonly=True) as store:
+        path = write_chart(store, names, since_at, until_at, kinds(kind), tz, now,
+                           output or f"tracker-usage-{now:%Y-%m-%d}.png", title, size)
     click.echo(str(path))
 
 
 @cli.command()
 @click.option("--db", "db", metavar="PATH", help="Fill this database (default: a throwaway one in a temporary directory).")
 @click.option("--accounts", type=click.IntRange(1, 500), default=3, show_default=True)
-@click.option("--days", type=click.FloatRange(0.1, 800), default=7, show_default=True)
-@click.option("--interval", default="5m", show_default=True, metavar="DURATION", help="Time between snapshots.")
+@click.option("--days", type=params.Number(0.1, 800), default=7, show_default=True)
+@click.option("--interval", type=params.Duration(timedelta(seconds=10)), default="5m", show_default=True,
+              metavar="DURATION", help="Time between snapshots.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("-o", "--output", default="tracker-demo.png", show_default=True, metavar="FILE",
               help="Where to write the chart (PNG, SVG or PDF).")
@@ -466,83 +369,28 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
         tracker demo                       # then open tracker-demo.png
         tracker demo --accounts 20 --days 14 -o team.png
     """
-    import tempfile
-    from datetime import timedelta
-    from pathlib import Path
+    from tracker.demo import run_demo
 
-    from tracker import charts, timeutil
-    from tracker.demo import fill_demo
-    from tracker.errors import TrackerError
-    from tracker.report import build_report, report_table
-
-    charts.output_format(Path(output))
-    step = timeutil.parse_duration(interval)
-    if step < timedelta(seconds=10):
-        raise click.BadParameter("use an interval of at least 10s", param_hint="--interval")
-    zone = timeutil.get_zone(tz)
-    now = _now()
-    end = now - timedelta(seconds=now.timestamp() % step.total_seconds())
-    with tempfile.TemporaryDirectory(prefix="tracker-demo-") as tmp:
-        from tracker.config import db_url
-
-        url = db_url(db or str(Path(tmp) / "demo.db"))
-        store = _open_store(url)
-        try:
-            existing = store.snapshot_count()
-            if existing:
-                raise TrackerError(f"{db} already holds {existing} snapshots: the demo fills only a new or "
-                                   "empty database (leave out --db for a throwaway one)", exit_code=2)
-            summary = fill_demo(store, accounts=accounts, days=days, interval=step, seed=seed, end=end, tz=zone)
-            click.echo(f"demo: {summary.snapshots} snapshots and {summary.failures} failed collections "
-                       f"for {len(summary.accounts)} accounts over {days:g} days"
-                       + (f" in {db}" if db else " (throwaway database)"), err=True)
-            report = build_report(store, (), now, timedelta(hours=1), timedelta(minutes=30))
-            click.echo(report_table(report, zone))
-            click.echo()
-            path = _write_chart(store, (), now - timedelta(days=min(days, 7)), now, ("five_hour", "weekly"),
-                                tz, now, output, f"Codex usage (demo, {accounts} accounts)", None)
-        finally:
-            store.close()
-    click.echo(f"chart: {path}")
+    done = run_demo(db, accounts=accounts, days=days, interval=interval, seed=seed, output=output, zone=tz,
+                    now=_now())
+    summary = done.summary
+    click.echo(f"demo: {summary.snapshots} snapshots and {summary.failures} failed collections "
+               f"for {len(summary.accounts)} accounts over {days:g} days"
+               + (f" in {db}" if db else " (throwaway database)"), err=True)
+    click.echo(done.report_text)
+    click.echo()
+    click.echo(f"chart: {done.chart}")
 
 
 # -- import-sessions -------------------------------------------------------------------------
-
-
-class _LazyProgressBar:
-    """A progress bar on a terminal, shown only once the work has taken a couple of seconds."""
-
-    def __init__(self, delay: float = 2.0, clock: Callable[[], float] | None = None,
-                 enabled: bool | None = None) -> None:
-        import time
-
-        self.clock = clock or time.monotonic
-        self.started = self.clock()
-        self.delay, self.total, self.done, self.bar = delay, 0, 0, None
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-
-    def plan(self, total: int) -> None:
-        self.total = total
-
-    def advance(self, amount: int) -> None:
-        self.done += amount
-        if self.bar is None and self.enabled and self.clock() - self.started > self.delay:
-            self.bar = click.progressbar(length=max(1, self.total), label="importing", file=sys.stderr)
-            self.bar.__enter__()
-            self.bar.update(self.done)
-        elif self.bar is not None:
-            self.bar.update(amount)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @cli.command("import-sessions")
 @click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
               help="A Codex home to read (repeatable). [default: $CODEX_HOME or ~/.codex]")
 @click.option("--account", metavar="NAME", help="Store everything under this account name.")
-@click.option("--since", metavar="WHEN", help="Only events from this time on (ISO time or a duration ago).")
+@click.option("--since", type=params.When(), metavar="WHEN",
+              help="Only events from this time on (ISO time or a duration ago).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @db_option
 def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
@@ -558,28 +406,18 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
         tracker import-sessions
         tracker import-sessions --codex-home work=~/.codex-work --since 30d
     """
-    from pathlib import Path
-
     from tracker import accounts, config, render
-    from tracker.errors import NoAccountsError
+    from tracker.progress import LazyProgressBar
     from tracker.sessions import import_sessions
 
-    homes = []
-    for value in codex_homes or (str(config.codex_home()),):
-        name, raw = accounts.split_named(value)
-        path = Path(raw).expanduser()
-        if not path.is_dir():
-            raise NoAccountsError(f"no Codex home at {path} (pass --codex-home DIR)")
-        default = "default" if not codex_homes else accounts.name_for_codex_home(path)
-        homes.append((account or name or default, path))
-    since_at = _parse_when(since, _now())
-    bar = _LazyProgressBar()
-    store = _open_store(db)
+    homes = accounts.resolve_codex_homes(codex_homes, config.codex_home(), account)
+    since_at = _resolve(since, _now())
+    bar = LazyProgressBar()
     try:
-        summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance)
+        with open_store(db) as store:
+            summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance)
     finally:
         bar.close()
-        store.close()
     if as_json:
         click.echo(render.to_json(summary.as_dict()))
         return
@@ -589,23 +427,25 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
                f"{summary.duplicates} duplicates skipped" + (f"; skipped: {skipped}" if skipped else ""))
 
 
-# -- history ---------------------------------------------------------------------------------
+# -- history, export -------------------------------------------------------------------------
 
 
 @cli.command()
-@click.argument("names", nargs=-1)
-@click.option("--since", metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h).")
-@click.option("--until", metavar="WHEN", help="ISO date/time or a duration ago.")
-@click.option("--limit", type=click.IntRange(1), help="At most N rows (table default: the latest 50).")
+@names_argument
+@period_options
+@click.option("--limit", type=click.IntRange(1), help="At most N rows, the newest.")
+@click.option("--all", "show_all", is_flag=True, help="Every row (the table's default without --since/--until "
+                                                     "is the newest 50).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--errors", is_flag=True, help="List failed collections instead of snapshots.")
 @db_option
 @tz_option
-def history(names, since, until, limit, fmt, errors, db, tz) -> None:
+def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
     """List stored snapshots, one row per snapshot and window.
 
-    The table shows the newest first (the latest 50 unless --limit says otherwise); json and csv
-    list the oldest first, with no limit by default.
+    The table shows the newest first; json and csv list the oldest first. Without --since or
+    --until the table shows the newest 50 rows (json and csv: every row); whenever rows are cut,
+    a line on stderr says how many there are.
 
     \b
     Example:
@@ -614,35 +454,45 @@ def history(names, since, until, limit, fmt, errors, db, tz) -> None:
     from tracker import exports, render, timeutil
 
     now = _now()
-    zone = timeutil.get_zone(tz)
-    since_at, until_at = _parse_when(since, now, tz), _parse_when(until, now, tz)
-    if limit is None and fmt == "table":
+    since_at, until_at = _resolve(since, now, tz), _resolve(until, now, tz)
+    if limit is None and not show_all and fmt == "table" and since is None and until is None:
         limit = 50
-    rows_of = exports.failure_rows if errors else exports.snapshot_rows
-    store = _open_store(db)
-    try:
+    with open_store(db, readonly=True) as store:
+        rows_of = exports.failure_rows if errors else exports.snapshot_rows
         headers, rows = rows_of(store, names, since_at, until_at, limit, fmt == "table")
-    finally:
-        store.close()
+        total = exports.row_count(store, names, since_at, until_at, errors) if limit and len(rows) >= limit else 0
+    if total > len(rows):
+        shown = f"{total:,}" if total < exports.COUNT_CAP else f"more than {exports.COUNT_CAP:,}"
+        click.echo(f"tracker: showing the newest {len(rows):,} of {shown}; --limit N or --all", err=True)
     if fmt != "table":
         click.echo(exports.format_rows(headers, rows, fmt), nl=False)
     elif not rows:
-        click.echo("no failures stored" if errors else "no snapshots stored yet: run `tracker collect`")
+        click.echo(_nothing_stored(errors, since_at, until_at, tz))
     else:
-        shown = [[timeutil.format_local(c, zone) if h in exports.TIME_COLUMNS and c else
-                  render.percent(c) if isinstance(c, float) else c for h, c in zip(headers, row, strict=True)]
-                 for row in rows]
-        click.echo(render.table(headers, shown))
+        shown_rows = [[timeutil.format_local(c, tz) if h in exports.TIME_COLUMNS and c else
+                       render.percent(c) if isinstance(c, float) else c for h, c in zip(headers, row, strict=True)]
+                      for row in rows]
+        click.echo(render.table(headers, shown_rows))
+
+
+def _nothing_stored(errors: bool, since: datetime | None, until: datetime | None, zone: tzinfo) -> str:
+    from tracker.timeutil import format_local
+
+    what = "no failures" if errors else "no snapshots"
+    if since and until:
+        return f"{what} between {format_local(since, zone)} and {format_local(until, zone)}"
+    if since or until:
+        return f"{what} {'since' if since else 'at or before'} {format_local(since or until, zone)}"
+    return "no failures stored" if errors else "no snapshots stored yet: run `tracker collect`"
 
 
 @cli.command()
-@click.argument("names", nargs=-1)
+@names_argument
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "ndjson", "prometheus"]), default="csv",
               show_default=True)
-@click.option("--since", metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h).")
-@click.option("--until", metavar="WHEN", help="ISO date/time or a duration ago.")
+@period_options
 @click.option("--errors", is_flag=True, help="Export failed collections instead of snapshots.")
-@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+@output_option
 @db_option
 def export(names, fmt, since, until, errors, output, db) -> None:
     """Export snapshots (or failures) for spreadsheets and notebooks, or current gauges for Prometheus.
@@ -658,41 +508,94 @@ def export(names, fmt, since, until, errors, output, db) -> None:
     from tracker import exports
 
     now = _now()
-    store = _open_store(db)
-    try:
+    with open_store(db, readonly=True) as store:
         if fmt == "prometheus":
-            from datetime import timedelta
-
             from tracker.report import build_report
 
-            text = exports.prometheus_text(build_report(store, tuple(names), now, timedelta(hours=1),
-                                                        timedelta(minutes=30)))
+            text = exports.prometheus_text(build_report(store, tuple(names), now, DEFAULT_LOOKBACK,
+                                                        DEFAULT_STALE_AFTER))
         else:
             rows_of = exports.failure_rows if errors else exports.snapshot_rows
-            headers, rows = rows_of(store, names, _parse_when(since, now), _parse_when(until, now), None, False)
+            headers, rows = rows_of(store, names, _resolve(since, now), _resolve(until, now), None, False)
             text = exports.format_rows(headers, rows, fmt)
-    finally:
-        store.close()
     _emit(text, output)
 
 
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        from pathlib import Path
+# -- accounts --------------------------------------------------------------------------------
 
-        from tracker.exports import write_atomic
 
-        write_atomic(Path(output), text)
+@cli.group(invoke_without_command=True)
+@json_option
+@db_option
+@tz_option
+@click.pass_context
+def accounts(ctx, as_json, db, tz) -> None:
+    """The accounts stored: where their credentials come from, their history, their last status.
+
+    \b
+    Example:
+        tracker accounts
+        tracker accounts rename typo work --merge
+        tracker accounts forget old-laptop --yes
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from tracker import render
+    from tracker.account_admin import list_accounts
+    from tracker.timeutil import format_local
+
+    with open_store(db, readonly=True) as store:
+        found = list_accounts(store)
+    if as_json:
+        click.echo(render.to_json([a.as_dict() for a in found]))
+    elif not found:
+        click.echo("no accounts stored yet: run `tracker collect`")
     else:
-        click.echo(text, nl=False)
+        click.echo(render.table(
+            ["account", "source", "first snapshot", "last snapshot", "snapshots", "last status"],
+            [[a.name, a.source or "-", format_local(a.first_snapshot_at, tz), format_local(a.last_snapshot_at, tz),
+              f"{a.snapshots:,}", a.last_status] for a in found], right={4}))
+
+
+@accounts.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.option("--merge", is_flag=True, help="NEW exists already: fold OLD's history into it.")
+@db_option
+def accounts_rename(old, new, merge, db) -> None:
+    """Rename an account (its history follows), or merge it into another with --merge."""
+    from tracker.account_admin import rename_account
+
+    with open_store(db) as store:
+        click.echo(rename_account(store, old, new, merge))
+
+
+@accounts.command("forget")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask (required when not on a terminal).")
+@db_option
+def accounts_forget(names, yes, db) -> None:
+    """Delete accounts and all their history, in one transaction. Auth files are never touched."""
+    from tracker.account_admin import forget_accounts
+    from tracker.errors import TrackerError
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise TrackerError("refusing to delete history without --yes (not a terminal)", exit_code=2)
+        click.confirm(f"Delete {', '.join(names)} and all their history?", abort=True)
+    with open_store(db) as store:
+        removed = forget_accounts(store, list(names))
+    for name, count in removed.items():
+        click.echo(f"forgot {name} ({count:,} snapshots)")
 
 
 # -- prune -----------------------------------------------------------------------------------
 
 
 @cli.command()
-@click.option("--older-than", required=True, metavar="DURATION", help="Work on snapshots older than this (e.g. 90d).")
-@click.option("--downsample", metavar="DURATION",
+@click.option("--older-than", required=True, type=params.Duration(), metavar="DURATION",
+              help="Work on snapshots older than this (e.g. 90d).")
+@click.option("--downsample", type=params.Duration(), metavar="DURATION",
               help="Thin instead of delete: keep one snapshot per DURATION (e.g. 1h) and each window's last "
                    "snapshot before its reset.")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
@@ -705,18 +608,14 @@ def prune(older_than, downsample, dry_run, db) -> None:
         tracker prune --older-than 90d --downsample 1h --dry-run
     """
     from tracker import prune as pruning
-    from tracker import timeutil
+    from tracker.timeutil import iso_utc
 
-    cutoff = _now() - timeutil.parse_duration(older_than)
-    bucket = timeutil.parse_duration(downsample) if downsample else None
-    store = _open_store(db)
-    try:
-        summary = pruning.prune(store, cutoff, bucket, dry_run=dry_run)
-    finally:
-        store.close()
+    cutoff = _now() - older_than
+    with open_store(db) as store:
+        summary = pruning.prune(store, cutoff, downsample, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb} {summary.snapshots_removed} of {summary.snapshots_examined} snapshots older than "
-               f"{timeutil.iso_utc(cutoff)} ({summary.windows_removed} window values) for {summary.accounts} "
+               f"{iso_utc(cutoff)} ({summary.windows_removed} window values) for {summary.accounts} "
                f"accounts, kept {summary.snapshots_kept}; {verb} {summary.failures_removed} failures")
 
 
@@ -740,7 +639,8 @@ def _scheduler(name: str) -> str:
 
 
 @schedule.command("install", context_settings={"ignore_unknown_options": True})
-@click.option("--every", default="5m", show_default=True, metavar="DURATION")
+@click.option("--every", type=params.Duration(timedelta(minutes=1)), default="5m", show_default=True,
+              metavar="DURATION")
 @scheduler_option
 @click.option("--print", "print_only", is_flag=True, help="Show what would be installed; change nothing.")
 @click.argument("collect_args", nargs=-1, type=click.UNPROCESSED)
@@ -759,8 +659,8 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
     import os
 
     from tracker import schedule as sched
-    from tracker import timeutil
     from tracker.config import db_url, sqlite_path
+    from tracker.timeutil import format_duration
 
     args = list(collect_args)
     try:  # the options must be ones `collect` accepts
@@ -772,13 +672,13 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
         args += ["--db", str(sqlite_path(url) or url)]
     if "--account-dir" not in args and os.environ.get("TRACKER_ACCOUNT_DIR"):
         args += ["--account-dir", os.environ["TRACKER_ACCOUNT_DIR"]]
-    plan = sched.build_plan(_scheduler(scheduler), timeutil.parse_duration(every), args)
+    plan = sched.build_plan(_scheduler(scheduler), every, args)
     if print_only:
         click.echo(plan.describe())
         return
     for line in sched.install(plan):
         click.echo(line)
-    click.echo(f"installed: {plan.scheduler}, every {every}: {' '.join(plan.command)}")
+    click.echo(f"installed: {plan.scheduler}, every {format_duration(every)}: {' '.join(plan.command)}")
 
 
 @schedule.command("status")
@@ -787,23 +687,20 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
 def schedule_status(scheduler, db) -> None:
     """Show what is installed and when a collection last ran (from the database)."""
     from tracker import schedule as sched
-    from tracker.timeutil import format_countdown, get_zone
+    from tracker.timeutil import format_countdown, local_zone
 
     name = _scheduler(scheduler)
     found = sched.installed(name)
     click.echo(f"{name}: " + ("installed" if found else "nothing installed"))
     for item in found:
         click.echo(f"  {item}")
-    store = _open_store(db)
-    try:
+    with open_store(db, readonly=True) as store:
         last = store.last_activity()
-    finally:
-        store.close()
     if last is None:
         click.echo("last collection: never")
     else:
-        now = _now()
-        click.echo(f"last collection: {last.astimezone(get_zone(None)):%Y-%m-%d %H:%M} ({format_countdown(last - now)})")
+        click.echo(f"last collection: {last.astimezone(local_zone()):%Y-%m-%d %H:%M} "
+                   f"({format_countdown(last - _now())})")
 
 
 @schedule.command("remove")
@@ -856,3 +753,4 @@ def db_upgrade(db: str | None) -> None:
     finally:
         engine.dispose()
     click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
 
 from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
 from tracker.store import AccountInfo, FailureRecord, SnapshotRecord
@@ -172,3 +173,37 @@ def fill_demo(
         snapshots += len(batch)
         failures += len(failed)
     return DemoSummary(names, snapshots, failures)
+
+
+@dataclass
+class DemoRun:
+    summary: DemoSummary
+    report_text: str
+    chart: Path
+
+
+def run_demo(db: str | None, *, accounts: int, days: float, interval: timedelta, seed: int, output: str,
+             zone: tzinfo, now: datetime) -> DemoRun:
+    """The whole demo: fill a new (or throwaway) database, report it, chart its last week."""
+    import tempfile
+
+    from tracker import charts
+    from tracker.chartfile import write_chart
+    from tracker.config import db_url
+    from tracker.errors import TrackerError
+    from tracker.report import build_report, report_table
+    from tracker.store import Store
+
+    charts.output_format(Path(output))
+    end = now - timedelta(seconds=now.timestamp() % interval.total_seconds())
+    with tempfile.TemporaryDirectory(prefix="tracker-demo-") as tmp, \
+            Store.open(db_url(db or str(Path(tmp) / "demo.db"))) as store:
+        existing = store.snapshot_count()
+        if existing:
+            raise TrackerError(f"{db} already holds {existing} snapshots: the demo fills only a new or "
+                               "empty database (leave out --db for a throwaway one)", exit_code=2)
+        summary = fill_demo(store, accounts=accounts, days=days, interval=interval, seed=seed, end=end, tz=zone)
+        report = build_report(store, (), now, timedelta(hours=1), timedelta(minutes=30))
+        chart = write_chart(store, (), now - timedelta(days=min(days, 7)), now, (FIVE_HOUR, WEEKLY), zone, now,
+                            output, f"Codex usage (demo, {accounts} accounts)")
+    return DemoRun(summary, report_table(report, zone), chart)

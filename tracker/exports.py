@@ -32,6 +32,16 @@ def failure_rows(store, names, since, until, limit, newest_first) -> tuple[list[
     return FAILURE_HEADERS, rows
 
 
+COUNT_CAP = 100_000  # counting further would cost as much as reading the history
+
+
+def row_count(store, names, since, until, errors: bool) -> int:  # noqa: ANN001
+    """The rows there are to show, up to COUNT_CAP."""
+    if errors:
+        return len(store.failures(names, since, until, COUNT_CAP, True))
+    return store.history_count(names, since, until, COUNT_CAP)
+
+
 def format_rows(headers: Sequence[str], rows: Sequence[Sequence], fmt: str) -> str:
     """csv, json (one array) or ndjson (one object per line); times as ISO 8601 UTC."""
     timed = {i for i, h in enumerate(headers) if h in TIME_COLUMNS}

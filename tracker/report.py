@@ -16,6 +16,10 @@ KIND_ORDER = {"five_hour": 0, "weekly": 1, "other": 2}
 LOGIN_HINTS = {"expired": "run `codex login`", "auth_error": "fix the auth file or run `codex login`"}
 
 
+class NoSnapshotsError(NoDataError):
+    """Nothing stored at or before the moment asked about."""
+
+
 @dataclass
 class WindowReport:
     key: SeriesKey
@@ -62,7 +66,7 @@ def build_report(
     if unknown:
         raise NoDataError(f"no data for {', '.join(sorted(unknown))}: run `tracker collect` for it first")
     if not any(s.last_snapshot_at for s in states):
-        raise NoDataError("no snapshots stored yet: run `tracker collect` first")
+        raise NoSnapshotsError("no snapshots stored yet: run `tracker collect` first")
     accounts = []
     for state in states:
         account = AccountReport(

@@ -106,11 +106,17 @@ class Store:
         self._series_ids: dict[tuple[int, str, str, int], int] = {}
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, readonly: bool = False) -> Store:
         return cls(open_database(url))
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -336,29 +342,51 @@ class Store:
         limit: int | None = None,
         newest_first: bool = True,
     ) -> list[HistoryRow]:
+        """Rows of every window in [since, until]; with ``limit``, the newest N.
+
+        The newest N are read series by series through the (series, time) key, N at most from
+        each, so their cost follows N and the number of series, not the size of the history.
+        """
         w, s, sn, a = windows_t, series_t, snapshots_t, accounts_t
         query = (
             select(sn.c.id, a.c.name, w.c.collected_at, sn.c.source, sn.c.plan, s.c.limit_name,
-                   s.c.kind, s.c.window_seconds, w.c.used_percent, w.c.reset_at)
+                   s.c.kind, s.c.window_seconds, w.c.used_percent, w.c.reset_at, s.c.id)
             .select_from(w.join(s, w.c.series_id == s.c.id).join(a, s.c.account_id == a.c.id)
                          .join(sn, sn.c.id == w.c.snapshot_id))
+            .where(*_time_filters(w.c.collected_at, since, until))
         )
-        query = query.where(*_time_filters(w.c.collected_at, since, until))
-        if names:
-            query = query.where(a.c.name.in_(names))
-        order = w.c.collected_at.desc() if newest_first or limit else w.c.collected_at
-        query = query.order_by(order, a.c.name, s.c.id)
-        if limit:
-            query = query.limit(limit)
         with self.engine.connect() as conn:
-            rows = [
-                HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or None, r[8],
-                           round(100.0 - r[8], 6), r[9])
-                for r in conn.execute(query)
-            ]
+            if limit:
+                raw = []
+                for series_id in conn.execute(self._series_query(names)).scalars():
+                    raw += conn.execute(query.where(w.c.series_id == series_id)
+                                        .order_by(w.c.collected_at.desc()).limit(limit)).all()
+                raw.sort(key=lambda r: (-r[2].timestamp(), r[1], r[10]))
+                raw = raw[:limit]
+            else:
+                if names:
+                    query = query.where(a.c.name.in_(names))
+                order = w.c.collected_at.desc() if newest_first else w.c.collected_at
+                raw = conn.execute(query.order_by(order, a.c.name, s.c.id)).all()
+        rows = [HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or None, r[8], round(100.0 - r[8], 6), r[9])
+                for r in raw]
         if limit and not newest_first:
             rows.reverse()
         return rows
+
+    @staticmethod
+    def _series_query(names: Sequence[str]):  # noqa: ANN205
+        query = select(series_t.c.id).join(accounts_t, series_t.c.account_id == accounts_t.c.id)
+        return query.where(accounts_t.c.name.in_(names)) if names else query
+
+    def history_count(self, names: Sequence[str], since: datetime | None, until: datetime | None,
+                      cap: int) -> int:
+        """How many history rows there are, counting no further than ``cap`` (a bounded cost)."""
+        w = windows_t
+        inner = (select(w.c.series_id).where(w.c.series_id.in_(self._series_query(names)),
+                                              *_time_filters(w.c.collected_at, since, until)).limit(cap).subquery())
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(inner)).scalar_one()
 
     def failures(
         self, names: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None,

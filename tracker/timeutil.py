@@ -1,59 +1,127 @@
-"""Parsing and showing times. Pure: every function takes the clock as an argument."""
+"""Parsing and showing times: durations, moments, zones. Pure: the clock is always an argument."""
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import TrackerError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|wk|weeks?)\s*$", re.I)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|"
+                       r"d|days?|w|wk|weeks?)\s*$", re.I)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
+MAX_DURATION = timedelta(days=36525)  # a century: anything longer is a typo, and would overflow dates
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
 
 
 def parse_duration(text: str) -> timedelta:
-    """``90s``, ``5m``, ``12h``, ``7d``, ``2w`` (a bare number is seconds)."""
+    """``90s``, ``5m``, ``12h``, ``7d``, ``2w``; a bare number is refused (7 what?)."""
     text = str(text).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return timedelta(seconds=float(text))
+        raise TrackerError(f"{text!r} has no unit: say {text}s, {text}m, {text}h or {text}d")
     match = _DURATION.match(text)
     if not match:
         raise TrackerError(f"not a duration: {text!r} (use e.g. 30s, 5m, 12h, 7d, 2w)")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)[0].lower()])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)[0].lower()]
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise TrackerError(f"duration too long: {text!r} (at most {MAX_DURATION.days} days)")
+    return timedelta(seconds=seconds)
 
 
-def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime:
-    """An ISO date/time (local zone when it has none) or a duration meaning that long ago."""
+def format_duration(value: timedelta) -> str:
+    """The shortest exact form: ``5m``, ``90s``, ``2h``, ``7d``."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment as typed: an absolute time (naive = in the display zone) or a duration ago.
+
+    Kept unresolved until the command knows its clock and zone, so that it can be parsed (and
+    refused) before anything is opened.
+    """
+
+    text: str
+    ago: timedelta | None = None
+    moment: datetime | None = None
+
+    def resolve(self, now: datetime, tz: tzinfo | None = None) -> datetime:
+        if self.ago is not None:
+            return now - self.ago
+        if self.moment is None:
+            return now
+        value = self.moment
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz) if tz is not None else value.astimezone()
+        return value.astimezone(UTC)
+
+
+def parse_when_text(text: str) -> When:
+    """``now``, a duration meaning that long ago, or an ISO date/time between 1970 and 2999."""
     text = str(text).strip()
     if text.lower() == "now":
-        return now
+        return When(text)
+    if _DURATION.match(text):
+        return When(text, ago=parse_duration(text))
     try:
-        return now - parse_duration(text)
-    except TrackerError:
-        pass
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            raise TrackerError(f"{text!r} has no unit: say {text}h or {text}d (that long ago), "
+                               "or give an ISO date like 2026-11-20") from None
         raise TrackerError(
             f"not a time: {text!r} (use an ISO date like 2026-11-20 or 2026-11-20T09:00, "
             "or a duration like 7d meaning 7 days ago)"
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz) if tz is not None else value.astimezone()
-    return value.astimezone(UTC)
+    check = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not EARLIEST - timedelta(days=1) <= check <= LATEST:
+        raise TrackerError(f"time out of range: {text!r} (use a time between 1970 and 2999)")
+    return When(text, moment=value)
+
+
+def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime:
+    """An ISO date/time (in ``tz``, else the local zone, when it has none) or a duration ago."""
+    return parse_when_text(text).resolve(now, tz)
+
+
+def local_zone() -> tzinfo:
+    local = datetime.now().astimezone().tzinfo
+    assert local is not None
+    return local
 
 
 def get_zone(name: str | None) -> tzinfo:
-    """The named zone, or the machine's local zone when no name is given."""
-    if not name:
-        local = datetime.now().astimezone().tzinfo
-        assert local is not None
-        return local
+    """An IANA zone (any case), ``UTC``, a fixed offset (``+02:00``), or the local zone for None."""
+    if not name or name.strip().lower() == "local":
+        return local_zone()
+    name = name.strip()
+    if name.upper() in {"UTC", "Z", "GMT", "ZULU"}:
+        return UTC
+    offset = _OFFSET.match(name)
+    if offset:
+        sign, hours, minutes = offset.group(1), int(offset.group(2)), int(offset.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            raise TrackerError(f"offset out of range: {name!r} (use -23:59 to +23:59)")
+        delta = timedelta(hours=hours, minutes=minutes)
+        return timezone(-delta if sign == "-" else delta)
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise TrackerError(f"unknown time zone {name!r} (use an IANA name like Europe/Paris)") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    from zoneinfo import available_timezones
+
+    matches = [key for key in available_timezones() if key.lower() == name.lower()]
+    if len(matches) == 1:
+        return ZoneInfo(matches[0])
+    raise TrackerError(f"unknown time zone {name!r} (use an IANA name like Europe/Paris, UTC or +02:00)")
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -82,10 +150,12 @@ def format_local(value: datetime | None, tz: tzinfo, now: datetime | None = None
 
 
 def format_countdown(delta: timedelta) -> str:
-    """``in 2h 13m``, ``in 3d 4h``, ``5m ago``."""
+    """``in 2h 13m``, ``in 3d 4h``, ``5m ago``; under a minute either way is ``just now``."""
     seconds = int(delta.total_seconds())
     suffix_past = seconds < 0
     seconds = abs(seconds)
+    if seconds < 60:
+        return "just now"
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60

@@ -1,0 +1,98 @@
+"""The one place where exceptions become output: a line on stderr and a documented exit code."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Any
+
+import click
+
+from tracker.errors import EXIT_INTERNAL, EXIT_SETUP, TrackerError
+
+
+class TrackerGroup(click.Group):
+    """Turns the errors users can act on into one line on stderr and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrackerError as exc:
+            click.echo(f"tracker: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except OSError as exc:
+            if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO) and _is_stdout_error():
+                raise
+            _internal(ctx, exc)
+        except Exception as exc:
+            _internal(ctx, exc)
+
+
+def _is_stdout_error() -> bool:
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _internal(ctx: click.Context, exc: Exception) -> None:
+    message = _database_error(exc)
+    if message is not None:
+        click.echo(f"tracker: {message}", err=True)
+        ctx.exit(EXIT_SETUP)
+    if os.environ.get("TRACKER_DEBUG"):
+        raise exc
+    click.echo(f"tracker: internal error ({type(exc).__name__}: {str(exc)[:200]}); "
+               "rerun with TRACKER_DEBUG=1 for the traceback and please report it", err=True)
+    ctx.exit(EXIT_INTERNAL)
+
+
+def _database_error(exc: Exception) -> str | None:
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not isinstance(exc, SQLAlchemyError):
+        return None
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    hint = ""
+    if "readonly" in detail or "read-only" in detail or "unable to open" in detail:
+        hint = " (check that the database file and its directory are writable, or pass --db)"
+    return f"database error: {detail}{hint}"
+
+
+def run(group: click.Group) -> None:
+    """Run the CLI; a reader that went away (``| head``) ends it quietly, a full stdout is one line."""
+    try:
+        code = group.main(prog_name="tracker", standalone_mode=False)
+        sys.stdout.flush()
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("tracker: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(0)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EPIPE):
+            raise
+        _silence_stdout()
+        click.echo(f"tracker: cannot write the output: {os.strerror(exc.errno)}", err=True)
+        sys.exit(EXIT_SETUP)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

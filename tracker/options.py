@@ -1,0 +1,76 @@
+"""Options shared by several commands, defined once (as sqlite-utils does), and the store they open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker import params
+from tracker.timeutil import local_zone
+
+if TYPE_CHECKING:
+    from tracker.store import Store
+
+DEFAULT_LOOKBACK = timedelta(hours=1)
+DEFAULT_STALE_AFTER = timedelta(minutes=30)
+KINDS = ("five_hour", "weekly")
+KIND_CHOICE = click.Choice([*KINDS, "all"])
+
+
+def kinds(kind: str) -> tuple[str, ...]:
+    """``all`` means every kind there is, the same way for every command."""
+    return KINDS if kind == "all" else (kind,)
+
+
+def _stack(*decorators: Callable) -> Callable:
+    def apply(f: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply
+
+
+db_option = click.option(
+    "--db", "db", metavar="URL|PATH", envvar="TRACKER_DB",
+    help="Database: a SQLAlchemy URL or a SQLite file path. [env TRACKER_DB; default: tracker.db "
+         "in the user data directory, see `tracker db path`]",
+)
+tz_option = click.option(
+    "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or local_zone(),
+    metavar="ZONE", help="Show times in this zone: IANA name, UTC or +02:00 (default: the local zone).",
+)
+names_argument = click.argument("names", nargs=-1)
+kind_option = click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
+output_option = click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+period_options = _stack(
+    click.option("--since", type=params.When(), metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h)."),
+    click.option("--until", type=params.When(), metavar="WHEN", help="ISO date/time or a duration ago."),
+)
+stale_option = click.option("--stale-after", type=params.Duration(), default="30m", show_default=True,
+                            metavar="DURATION", help="A last snapshot older than this is stale.")
+as_of_options = _stack(
+    click.option("--at", "at", type=params.When(), metavar="WHEN",
+                 help="Evaluate as of a past moment (ISO time or a duration ago)."),
+    click.option("--lookback", type=params.Duration(), default="1h", show_default=True, metavar="DURATION",
+                 help="How far back the burn rate looks (within the current window)."),
+    stale_option,
+)
+
+
+@contextmanager
+def open_store(db: str | None, *, readonly: bool = False) -> Iterator[Store]:
+    """The store named by ``--db``; readers pass ``readonly`` and never create or upgrade one."""
+    from tracker.config import db_url
+    from tracker.store import Store
+
+    store = Store.open(db_url(db), readonly=readonly)
+    try:
+        yield store
+    finally:
+        store.close()
