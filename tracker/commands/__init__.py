@@ -1,0 +1,1 @@
+"""The commands, one module per area; ``tracker.cli`` assembles them into the group."""
