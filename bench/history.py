@@ -66,6 +66,20 @@ def time_report(path: Path) -> float:
         store.close()
 
 
+def time_history(path: Path) -> float:
+    """`tracker history`'s default: the newest 50 rows, rendered."""
+    from tracker import exports, render
+    from tracker.store import Store
+
+    with Store.open(f"sqlite:///{path}") as store:
+        def once():
+            headers, rows = exports.snapshot_rows(store, (), None, None, 50, True)
+            render.table(headers, [[str(c) for c in r] for r in rows])
+            exports.row_count(store, (), None, None, False)
+        once()
+        return timed(once, repeat=5)
+
+
 def time_chart(path: Path, out: Path, accounts: int = 20) -> float:
     from tracker.chartdata import build_chart_data
     from tracker.charts import draw, save
@@ -97,10 +111,13 @@ def run(accounts: int = 50, days: float = 365) -> dict:
         "db_mb": big.stat().st_size / 1e6,
         "report_day_s": time_report(day),
         "report_year_s": time_report(big),
+        "history_day_s": time_history(day),
+        "history_year_s": time_history(big),
         "chart_week_s": time_chart(week, CACHE / "chart-week.png"),
         "chart_year_s": time_chart(big, CACHE / "chart-year.png"),
     }
     result["report_ratio"] = result["report_year_s"] / result["report_day_s"]
+    result["history_ratio"] = result["history_year_s"] / result["history_day_s"]
     result["chart_ratio"] = result["chart_year_s"] / result["chart_week_s"]
     return result
 
@@ -116,6 +133,8 @@ def main() -> None:
     print(f"storage: {r['db_mb']:.0f} MB, {r['bytes_per_snapshot']:.0f} bytes per snapshot (target <= 300)")
     print(f"report: 1 day {r['report_day_s'] * 1000:.1f} ms, {args.days:g} days {r['report_year_s'] * 1000:.1f} ms, "
           f"ratio {r['report_ratio']:.2f}x (target <= 1.5x)")
+    print(f"history (newest 50 + count): 1 day {r['history_day_s'] * 1000:.1f} ms, {args.days:g} days "
+          f"{r['history_year_s'] * 1000:.1f} ms, ratio {r['history_ratio']:.2f}x (target <= 2x)")
     print(f"chart (20 accounts, 1 week): from 1 week {r['chart_week_s']:.2f} s, from {args.days:g} days "
           f"{r['chart_year_s']:.2f} s, ratio {r['chart_ratio']:.2f}x (target <= 1.5x)")
 

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests import helpers
-from tests.helpers import NOW
-
-USAGE_PATH = "/backend-api/wham/usage"
+from tests.helpers import NOW, USAGE_PATH
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import os
+import struct
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from tracker.cli import cli
+
+USAGE_PATH = "/backend-api/wham/usage"
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: the fixed clock of the tests
 SECRETS: set[str] = set()  # every token a fixture made; the suite fails if one leaks anywhere
 
@@ -61,3 +68,44 @@ def usage_body(five_used: float = 42, weekly_used: float = 17, five_reset: int =
 def all_secrets(tokens: dict) -> list[str]:
     return [tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
             tokens["access_token"].split(".")[1], "SECRET"]
+
+
+# -- a history collected at fixed instants (tests/cli) ------------------------------------
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+FIVE_RESET = int((T0 + timedelta(hours=4)).timestamp())  # 14:00
+WEEK_RESET = int((T0 + timedelta(days=3)).timestamp())
+
+
+def body(five, weekly):
+    return {"plan_type": "pro", "rate_limit": {
+        "primary_window": {"used_percent": five, "limit_window_seconds": 18000, "reset_at": FIVE_RESET},
+        "secondary_window": {"used_percent": weekly, "limit_window_seconds": 604800, "reset_at": WEEK_RESET}}}
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def revisions() -> list[str]:
+    """The Alembic revisions, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    from tracker.db import alembic_config
+
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def store_url(db) -> str:
+    """A SQLite path or a PostgreSQL URL, as the Store wants it."""
+    return str(db) if "://" in str(db) else f"sqlite:///{db}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import struct
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.helpers import png_size
 from tracker.chartdata import ChartData, KindSeries, split_lines
 from tracker.charts import draw, save
 from tracker.errors import TrackerError
@@ -80,12 +80,6 @@ def test_time_zone_shifts_the_axis():
     assert first_boundary(UTC) == pytest.approx(mdates.date2num(datetime(2026, 11, 20, tzinfo=UTC)))
     tokyo_midnight = mdates.date2num(datetime(2026, 11, 19, 15, tzinfo=UTC))
     assert first_boundary(ZoneInfo("Asia/Tokyo")) == pytest.approx(tokyo_midnight)
-
-
-def png_size(path):
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
 
 
 def test_png_svg_pdf_files(tmp_path):

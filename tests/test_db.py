@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import NOW
+from tests.helpers import NOW, revisions
 from tracker.codec import pack_body, unpack_body
 from tracker.db import (
     SCHEMA_HEAD,
@@ -116,15 +116,7 @@ def test_snapshot_round_trip(db_path):
         assert conn.execute("select count(*) from windows").fetchone() == (2,)
 
 
-def _revisions() -> list[str]:
-    from alembic.script import ScriptDirectory
-
-    from tracker.db import alembic_config
-
-    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
-
-
-@pytest.mark.parametrize("revision", _revisions())
+@pytest.mark.parametrize("revision", revisions())
 def test_database_at_every_past_revision_upgrades_without_losing_rows(tmp_path, revision):
     db = tmp_path / f"at-{revision}.db"
     engine = make_engine(f"sqlite:///{db}")

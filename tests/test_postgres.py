@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import usage_body, write_auth
+from tests.helpers import USAGE_PATH, usage_body, write_auth
 from tests.test_sessions import codex_home  # noqa: F401 - fixture
 from tracker.cli import cli
 from tracker.db import SCHEMA_HEAD, current_revision, make_engine, upgrade

@@ -11,6 +11,8 @@ import click
 
 from tracker.errors import EXIT_INTERNAL, EXIT_SETUP, TrackerError
 
+OUTPUT_ERRNOS = (errno.EPIPE, errno.ENOSPC, errno.EIO)
+
 
 class TrackerGroup(click.Group):
     """Turns the errors users can act on into one line on stderr and their exit code."""
@@ -24,19 +26,11 @@ class TrackerGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, BrokenPipeError):
             raise
         except OSError as exc:
-            if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO) and _is_stdout_error():
+            if exc.errno in OUTPUT_ERRNOS:  # stdout closed or full: `run` says so in one line
                 raise
             _internal(ctx, exc)
         except Exception as exc:
             _internal(ctx, exc)
-
-
-def _is_stdout_error() -> bool:
-    try:
-        sys.stdout.flush()
-    except OSError:
-        return True
-    return False
 
 
 def _internal(ctx: click.Context, exc: Exception) -> None:
@@ -83,7 +77,7 @@ def run(group: click.Group) -> None:
         _silence_stdout()
         sys.exit(0)
     except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EPIPE):
+        if exc.errno not in OUTPUT_ERRNOS:
             raise
         _silence_stdout()
         click.echo(f"tracker: cannot write the output: {os.strerror(exc.errno)}", err=True)

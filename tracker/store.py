@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, union_all, update
 
 from tracker import models
 from tracker.codec import pack_body, unpack_body
@@ -344,25 +344,21 @@ class Store:
     ) -> list[HistoryRow]:
         """Rows of every window in [since, until]; with ``limit``, the newest N.
 
-        The newest N are read series by series through the (series, time) key, N at most from
-        each, so their cost follows N and the number of series, not the size of the history.
+        The newest N are found from the newest time of each series (one index probe each) and a
+        widening time range across the series, so their cost follows N and the number of series,
+        not the size of the history.
         """
         w, s, sn, a = windows_t, series_t, snapshots_t, accounts_t
         query = (
             select(sn.c.id, a.c.name, w.c.collected_at, sn.c.source, sn.c.plan, s.c.limit_name,
-                   s.c.kind, s.c.window_seconds, w.c.used_percent, w.c.reset_at, s.c.id)
+                   s.c.kind, s.c.window_seconds, w.c.used_percent, w.c.reset_at)
             .select_from(w.join(s, w.c.series_id == s.c.id).join(a, s.c.account_id == a.c.id)
                          .join(sn, sn.c.id == w.c.snapshot_id))
             .where(*_time_filters(w.c.collected_at, since, until))
         )
         with self.engine.connect() as conn:
             if limit:
-                raw = []
-                for series_id in conn.execute(self._series_query(names)).scalars():
-                    raw += conn.execute(query.where(w.c.series_id == series_id)
-                                        .order_by(w.c.collected_at.desc()).limit(limit)).all()
-                raw.sort(key=lambda r: (-r[2].timestamp(), r[1], r[10]))
-                raw = raw[:limit]
+                raw = self._newest_rows(conn, query, names, limit, since, until)
             else:
                 if names:
                     query = query.where(a.c.name.in_(names))
@@ -373,6 +369,28 @@ class Store:
         if limit and not newest_first:
             rows.reverse()
         return rows
+
+    def _newest_rows(self, conn: Connection, query, names: Sequence[str], limit: int,  # noqa: ANN001
+                     since: datetime | None, until: datetime | None) -> list:
+        w = windows_t
+        ids = list(conn.execute(self._series_query(names)).scalars())
+        newest = []
+        for start in range(0, len(ids), 200):  # SQLite allows 500 terms in a compound select
+            newest += conn.execute(union_all(*(
+                select(w.c.collected_at).where(w.c.series_id == i, *_time_filters(w.c.collected_at, None, until))
+                .order_by(w.c.collected_at.desc()).limit(1).subquery().select()
+                for i in ids[start:start + 200]))).scalars().all()
+        if not newest:
+            return []
+        latest, reach = max(newest), timedelta(minutes=10)
+        query = query.where(w.c.series_id.in_(ids)).order_by(w.c.collected_at.desc(), accounts_t.c.name, series_t.c.id)
+        while True:
+            lower = latest - reach
+            whole = reach > MAX_REACH or (since is not None and lower <= since)
+            rows = conn.execute((query if whole else query.where(w.c.collected_at >= lower)).limit(limit)).all()
+            if len(rows) >= limit or whole:
+                return rows
+            reach *= 4
 
     @staticmethod
     def _series_query(names: Sequence[str]):  # noqa: ANN205
@@ -475,6 +493,9 @@ class Store:
         with self.engine.connect() as conn:
             points = [Point(*row) for row in conn.execute(query)]
         return points[::-1] if last else points
+
+
+MAX_REACH = timedelta(days=36525)
 
 
 def snapshot_key(at: datetime, windows: Iterable[tuple]) -> tuple:

@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import write_auth
-from tracker.cli import cli
-
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-FIVE_RESET = int((T0 + timedelta(hours=4)).timestamp())  # 14:00
-WEEK_RESET = int((T0 + timedelta(days=3)).timestamp())
-
-
-def body(five, weekly):
-    return {"plan_type": "pro", "rate_limit": {
-        "primary_window": {"used_percent": five, "limit_window_seconds": 18000, "reset_at": FIVE_RESET},
-        "secondary_window": {"used_percent": weekly, "limit_window_seconds": 604800, "reset_at": WEEK_RESET}}}
-
-
-def iso(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def store_url(db) -> str:
-    """A SQLite path or a PostgreSQL URL, as the Store wants it."""
-    return str(db) if "://" in str(db) else f"sqlite:///{db}"
+from tests.helpers import T0, USAGE_PATH, body, iso, run, write_auth
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

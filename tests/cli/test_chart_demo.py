@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from tests.test_charts import png_size
+from tests.helpers import png_size
 from tracker.cli import cli
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.cli.conftest import T0, iso, run, store_url
+from tests.helpers import T0, iso, run, store_url
 from tracker.normalize import Usage, Window
 from tracker.store import SnapshotRecord, Store
 

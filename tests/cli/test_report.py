@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.cli.conftest import T0, iso, run
-from tests.helpers import write_auth
+from tests.helpers import T0, iso, run, write_auth
 
 
 def test_report_json_figures(history_db):

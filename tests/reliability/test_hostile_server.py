@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 from werkzeug import Response
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import write_auth
+from tests.helpers import USAGE_PATH, write_auth
 from tracker.cli import cli
 
 

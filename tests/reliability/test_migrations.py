@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from tests.test_db import _revisions
+from tests.helpers import revisions as _revisions
 from tracker.cli import cli
 from tracker.db import make_engine, upgrade
 
