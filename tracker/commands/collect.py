@@ -28,8 +28,8 @@ from tracker.options import (
               help="A Codex home holding auth.json (repeatable); ~/.codex-work is named codex-work.")
 @click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
               help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]")
-@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256),
-              help="Requests in flight at once.")
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 256),
+              help="Requests in flight at once (up to 64 accounts go out in one round trip).")
 @click.option("--timeout", default=30.0, show_default=True, type=params.Number(0.1, 600),
               help="Seconds to wait for each request.")
 @click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
