@@ -1,4 +1,4 @@
-"""Start-up cost: `tracker --help` and `tracker report` (tiny database) vs `python -c "import click"`.
+"""Start-up cost: `tracker --help`, `tracker report` and `tracker status` (tiny database) vs `python -c "import click"`.
 
     python bench/startup.py
 
@@ -40,16 +40,19 @@ def run() -> dict:
         click_s = timed(quiet([sys.executable, "-c", "import click"]), REPEAT)
         help_s = timed(quiet([*tracker_cmd(), "--help"]), REPEAT)
         report_s = timed(quiet([*tracker_cmd(), "report"]), REPEAT)
+        status_s = timed(quiet([*tracker_cmd(), "status"]), REPEAT)
         probe = (
             "import sys, json\nfrom click.testing import CliRunner\nfrom tracker.cli import cli\n"
             "CliRunner().invoke(cli, ['--help']); a = sorted(m for m in ('matplotlib', 'sqlalchemy', 'alembic') if m in sys.modules)\n"
-            "CliRunner().invoke(cli, ['report']); b = sorted(m for m in ('matplotlib', 'alembic') if m in sys.modules)\n"
+            "CliRunner().invoke(cli, ['report']); CliRunner().invoke(cli, ['status'])\n"
+            "b = sorted(m for m in ('matplotlib', 'alembic') if m in sys.modules)\n"
             "print(json.dumps([a, b]))"
         )
         loaded = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True,
                                            text=True).stdout)
     return {"click_s": click_s, "help_s": help_s, "report_s": report_s, "help_ratio": help_s / click_s,
-            "report_ratio": report_s / click_s, "help_imports": loaded[0], "report_imports": loaded[1]}
+            "report_ratio": report_s / click_s,
+            "status_s": status_s, "status_ratio": status_s / click_s, "help_imports": loaded[0], "report_imports": loaded[1]}
 
 
 def main() -> None:
@@ -57,7 +60,8 @@ def main() -> None:
     print(f"import click {r['click_s'] * 1000:.0f} ms; tracker --help {r['help_s'] * 1000:.0f} ms "
           f"({r['help_ratio']:.2f}x, target <= 1.5x, heavy imports: {r['help_imports'] or 'none'}); "
           f"tracker report {r['report_s'] * 1000:.0f} ms ({r['report_ratio']:.1f}x, target <= 10x, "
-          f"matplotlib/alembic imported: {r['report_imports'] or 'none'})")
+          f"matplotlib/alembic imported: {r['report_imports'] or 'none'}); "
+          f"tracker status {r['status_s'] * 1000:.0f} ms ({r['status_ratio']:.1f}x, target <= 10x)")
 
 
 if __name__ == "__main__":

@@ -197,6 +197,37 @@ def pick(kind, with_path, home_only, stale_after, at, db) -> None:
         click.echo(f"{best[0]}\t{paths.get(best[0]) or ''}" if with_path else best[0])
 
 
+@cli.command()
+@click.option("--account", "names", multiple=True, metavar="NAME", help="Only this account (repeatable).")
+@kind_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "waybar", "tmux", "i3blocks"]), default="text",
+              show_default=True)
+@stale_option
+@click.option("--at", "at", type=params.When(), hidden=True, help="As of a past moment (tests).")
+@db_option
+@tz_option
+def status(names, kind, fmt, stale_after, at, db, tz) -> None:
+    """One line for status bars and prompts: what is left of each window, and when it runs out.
+
+    `5h 58%` is what is left; `↘ Thu 14:00` is when the forecast says it runs out, shown only
+    when that comes before the reset; stale data says so. Classes (waybar) and colours (tmux,
+    i3blocks): critical under 10 % left or running out before the reset, stale, warning under 25 %.
+
+    \b
+    Example:
+        tracker status                       # work 5h 58% · wk 83%
+        tracker status --format waybar --account work
+    """
+    from tracker.status import render_status
+
+    result, unknown, _ = _build_report(names, at, DEFAULT_LOOKBACK, stale_after, db, tz)
+    click.echo(render_status(result, kinds(kind), fmt, tz))
+    for name in unknown:
+        click.echo(f"tracker: {_unknown_line([name])}", err=True)
+    if unknown:
+        sys.exit(1)
+
+
 # -- chart and demo --------------------------------------------------------------------------
 
 
