@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,7 +29,9 @@ from tracker.options import (
     stale_option,
     tz_option,
 )
-from tracker.timeutil import When
+
+if TYPE_CHECKING:
+    from tracker.timeutil import When
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 import click
 
 from tracker import params
-from tracker.timeutil import local_zone
 
 if TYPE_CHECKING:
     from tracker.store import Store
@@ -19,6 +18,12 @@ DEFAULT_LOOKBACK = timedelta(hours=1)
 DEFAULT_STALE_AFTER = timedelta(minutes=30)
 KINDS = ("five_hour", "weekly")
 KIND_CHOICE = click.Choice([*KINDS, "all"])
+
+
+def _local_zone() -> tzinfo:
+    from tracker.timeutil import local_zone
+
+    return local_zone()
 
 
 def kinds(kind: str) -> tuple[str, ...]:
@@ -41,7 +46,7 @@ db_option = click.option(
          "in the user data directory, see `tracker db path`]",
 )
 tz_option = click.option(
-    "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or local_zone(),
+    "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or _local_zone(),
     metavar="ZONE", help="Show times in this zone: IANA name, UTC or +02:00 (default: the local zone).",
 )
 names_argument = click.argument("names", nargs=-1)

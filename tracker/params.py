@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker import timeutil
 from tracker.errors import TrackerError
+
+if TYPE_CHECKING:
+    from tracker import timeutil
 
 
 class _Parsed(click.ParamType):
@@ -37,7 +39,9 @@ class Duration(_Parsed):
         self.minimum = minimum
 
     def parse(self, text: str) -> timedelta:
-        value = timeutil.parse_duration(text)
+        from tracker.timeutil import parse_duration
+
+        value = parse_duration(text)
         if value < self.minimum:
             raise TrackerError(f"{text!r} is too short (at least {int(self.minimum.total_seconds())}s)")
         return value
@@ -49,7 +53,9 @@ class When(_Parsed):
     name = "when"
 
     def parse(self, text: str) -> timeutil.When:
-        return timeutil.parse_when_text(text)
+        from tracker.timeutil import parse_when_text
+
+        return parse_when_text(text)
 
 
 class Zone(_Parsed):
@@ -58,7 +64,9 @@ class Zone(_Parsed):
     name = "zone"
 
     def parse(self, text: str) -> tzinfo:
-        return timeutil.get_zone(text)
+        from tracker.timeutil import get_zone
+
+        return get_zone(text)
 
 
 class Number(click.FloatRange):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 import click
 
-from tracker.timeutil import When
+if TYPE_CHECKING:
+    from tracker.timeutil import When
+
 
 
 def utcnow() -> datetime:
