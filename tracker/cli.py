@@ -20,6 +20,7 @@ from tracker.options import (
     DEFAULT_LOOKBACK,
     as_of_options,
     db_option,
+    json_option,
     kind_option,
     kinds,
     names_argument,
@@ -229,6 +230,40 @@ def status(names, kind, fmt, stale_after, at, db, tz) -> None:
         click.echo(f"tracker: {_unknown_line([name])}", err=True)
     if unknown:
         sys.exit(1)
+
+
+@cli.command()
+@names_argument
+@click.option("--since", type=params.When(), default="30d", show_default=True, metavar="WHEN",
+              help="From this time (ISO time or a duration ago).")
+@click.option("--until", type=params.When(), metavar="WHEN", help="Up to this time (default: now).")
+@kind_option
+@json_option
+@db_option
+@tz_option
+def resets(names, since, until, kind, as_json, db, tz) -> None:
+    """A ledger of every window change: resets (early, on time, late) and moved reset times.
+
+    Each row: when the change was first seen, the used % just before and after (a window may
+    open at 85-99 %), the reset time the old window announced, and the timing: early or late
+    when the change was seen beyond the jitter tolerance of that time; `moved later`/`earlier`
+    when a window's announced reset time changed while it was still open.
+
+    \b
+    Example:
+        tracker resets --since 30d --kind weekly
+        tracker resets work --json
+    """
+    from tracker import render
+    from tracker.resets import build_ledger, ledger_table
+
+    now = utcnow()
+    with open_store(db, readonly=True) as store:
+        events = build_ledger(store, names, resolve(since, now, tz), resolve(until, now, tz) or now, kinds(kind))
+    if as_json:
+        click.echo(render.to_json([e.as_dict() for e in events]))
+    else:
+        click.echo(ledger_table(events, tz) if events else "no resets in that period")
 
 
 # -- chart and demo --------------------------------------------------------------------------
