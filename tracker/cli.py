@@ -79,11 +79,11 @@ def tz_option(f: Callable) -> Callable:
     return click.option("--tz", metavar="ZONE", help="Show times in this IANA zone (default: the local zone).")(f)
 
 
-def _open_store(db: str | None):  # noqa: ANN202
+def _open_store(db: str | None, readonly: bool = False):  # noqa: ANN202
     from tracker.config import db_url
     from tracker.store import Store
 
-    return Store.open(db_url(db))
+    return Store.open(db_url(db), readonly=readonly)
 
 
 def _parse_when(value: str | None, now: datetime, tz_name: str | None = None) -> datetime | None:
@@ -300,7 +300,7 @@ def _build_report(names, at_text, lookback, stale_after, db, tz, with_paths=Fals
 
     zone = timeutil.get_zone(tz)
     at = _parse_when(at_text, _now(), tz) if at_text else _now()
-    store = _open_store(db)
+    store = _open_store(db, readonly=True)
     try:
         result = build_report(store, tuple(names), at, timeutil.parse_duration(lookback),
                               timeutil.parse_duration(stale_after))
@@ -436,7 +436,7 @@ def chart(names, days, since, until, kind, output, title, width, height, size, d
         raise click.BadParameter("the period is empty: --since must be before --until")
     kinds = ("five_hour", "weekly") if kind == "all" else (kind,)
     out = output or f"tracker-usage-{now:%Y-%m-%d}.png"
-    store = _open_store(db)
+    store = _open_store(db, readonly=True)
     try:
         path = _write_chart(store, names, since_at, until_at, kinds, tz, now, out, title,
                             _size(width, height, size))
@@ -619,7 +619,7 @@ def history(names, since, until, limit, fmt, errors, db, tz) -> None:
     if limit is None and fmt == "table":
         limit = 50
     rows_of = exports.failure_rows if errors else exports.snapshot_rows
-    store = _open_store(db)
+    store = _open_store(db, readonly=True)
     try:
         headers, rows = rows_of(store, names, since_at, until_at, limit, fmt == "table")
     finally:
@@ -658,7 +658,7 @@ def export(names, fmt, since, until, errors, output, db) -> None:
     from tracker import exports
 
     now = _now()
-    store = _open_store(db)
+    store = _open_store(db, readonly=True)
     try:
         if fmt == "prometheus":
             from datetime import timedelta
@@ -794,11 +794,17 @@ def schedule_status(scheduler, db) -> None:
     click.echo(f"{name}: " + ("installed" if found else "nothing installed"))
     for item in found:
         click.echo(f"  {item}")
-    store = _open_store(db)
+    from tracker.errors import NoDataError
+
     try:
-        last = store.last_activity()
+        store = _open_store(db, readonly=True)
+    except NoDataError:  # no database yet: nothing has run
+        store = None
+    try:
+        last = store.last_activity() if store else None
     finally:
-        store.close()
+        if store:
+            store.close()
     if last is None:
         click.echo("last collection: never")
     else:
@@ -836,9 +842,9 @@ def db_path(db: str | None) -> None:
     if path is not None:
         click.echo(str(path))
     else:
-        from sqlalchemy.engine import make_url
+        from tracker.config import display_url
 
-        click.echo(make_url(url).render_as_string(hide_password=True))
+        click.echo(display_url(url))
 
 
 @db.command("upgrade")

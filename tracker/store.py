@@ -1,4 +1,4 @@
-"""Reads and writes of the tracker database. The only module that speaks SQL.
+"""Reads and writes of the tracker database: the queries (``db.py`` opens and upgrades it).
 
 Writers take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``) and hold it for one short
 transaction per snapshot, so overlapping cron runs queue behind the busy timeout instead of
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from tracker import models
 from tracker.codec import pack_body, unpack_body
 from tracker.db import open_database, write_options
+from tracker.errors import StorageError
 from tracker.normalize import Usage, Window
 from tracker.points import Point, SeriesKey
 
@@ -25,6 +26,24 @@ series_t = models.series
 windows_t = models.windows
 failures_t = models.failures
 progress_t = models.import_progress
+
+
+class UnstorableValue(StorageError):
+    """A value the database refused (too long, out of range, not encodable): this record only."""
+
+
+def _unstorable(exc: Exception) -> UnstorableValue:
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+    return UnstorableValue(f"a value the database cannot hold ({type(exc).__name__}: {detail})")
+
+
+def _refused_value(exc: Exception) -> bool:
+    """Whether the database refused a value (not the database being unwritable or gone)."""
+    from sqlalchemy.exc import DataError, IntegrityError, StatementError
+
+    if isinstance(exc, OverflowError | UnicodeError | DataError | IntegrityError):
+        return True
+    return isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError | UnicodeError | ValueError)
 
 
 @dataclass
@@ -106,8 +125,11 @@ class Store:
         self._series_ids: dict[tuple[int, str, str, int], int] = {}
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        return cls(open_database(url))
+    def open(cls, url: str, *, readonly: bool = False) -> Store:
+        """Open for writing (create and upgrade as needed) or, ``readonly``, only an existing
+        tracker database at head: readers never create files, never migrate, never touch a
+        database that is not ours (``NoDataError``, exit 1, when there is none)."""
+        return cls(open_database(url, readonly=readonly))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -149,10 +171,28 @@ class Store:
         return cached
 
     def add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo] | None = None) -> list[int]:
-        """Store snapshots with their windows in one transaction; returns their ids."""
+        """Store snapshots with their windows in one transaction; returns their ids.
+
+        A value the database refuses raises ``UnstorableValue`` with nothing stored (and the
+        caches of ids dropped, since the transaction that made them is gone).
+        """
         if not records:
             return []
-        infos = infos or {}
+        return self._refusing(self._add_snapshots, records, infos or {})
+
+    def _refusing(self, write, *args):  # noqa: ANN001, ANN202
+        """Run a write; a refused value becomes ``UnstorableValue``, and the id caches, which
+        may name rows of the rolled-back transaction, are dropped."""
+        try:
+            return write(*args)
+        except Exception as exc:
+            if not _refused_value(exc):
+                raise
+            self._account_ids.clear()
+            self._series_ids.clear()
+            raise _unstorable(exc) from None
+
+    def _add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo]) -> list[int]:
         with self._write() as conn, conn.begin():
             account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
             rows = [
@@ -202,7 +242,9 @@ class Store:
     def add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo] | None = None) -> None:
         if not records:
             return
-        infos = infos or {}
+        self._refusing(self._add_failures, records, infos or {})
+
+    def _add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo]) -> None:
         with self._write() as conn, conn.begin():
             account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
             rows = [
