@@ -300,25 +300,44 @@ class Store:
         with self.engine.connect() as conn:
             return {name: i for i, name in conn.execute(select(accounts_t.c.id, accounts_t.c.name))}
 
-    def old_snapshots(self, account_id: int, before: datetime) -> list[tuple[int, datetime]]:
+    def oldest_snapshot_at(self, account_id: int) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(snapshots_t.c.collected_at))
+                                .where(snapshots_t.c.account_id == account_id)).scalar()
+
+    def old_snapshots(self, account_id: int, before: datetime,
+                      since: datetime | None = None) -> list[tuple[int, datetime]]:
+        """(id, time) of the account's snapshots in [since, before), oldest first."""
         sn = snapshots_t
         with self.engine.connect() as conn:
             return [(i, at) for i, at in conn.execute(
-                select(sn.c.id, sn.c.collected_at).where(sn.c.account_id == account_id, sn.c.collected_at < before)
+                select(sn.c.id, sn.c.collected_at)
+                .where(sn.c.account_id == account_id, sn.c.collected_at < before,
+                       *([sn.c.collected_at >= since] if since is not None else []))
                 .order_by(sn.c.collected_at))]
 
-    def old_window_points(self, account_id: int, before: datetime) -> dict[tuple, list[tuple[int, Point]]]:
-        """Per series (limit, kind, seconds): (snapshot id, point) older than ``before``, oldest first."""
+    def old_window_points(self, account_id: int, before: datetime, since: datetime | None = None,
+                          look_until: datetime | None = None) -> dict[tuple, list[tuple[int, Point]]]:
+        """Per series (limit, kind, seconds): (snapshot id, point) in [since, before), oldest first,
+        plus the first point in [before, look_until) when given: what follows a slice decides
+        whether its last point ended a window."""
         w, s = windows_t, series_t
         result: dict[tuple, list[tuple[int, Point]]] = {}
         with self.engine.connect() as conn:
             series = conn.execute(select(s.c.id, s.c.limit_name, s.c.kind, s.c.window_seconds)
                                   .where(s.c.account_id == account_id)).all()
+            columns = (w.c.snapshot_id, w.c.collected_at, w.c.used_percent, w.c.reset_at)
             for series_id, limit, kind, seconds in series:
-                rows = conn.execute(select(w.c.snapshot_id, w.c.collected_at, w.c.used_percent, w.c.reset_at)
-                                    .where(w.c.series_id == series_id, w.c.collected_at < before)
-                                    .order_by(w.c.collected_at))
-                result[(limit, kind, seconds or None)] = [(sid, Point(at, used, reset)) for sid, at, used, reset in rows]
+                rows = list(conn.execute(select(*columns).where(
+                    w.c.series_id == series_id, w.c.collected_at < before,
+                    *([w.c.collected_at >= since] if since is not None else [])).order_by(w.c.collected_at)))
+                if look_until is not None and look_until > before:
+                    rows += conn.execute(select(*columns).where(
+                        w.c.series_id == series_id, w.c.collected_at >= before, w.c.collected_at < look_until)
+                        .order_by(w.c.collected_at).limit(1)).all()
+                if rows:
+                    result[(limit, kind, seconds or None)] = [
+                        (sid, Point(at, used, reset)) for sid, at, used, reset in rows]
         return result
 
     def delete_snapshots(self, account_id: int, ids: Sequence[int]) -> int:
