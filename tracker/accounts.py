@@ -24,7 +24,7 @@ MAX_AUTH_BYTES = 1 << 20
 DEFAULT_NAME = "default"
 # What a header value may hold: visible ASCII. CR/LF would split the request (and requests'
 # error about it quotes the value: the token's tail would end in messages and the database).
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_HEADER_SAFE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tracker.cli import cli
@@ -53,3 +57,18 @@ def stored_text(db: Path) -> str:
         parts += [(unpack_body(raw) or b"").decode("utf-8", "replace")
                   for table in ("snapshots", "failures") for (raw,) in conn.execute(f"select raw from {table}")]
     return "\n".join(parts)
+
+
+def make_read_only(path: Path) -> None:
+    """chmod is not enough for root: use the immutable flag there (skip if it is not allowed)."""
+    if os.geteuid() != 0:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        return
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("running as root without chattr +i: cannot make a path read-only")
+
+
+def undo_read_only(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    path.chmod(0o755 if path.is_dir() else 0o644)
