@@ -5,6 +5,7 @@ database password is masked."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 
 import pytest
@@ -63,10 +64,8 @@ def carries_run(text: str, token: str) -> bool:
     forms = [text, text.replace("\\u002e", ".").replace("%2E", ".").replace("%2D", "-"), text.replace("/", "")]
     for form in list(forms):
         for word in form.replace('"', " ").split():
-            try:
+            with contextlib.suppress(ValueError):
                 forms.append(base64.b64decode(word + "==", validate=False).decode("utf-8", "replace"))
-            except ValueError:
-                pass
     parts = [p for p in token.split(".") if len(p) >= 16]
     return any(p[i:i + 16] in form for p in parts for i in range(len(p) - 15) for form in forms)
 
