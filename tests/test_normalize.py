@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import NOW, usage_body
-from tracker.normalize import normalize_payload
+from tracker.normalize import Unreadable, normalize_payload, parse_payload
 
 REF = datetime.fromtimestamp(NOW, tz=UTC)
 
@@ -157,11 +157,35 @@ shaped = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.one_of(json_values, shaped))
-def test_no_json_value_makes_it_raise(payload):
-    usage = normalize_payload(payload, REF)
+def understood_or_refused(payload):
+    """The strict parser either understands a payload or says why not: any other exception is
+    an internal crash (which ``normalize_payload``'s safety net would hide), and fails."""
+    try:
+        usage = parse_payload(payload, REF)
+    except Unreadable:
+        return
     for window in usage.windows:
         assert 0.0 <= window.used_percent <= 100.0
         assert window.kind in ("five_hour", "weekly", "other")
+        assert window.window_seconds is None or 0 < window.window_seconds <= 2**31 - 1
     json.dumps([w.limit for w in usage.windows])
+    assert normalize_payload(payload, REF).parsed
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(json_values, shaped))
+def test_no_json_value_makes_it_raise(payload):
+    understood_or_refused(payload)
+
+
+def test_the_property_fails_when_the_normaliser_crashes_inside(monkeypatch):
+    import tracker.normalize
+
+    def buggy(entry):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(tracker.normalize, "_window_seconds", buggy)
+    payload = {"rate_limit": {"primary_window": {"used_percent": 1}}}
+    assert normalize_payload(payload, REF).problem  # the safety net hides it from users...
+    with pytest.raises(KeyError):  # ...but not from the property test
+        understood_or_refused(payload)

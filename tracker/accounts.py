@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import NoAccountsError, TrackerError
+from tracker.fsutil import NotRegularFile, open_regular
 
 AUTH_SUFFIX = ".auth.json"
 MAX_AUTH_BYTES = 1 << 20
+DEFAULT_NAME = "default"
+# What a header value may hold: visible ASCII. CR/LF would split the request (and requests'
+# error about it quotes the value: the token's tail would end in messages and the database).
+_HEADER_SAFE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,14 @@ def name_for_auth_file(path: Path) -> str:
 
 
 def name_for_codex_home(path: Path) -> str:
-    return path.expanduser().resolve().name.lstrip(".") or "default"
+    """``~/.codex-work`` -> ``codex-work``; the default Codex home is ``default`` however it is
+    named, so ``collect`` and ``import-sessions`` file the same login under one account."""
+    from tracker.config import codex_home
+
+    resolved = path.expanduser().resolve()
+    if resolved == codex_home().resolve():
+        return DEFAULT_NAME
+    return resolved.name.lstrip(".") or DEFAULT_NAME
 
 
 def split_named(value: str) -> tuple[str | None, str]:
@@ -102,7 +115,7 @@ def discover_accounts(
         path = default_home / "auth.json"
         looked.append(str(path))
         if path.exists():
-            refs.append(AccountRef("default", path))
+            refs.append(AccountRef(DEFAULT_NAME, path))
     seen: dict[str, Path] = {}
     for ref in refs:
         if ref.name in seen and seen[ref.name] != ref.path:
@@ -135,7 +148,7 @@ def decode_jwt_payload(token: str) -> dict[str, Any] | None:
     try:
         padded = parts[1] + "=" * (-len(parts[1]) % 4)
         claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, RecursionError):
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -151,8 +164,10 @@ def load_account(ref: AccountRef) -> Account:
         info = ref.path.stat()
         if info.st_size > MAX_AUTH_BYTES:
             raise AuthFileError(f"{where} is {info.st_size} bytes, too large to be an auth file")
-        with open(ref.path, "rb") as handle:
+        with open_regular(ref.path) as handle:
             raw = handle.read(MAX_AUTH_BYTES + 1)
+    except NotRegularFile:
+        raise AuthFileError(f"{where} is not a regular file (a FIFO, socket or device?): skipped") from None
     except FileNotFoundError:
         raise AuthFileError(f"{where} does not exist (run `codex login`, or fix the path)") from None
     except IsADirectoryError:
@@ -161,7 +176,7 @@ def load_account(ref: AccountRef) -> Account:
         raise AuthFileError(f"{where} cannot be read: {exc.strerror or exc} (check its permissions)") from None
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise AuthFileError(f"{where} is not valid JSON (run `codex login` to rewrite it)") from None
     tokens = data.get("tokens") if isinstance(data, dict) else None
     if not isinstance(tokens, dict):
@@ -177,21 +192,28 @@ def load_account(ref: AccountRef) -> Account:
             f"{where} holds a browser session token (sess-…), not a Codex access token; "
             "run `codex login` and use the auth.json it writes"
         )
+    if not _HEADER_SAFE.fullmatch(access):
+        raise AuthFileError(f"{where}: tokens.access_token holds characters an HTTP header cannot carry "
+                            "(control or non-ASCII): run `codex login` to rewrite the file")
     claims = decode_jwt_payload(access) or {}
     expires_at = None
     exp = claims.get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 1e11:
         expires_at = datetime.fromtimestamp(exp, tz=UTC)
-    id_claims = decode_jwt_payload(tokens.get("id_token") or "") or {}
+    id_claims = decode_jwt_payload(_str_or_none(tokens.get("id_token")) or "") or {}
     auth_claims = id_claims.get("https://api.openai.com/auth")
     auth_claims = auth_claims if isinstance(auth_claims, dict) else {}
     warnings: tuple[str, ...] = ()
     if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         warnings = (f"{where} is readable by other users; it holds a token: chmod 600 {ref.path}",)
+    account_id = _str_or_none(tokens.get("account_id")) or _str_or_none(auth_claims.get("chatgpt_account_id"))
+    if account_id is not None and not _HEADER_SAFE.fullmatch(account_id):
+        raise AuthFileError(f"{where}: the account id holds characters an HTTP header cannot carry "
+                            "(control or non-ASCII): run `codex login` to rewrite the file")
     return Account(
         name=ref.name,
         path=ref.path,
-        account_id=_str_or_none(tokens.get("account_id")) or _str_or_none(auth_claims.get("chatgpt_account_id")),
+        account_id=account_id,
         access_token=access,
         email=_str_or_none(id_claims.get("email")),
         plan=_str_or_none(auth_claims.get("chatgpt_plan_type")),

@@ -1,13 +1,65 @@
-"""Write a file so that readers see the old one or the new one, never half of either."""
+"""Write a file so that readers see the old one or the new one, never half of either.
+
+Only a regular file (or a new name) is replaced by a rename. A symlink is followed, so the link
+stays a link; a FIFO or a character device (``/dev/stdout``, a pipe a reader waits on) is written
+as a stream, never replaced by a regular file; anything else is refused with one line.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from tracker.errors import EXIT_NETWORK, EXIT_SETUP, TrackerError
+
+EXIT_USAGE = EXIT_NETWORK  # 2: a wrong -o value, as click reports a wrong option
+
+
+class OutputError(TrackerError):
+    """The output path cannot be written: a missing directory, a directory, no permission."""
+
+
+def _target(path: Path) -> tuple[Path, int | None]:
+    """The path to write (a symlink resolved) and its file type, None when it does not exist."""
+    path = path.expanduser()
+    if path.is_symlink():
+        path = path.resolve()
+    try:
+        return path, stat.S_IFMT(path.stat().st_mode)
+    except FileNotFoundError:
+        return path, None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}", EXIT_SETUP) from None
+
+
+def _os_error(path: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ENOENT:
+        return OutputError(f"cannot write {path}: the directory {path.parent} does not exist", EXIT_USAGE)
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}", EXIT_SETUP)
+
+
+@contextmanager
+def _stream(path: Path, kind: int) -> Iterator[BinaryIO]:
+    """Write to a FIFO or a device in place; a FIFO nobody reads is refused instead of blocking."""
+    flags = os.O_WRONLY | (os.O_NONBLOCK if kind == stat.S_IFIFO else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OutputError(f"cannot write {path}: it is a FIFO and nothing reads it", EXIT_SETUP) from None
+        raise _os_error(path, exc) from None
+    os.set_blocking(fd, True)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+    except OSError as exc:  # a full device, a reader that went away
+        raise _os_error(path, exc) from None
 
 
 @contextmanager
@@ -17,13 +69,26 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     On any failure the temporary file is removed: no empty or partial file is left behind
     (a chart that fails to render, a Prometheus textfile that node_exporter reads mid-write).
     """
-    path = path.expanduser()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    path, kind = _target(path)
+    if kind in (stat.S_IFIFO, stat.S_IFCHR):
+        with _stream(path, kind) as handle:
+            yield handle
+        return
+    if kind == stat.S_IFDIR:
+        raise OutputError(f"cannot write {path}: it is a directory (name a file)", EXIT_USAGE)
+    if kind not in (None, stat.S_IFREG):
+        raise OutputError(f"cannot write {path}: it is not a regular file", EXIT_USAGE)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _os_error(path, exc) from None
         raise

@@ -6,7 +6,10 @@ Nothing that leaves this module holds a token: bodies, headers and messages pass
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
+import errno
 import ipaddress
 import json
 import random
@@ -17,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from tracker.accounts import Account
 from tracker.errors import UnsafeURLError
+from tracker.render import printable
 
 MAX_BODY_BYTES = 4 << 20
 MAX_RETRY_WAIT = 60.0
@@ -32,6 +36,11 @@ _SECRET_PATTERNS = [
 ]
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
 REDACTED = "[REDACTED]"
+WITHHELD = "[withheld: it echoed a credential]"
+LEAK_RUN = 16  # this many characters of a token segment, in any form, count as a leak
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_NOT_TOKEN_CHAR = re.compile(r"[^A-Za-z0-9_-]+")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 
 
 @dataclass
@@ -47,12 +56,72 @@ class FetchResult:
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove tokens: the exact ones, anything shaped like one, and any text that still carries
+    a token in another form (JSON-escaped, URL-encoded, base64, cut by ``/`` or spaces), which is
+    withheld whole rather than guessed at."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+    if secrets and carries_secret(text, secrets):
+        return WITHHELD
     return text
+
+
+def _fragments(secrets: tuple[str, ...]) -> list[str]:
+    """The pieces of each token a leak would show: its segments (a JWT's payload, signature)."""
+    parts = {part for secret in secrets for part in secret.split(".") if len(part) >= LEAK_RUN}
+    return sorted(parts | {s for s in secrets if len(s) >= LEAK_RUN and "." not in s})
+
+
+def _has_run(text: str, part: str) -> bool:
+    """Whether ``text`` holds LEAK_RUN consecutive characters of ``part``.
+
+    Any such run contains one of ``part``'s 8-character blocks at a multiple of 8: find those
+    (fast, in C) and extend each hit both ways.
+    """
+    for start in range(0, len(part) - 7, 8):
+        block = part[start:start + 8]
+        at = text.find(block)
+        while at != -1:
+            left = 0
+            while left < start and left < at and text[at - left - 1] == part[start - left - 1]:
+                left += 1
+            right = 8
+            while start + right < len(part) and at + right < len(text) and text[at + right] == part[start + right]:
+                right += 1
+            if left + right >= LEAK_RUN:
+                return True
+            at = text.find(block, at + 1)
+    return False
+
+
+def _forms(text: str) -> list[str]:
+    """The text as a token could hide in it: unescaped, URL-decoded, token characters only, and
+    base64 runs decoded."""
+    unescaped = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
+    decoded = unquote(unescaped)
+    forms = [text, unescaped, decoded, _NOT_TOKEN_CHAR.sub("", decoded)]
+    for run in _BASE64_RUN.findall(decoded):
+        raw = run.rstrip("=").replace("+", "-").replace("/", "_")
+        try:
+            plain = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            continue
+        forms += [plain, _NOT_TOKEN_CHAR.sub("", plain)]
+    return forms
+
+
+def carries_secret(text: str, secrets: tuple[str, ...]) -> bool:
+    """Whether any form of ``text`` holds LEAK_RUN characters of a token's segment."""
+    parts = _fragments(secrets)
+    return bool(parts) and any(_has_run(form, part) for form in _forms(text) for part in parts)
+
+
+def scrub(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    """Text from the server made safe to keep and to print: no token, no control characters."""
+    return None if text is None else printable(redact(text, secrets))
 
 
 def _is_loopback(host: str) -> bool:
@@ -64,8 +133,35 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _ambiguity(url: str) -> str | None:
+    """Why the host we check might not be the host the HTTP library connects to, if it might."""
+    if not url.isascii() or any(c <= " " or c in "\\\x7f" for c in url):
+        return "it holds a backslash, a space, a control or a non-ASCII character"
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        return "it holds a user name or password (user@host)"
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    try:
+        theirs = parse_url(url)
+        port = parts.port
+    except (LocationParseError, ValueError):
+        return "it cannot be parsed"
+    if (theirs.host or "").strip("[]").lower() != (parts.hostname or "") or theirs.port != port:
+        return "its host reads differently to different parsers"
+    return None
+
+
 def check_url(url: str) -> str:
-    """Refuse to send a bearer token in clear text anywhere but this machine."""
+    """Refuse to send a bearer token in clear text anywhere but this machine.
+
+    The URL is also parsed the way urllib3 will parse it; any disagreement (``http://127.0.0.1\\
+    @evil/``) is refused, so the host checked is the host connected to.
+    """
+    reason = _ambiguity(url)
+    if reason:
+        raise UnsafeURLError(f"refusing the usage URL: {reason}")
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
@@ -76,7 +172,7 @@ def check_url(url: str) -> str:
             f"refusing to send a token over plain http to {parts.hostname}: use https "
             "(plain http is allowed only to 127.0.0.1/localhost)"
         )
-    raise UnsafeURLError(f"not a usable URL: {url!r} (expected https://…)")
+    raise UnsafeURLError(f"not a usable URL: {printable(url)!r} (expected https://…)")
 
 
 def usage_url(url: str) -> str:
@@ -172,8 +268,60 @@ class _BodyTooSlow(Exception):
 
 def _describe_body(body: bytes, secrets: tuple[str, ...]) -> str:
     text = redact(body.decode("utf-8", "replace"), secrets)
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def _network_reason(exc: BaseException, url: str, secrets: tuple[str, ...]) -> str:
+    """A short reason for a failed connection: "connection refused by HOST:PORT" when it was."""
+    seen: set[int] = set()
+    cause: Any = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError) or (
+                isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED):
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            return f"connection refused by {parts.hostname}:{port}"
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        cause = cause.__cause__ or getattr(cause, "reason", None) or nested or cause.__context__
+    reason = redact(str(exc.args[0] if exc.args else exc), secrets)
+    reason = printable(re.sub(r"<urllib3\.[^>]*>", "", reason))
+    return f"connection failed: {reason[:200]}"
+
+
+def _get_within(session: Any, url: str, headers: dict[str, str], timeout: float) -> Any:
+    """``session.get`` (connect and headers) bounded by ``timeout`` in total.
+
+    requests' timeout bounds each socket operation, so a server sending one header line a
+    second is never caught by it. The request runs in a daemon thread; past the deadline it is
+    abandoned (its response closed as soon as it arrives) and ``_TooSlow`` is raised.
+    """
+    outcome: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            response = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+            return
+        with lock:
+            if outcome.get("abandoned"):
+                response.close()
+            else:
+                outcome["response"] = response
+
+    worker = threading.Thread(target=run, name="tracker-request", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    with lock:
+        if "response" not in outcome and "error" not in outcome:
+            outcome["abandoned"] = True
+            raise _BodyTooSlow()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
 
 
 def fetch_usage(
@@ -208,26 +356,25 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
 
     secrets = account.secrets
     backoff = min(30.0, 0.5 * 2**attempt) * (1 + random.random() * 0.25)
+    deadline = time.monotonic() + timeout
     try:
-        response = session.get(
-            url, headers=request_headers(account), timeout=timeout, stream=True, allow_redirects=False
-        )
-    except requests.exceptions.Timeout:
+        response = _get_within(session, url, request_headers(account), timeout)
+    except (requests.exceptions.Timeout, _BodyTooSlow):
         return FetchResult("network_error", clock(), error=f"no answer within {timeout:g}s"), backoff
+    except requests.exceptions.InvalidHeader:  # never quote it: the value may hold the token
+        return FetchResult("auth_error", clock(), error="a request header was refused (check the auth file)"), None
     except requests.exceptions.RequestException as exc:
-        reason = redact(str(getattr(exc, "args", [exc])[0] if exc.args else exc), secrets)
-        reason = re.sub(r"<urllib3\.[^>]*>", "", reason)
-        return FetchResult("network_error", clock(), error=f"connection failed: {reason[:200]}"), backoff
+        return FetchResult("network_error", clock(), error=_network_reason(exc, url, secrets)), backoff
     with response:
         received_at = clock()
         headers = {
-            k: (REDACTED if k.lower() in _SECRET_HEADERS else redact(v, secrets))
+            k: (REDACTED if k.lower() in _SECRET_HEADERS else scrub(v, secrets))
             for k, v in response.headers.items()
         }
         result = FetchResult("ok", received_at, http_status=response.status_code, headers=headers)
         result.server_date = _server_date(response.headers.get("Date"))
         try:
-            body = _read_body(response, timeout)
+            body = _read_body(response, max(0.001, deadline - time.monotonic()))
         except _BodyTooLarge:
             result.status, result.error = "http_error", f"response larger than {MAX_BODY_BYTES >> 20} MiB, refused"
             return result, None
@@ -259,7 +406,10 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
         result.status, result.error = "rate_limited", "HTTP 429: rate-limited by the server, try again later"
         return result, (backoff if wait is None else wait)
     if 300 <= code < 400:
-        where = urlsplit(response.headers.get("Location", "")).hostname or "elsewhere"
+        try:
+            where = printable(urlsplit(response.headers.get("Location", "")).hostname or "elsewhere")
+        except ValueError:
+            where = "elsewhere"
         result.status = "http_error"
         result.error = f"HTTP {code}: redirected to {where} (not followed, the token stays here)"
         return result, None

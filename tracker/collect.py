@@ -50,6 +50,21 @@ class AccountResult:
         return self.usage.plan or (self.details.plan if self.details else None)
 
 
+def _scrub_usage(usage: Usage, secrets: tuple[str, ...]) -> Usage:
+    """Server text kept from a parsed answer (plan, limit names, ...) holds no token in any form."""
+    from dataclasses import replace
+
+    from tracker.client import REDACTED, carries_secret
+
+    def clean(text: str | None) -> str | None:
+        return REDACTED if text is not None and (any(s and s in text for s in secrets)
+                                                 or carries_secret(text, secrets)) else text
+
+    return replace(usage, plan=clean(usage.plan), credits_balance=clean(usage.credits_balance),
+                   reached_type=clean(usage.reached_type),
+                   windows=[replace(w, limit=clean(w.limit)) for w in usage.windows])
+
+
 def _from_fetch(account: Account, fetched: FetchResult) -> AccountResult:
     result = AccountResult(
         account=account.name,
@@ -63,11 +78,14 @@ def _from_fetch(account: Account, fetched: FetchResult) -> AccountResult:
         warnings=account.warnings,
     )
     if fetched.status == "ok":
-        usage = normalize_payload(fetched.payload, fetched.server_date or fetched.received_at)
+        usage = _scrub_usage(normalize_payload(fetched.payload, fetched.server_date or fetched.received_at),
+                             account.secrets)
         result.usage = usage
         if not usage.parsed:
+            from tracker.client import scrub
+
             result.status = "unparsed"
-            result.error = f"response not understood: {usage.problem}; stored raw"
+            result.error = f"response not understood: {scrub(usage.problem, account.secrets)}; stored raw"
     # 401 is "expired" like a JWT past its exp, but it is an HTTP answer: exit 3.
     result.exit_code = EXIT_HTTP if result.status == "expired" else STATUS_EXIT[result.status]
     return result
@@ -203,8 +221,13 @@ def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:
 
 
 def record_result(store, result: AccountResult) -> None:  # noqa: ANN001 - tracker.store.Store
-    """Store a snapshot, or the failure (with the raw body when there was one)."""
-    from tracker.store import AccountInfo, FailureRecord, SnapshotRecord
+    """Store a snapshot, or the failure (with the raw body when there was one).
+
+    Each account is stored on its own: a snapshot the database refuses (a value too long or
+    out of range) becomes an ``unparsed`` failure with the raw body, and the other accounts'
+    snapshots are kept. Only a database that cannot be written at all stops the run.
+    """
+    from tracker.store import AccountInfo, FailureRecord, SnapshotRecord, UnstorableValue
 
     details = result.details
     info = AccountInfo(result.account)
@@ -212,10 +235,15 @@ def record_result(store, result: AccountResult) -> None:  # noqa: ANN001 - track
         info = AccountInfo(details.name, details.account_id, details.email, result.plan, str(details.path))
     if result.status == "ok":
         record = SnapshotRecord(result.account, result.collected_at, "api", result.usage, result.raw_body)
-        store.add_snapshots([record], {result.account: info})
-    else:
-        store.add_failure(
-            FailureRecord(result.account, result.collected_at, result.status, result.error or result.status,
-                          result.http_status, result.raw_body),
-            info,
-        )
+        try:
+            store.add_snapshots([record], {result.account: info})
+            return
+        except UnstorableValue as exc:
+            result.status, result.exit_code = "unparsed", EXIT_HTTP
+            result.error = f"response not storable: {exc.message}; stored raw"
+    failure = FailureRecord(result.account, result.collected_at, result.status, result.error or result.status,
+                            result.http_status, result.raw_body)
+    try:
+        store.add_failure(failure, info)
+    except UnstorableValue:  # the account's own details are refused: keep the failure under its name
+        store.add_failure(failure, AccountInfo(result.account))

@@ -7,6 +7,7 @@ users can point everything elsewhere without flags.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 APP_NAME = "codex-usage-tracker"
@@ -40,11 +41,33 @@ def db_url(value: str | None) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite.
+
+    ``sqlite:///file:/x.db?uri=true`` names the file ``/x.db`` (an SQLite URI), not a file called
+    ``file:``: the file is what gets created private and checked for existence.
+    """
     if not url.startswith("sqlite"):
         return None
     _, _, rest = url.partition(":///")
-    rest = rest.split("?", 1)[0]
+    rest, _, query = rest.partition("?")
+    if rest.startswith("file:") and "uri=true" in query.lower():
+        from urllib.parse import parse_qs, unquote, urlsplit
+
+        parts = urlsplit(rest + ("?" + query if query else ""))
+        if parse_qs(parts.query).get("mode") == ["memory"]:
+            return None
+        rest = unquote(parts.path)
     if not rest or rest == ":memory:":
         return None
     return Path(rest)
+
+
+def is_memory_sqlite(url: str) -> bool:
+    """``sqlite://``, ``sqlite:///:memory:`` and friends: a database that keeps nothing."""
+    return url.startswith("sqlite") and sqlite_path(url) is None
+
+
+def display_url(url: str) -> str:
+    """The URL with every password masked, in the user part or as ``?password=``."""
+    masked = re.sub(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*", r"\1***", url)
+    return re.sub(r"^([a-z0-9+.-]+://[^/@:]*:)[^/@]*@", r"\1***@", masked, flags=re.I)

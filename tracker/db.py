@@ -3,6 +3,9 @@
 Opening a database is cheap when it is already at head: one ``SELECT`` against
 ``alembic_version`` compared with ``SCHEMA_HEAD``; Alembic is imported only when an upgrade is
 actually pending (a test keeps ``SCHEMA_HEAD`` equal to the migrations' head).
+
+A database that is not ours (tables but no ``alembic_version``) is never touched: not switched
+to WAL, not given our tables. Readers open SQLite read-only and never create or upgrade anything.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from tracker.config import sqlite_path
-from tracker.errors import StorageError
+from tracker.config import display_url, is_memory_sqlite, sqlite_path
+from tracker.errors import NoDataError, StorageError
 
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
+OUR_TABLES = {"accounts", "snapshots", "series", "windows", "failures"}
 BUSY_TIMEOUT_MS = 30_000
 _PG_LOCK_KEY = 0x7472_6B72  # "trkr": serialises concurrent upgrades on PostgreSQL
 
@@ -49,7 +53,6 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -77,9 +80,56 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if path else {})
     except Exception as exc:  # noqa: BLE001 - bad URL, unknown dialect: one line for the user
-        raise StorageError(f"cannot use database URL: {exc}") from None
+        raise StorageError(f"cannot use database URL {display_url(url)}: {display_url(str(exc))}") from None
     if engine.dialect.name == "sqlite":
         _install_sqlite_hooks(engine)
+    return engine
+
+
+def _readonly_sqlite_engine(path: Path) -> Engine:
+    """Open an existing SQLite file read-only: nothing is created, a read-only directory works.
+
+    ``mode=ro`` first; where SQLite cannot make the WAL index because the directory is read-only,
+    ``immutable=1`` (safe there: no writer can use a directory it cannot write either).
+    """
+    import sqlite3
+    from urllib.parse import quote
+
+    base = f"file:{quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(base, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            return conn
+        except sqlite3.OperationalError:
+            if os.access(path.parent, os.W_OK):
+                raise
+        return sqlite3.connect(base + "&immutable=1", uri=True, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=connect)
+    _install_sqlite_hooks(engine)
+    return engine
+
+
+def open_readonly(url: str) -> Engine:
+    """An engine for reading an existing tracker database at head; raises a clear error otherwise."""
+    path = sqlite_path(url)
+    if url.startswith("sqlite"):
+        if path is None:
+            raise NoDataError("no database in memory to read: pass --db with a file or a URL")
+        if not path.exists():
+            raise NoDataError(f"no database at {path}: run `tracker collect` first (or pass --db)")
+        if not path.is_file():
+            raise StorageError(f"{path} is not a database file")
+        engine = _readonly_sqlite_engine(path)
+    else:
+        engine = make_engine(url)
+    try:
+        check_ours(engine, url, readonly=True)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -113,6 +163,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
     from alembic.util.exc import CommandError
 
+    check_ours(engine, str(engine.url), readonly=False)  # never give a foreign database our tables
     with engine.connect() as conn, conn.execution_options(**write_options(engine)).begin():
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
@@ -124,17 +175,82 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             ) from None
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Bring the database to head; free when it already is."""
+def _where(url: str) -> str:
+    path = sqlite_path(url)
+    return str(path) if path is not None else display_url(url)
+
+
+def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
+    """The database's revision when it is ours (None: empty); raise when it is not, or is unusable.
+
+    Readers also refuse an empty database and one behind the code (they never upgrade).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    where = _where(url)
     try:
-        if current_revision(engine) == SCHEMA_HEAD:
-            return
-        upgrade(engine)
+        revision = current_revision(engine)
+        tables = set() if revision else _table_names(engine)
+    except DBAPIError as exc:
+        raise StorageError(f"cannot open the database {where}: {display_url(str(exc.orig))}") from None
+    if revision is None and tables:
+        if tables & OUR_TABLES:
+            raise StorageError(
+                f"{where} has tracker tables but no alembic_version table (was it dropped?), so its schema "
+                "revision is unknown and it is left untouched: restore that table, or pass another --db")
+        raise StorageError(f"{where} is not a tracker database (it holds {', '.join(sorted(tables)[:5])}); "
+                           "it is left untouched: pass another --db")
+    if revision is not None and not (revision.isdigit() and int(revision) <= int(SCHEMA_HEAD)):
+        raise StorageError(f"{where} was written by a newer codex-usage-tracker (schema revision {revision}, "
+                           f"this version knows up to {SCHEMA_HEAD}): upgrade the tracker")
+    if readonly and revision is None:
+        raise NoDataError(f"the database at {where} is empty: run `tracker collect` first")
+    if readonly and revision != SCHEMA_HEAD:
+        raise StorageError(f"{where} is at schema revision {revision}, this version needs {SCHEMA_HEAD}: "
+                           "run `tracker db upgrade` (or `tracker collect`) once as the writer")
+    return revision
+
+
+def _table_names(engine: Engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {name for name in inspect(engine).get_table_names() if not name.startswith("sqlite_")}
+
+
+def _use_wal(engine: Engine) -> None:
+    """WAL lets readers run during a collect; set once on our own database (it persists)."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside SQLAlchemy's transaction: the mode cannot change inside one
+    try:
+        cursor = raw.cursor()
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def ensure_schema(engine: Engine, url: str = "") -> None:
+    """Bring our database to head; free when it already is. A foreign database is refused."""
+    try:
+        if check_ours(engine, url or str(engine.url), readonly=False) != SCHEMA_HEAD:
+            upgrade(engine)
+        _use_wal(engine)
     except OperationalError as exc:
         raise StorageError(f"cannot open the database: {exc.orig}") from None
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, *, readonly: bool = False) -> Engine:
+    """An engine at head for writing (creating and upgrading as needed), or for reading only."""
+    if readonly:
+        return open_readonly(url)
+    if is_memory_sqlite(url):
+        raise StorageError("an in-memory database keeps nothing: pass --db with a file or a URL")
     engine = make_engine(url)
-    ensure_schema(engine)
+    try:
+        ensure_schema(engine, url)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine

@@ -32,6 +32,14 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+def Outside(size: int):  # noqa: N802 - reads as a type in the table definitions
+    """Text that comes from outside (server, file names): unbounded on PostgreSQL (revision 0003).
+
+    SQLite never enforces a VARCHAR size, so its tables keep the declared size as 0001 made them.
+    """
+    return String(size).with_variant(Text(), "postgresql")
+
+
 class EpochMillis(TypeDecorator):
     """An aware UTC datetime stored as integer milliseconds since the epoch."""
 
@@ -62,10 +70,10 @@ metadata = MetaData()
 accounts = Table(
     "accounts", metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("account_id", String(100)),
-    Column("email", String(320)),
-    Column("plan", String(32)),
+    Column("name", Outside(200), nullable=False, unique=True),
+    Column("account_id", Outside(100)),
+    Column("email", Outside(320)),
+    Column("plan", Outside(32)),
     Column("source_path", Text),
     Column("created_at", EpochMillis, nullable=False),
 )
@@ -76,10 +84,10 @@ snapshots = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("collected_at", EpochMillis, nullable=False),
     Column("source", String(16), nullable=False),  # api | session-log | demo
-    Column("plan", String(32)),
+    Column("plan", Outside(32)),
     Column("limit_reached", Boolean),
-    Column("reached_type", String(64)),
-    Column("credits_balance", String(64)),
+    Column("reached_type", Outside(64)),
+    Column("credits_balance", Outside(64)),
     Column("raw", LargeBinary),  # the response body, tokens removed, see tracker.codec
     Index("ix_snapshots_account_time", "account_id", "collected_at"),
 )
@@ -89,7 +97,7 @@ series = Table(
     "series", metadata,
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("limit_name", String(100), nullable=False),
+    Column("limit_name", Outside(100), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("window_seconds", Integer, nullable=False),
     UniqueConstraint("account_id", "limit_name", "kind", "window_seconds"),
@@ -115,13 +123,14 @@ failures = Table(
     Column("message", Text, nullable=False),
     Column("raw", LargeBinary),
     Index("ix_failures_account_time", "account_id", "at"),
+    Index("ix_failures_at", "at"),
 )
 
 # How far a session log was read; head_sha1 (of its first bytes) detects a rewrite.
 import_progress = Table(
     "import_progress", metadata,
     Column("path", Text, primary_key=True),
-    Column("account", String(200), nullable=False),
+    Column("account", Outside(200), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("mtime_ns", BigInteger, nullable=False),
     Column("offset", BigInteger, nullable=False),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tracker.render import printable
+
 FIVE_HOUR = "five_hour"
 WEEKLY = "weekly"
 OTHER = "other"
@@ -26,6 +28,8 @@ KNOWN_TOP_LEVEL = ("rate_limit", "rate_limits", "plan_type", "additional_rate_li
 # Plausible epoch range for reset times: anything outside is a broken value, not a date.
 _MIN_EPOCH = datetime(2001, 1, 1, tzinfo=UTC).timestamp()
 _MAX_EPOCH = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+# Longest plausible window (and what every database's INTEGER holds): beyond, the length is unknown.
+MAX_WINDOW_SECONDS = 10 * 366 * 86400
 
 
 @dataclass(frozen=True)
@@ -55,23 +59,25 @@ class Usage:
         return self.problem is None
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     """A field is present but holds a value we cannot trust."""
+
+
 
 
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or value is None:
-        raise _Unreadable(f"{name} is {value!r}, not a number")
+        raise Unreadable(f"{name} is {value!r}, not a number")
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise _Unreadable(f"{name} is {value!r}, not a number") from None
+            raise Unreadable(f"{name} is {value!r}, not a number") from None
     if not isinstance(value, int | float):
-        raise _Unreadable(f"{name} is a {type(value).__name__}, not a number")
+        raise Unreadable(f"{name} is a {type(value).__name__}, not a number")
     value = float(value)
     if not math.isfinite(value):
-        raise _Unreadable(f"{name} is {value}, not a finite number")
+        raise Unreadable(f"{name} is {value}, not a finite number")
     return value
 
 
@@ -92,13 +98,13 @@ def _reset_time(entry: dict[str, Any], reference: datetime) -> datetime | None:
         if entry.get(key) is not None:
             try:
                 return _epoch_to_datetime(_number(entry[key], key))
-            except _Unreadable:
+            except Unreadable:
                 continue
     for key in RESET_RELATIVE_KEYS:
         if entry.get(key) is not None:
             try:
                 seconds = _number(entry[key], key)
-            except _Unreadable:
+            except Unreadable:
                 continue
             if 0 <= seconds < 10 * 366 * 86400:
                 return reference + timedelta(seconds=seconds)
@@ -110,9 +116,9 @@ def _window_seconds(entry: dict[str, Any]) -> int | None:
         if entry.get(key) is not None:
             try:
                 seconds = _number(entry[key], key) * factor
-            except _Unreadable:
+            except Unreadable:
                 continue
-            if seconds > 0:
+            if 0 < seconds <= MAX_WINDOW_SECONDS:
                 return int(round(seconds))
     return None
 
@@ -123,7 +129,7 @@ def _used_percent(entry: dict[str, Any]) -> float:
     for key in ("percent_left", "remaining_percent"):
         if entry.get(key) is not None:
             return _clamp_percent(100.0 - _number(entry[key], key))
-    raise _Unreadable("window has no used_percent, percent_left or remaining_percent")
+    raise Unreadable("window has no used_percent, percent_left or remaining_percent")
 
 
 def kind_for_length(seconds: int | None, default: str) -> str:
@@ -153,7 +159,7 @@ def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> l
             if entry is None:
                 continue
             if not isinstance(entry, dict):
-                raise _Unreadable(f"{limit}.{key} is a {type(entry).__name__}, not an object")
+                raise Unreadable(f"{limit}.{key} is a {type(entry).__name__}, not an object")
             found.append((default_kind, _unwrap(entry)))
             break
     windows = []
@@ -183,7 +189,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return str(value)
+    return printable(str(value)) or None
 
 
 def _rate_limit_container(payload: dict[str, Any]) -> Any:
@@ -200,25 +206,28 @@ def normalize_payload(payload: Any, reference: datetime) -> Usage:
     the receive time, or a session-log line's timestamp.
     """
     try:
-        return _normalize(payload, reference)
-    except _Unreadable as exc:
+        return parse_payload(payload, reference)
+    except Unreadable as exc:
         return Usage(problem=str(exc))
     except Exception as exc:  # noqa: BLE001 - total by contract: report, never raise
         return Usage(problem=f"unexpected shape ({type(exc).__name__})")
 
 
-def _normalize(payload: Any, reference: datetime) -> Usage:
+def parse_payload(payload: Any, reference: datetime) -> Usage:
+    """``normalize_payload`` without the safety net: raises ``Unreadable`` for a payload it does
+    not understand, and any other exception is a bug (the property test calls this one, so an
+    internal crash fails it instead of hiding as "unexpected shape")."""
     if not isinstance(payload, dict):
-        raise _Unreadable(f"the body is a JSON {type(payload).__name__}, not an object")
+        raise Unreadable(f"the body is a JSON {type(payload).__name__}, not an object")
     if not any(key in payload for key in KNOWN_TOP_LEVEL):
         keys = ", ".join(sorted(str(k) for k in payload)[:6]) or "none"
-        raise _Unreadable(f"no rate-limit fields in the response (keys: {keys})")
+        raise Unreadable(f"no rate-limit fields in the response (keys: {keys})")
     usage = Usage(plan=_text(payload.get("plan_type")))
     container = _rate_limit_container(payload)
     main_limit = MAIN_LIMIT
     if container is not None:
         if not isinstance(container, dict):
-            raise _Unreadable(f"rate_limit is a {type(container).__name__}, not an object")
+            raise Unreadable(f"rate_limit is a {type(container).__name__}, not an object")
         main_limit = _text(container.get("limit_id")) or MAIN_LIMIT
         usage.windows.extend(_windows_of(container, main_limit, reference))
         if isinstance(container.get("limit_reached"), bool):
@@ -237,7 +246,7 @@ def _normalize(payload: Any, reference: datetime) -> Usage:
     if isinstance(reached, dict):
         usage.reached_type = _text(reached.get("type"))
     elif isinstance(reached, str):
-        usage.reached_type = reached
+        usage.reached_type = _text(reached)
     credits = payload.get("credits")
     if container is not None and credits is None and isinstance(container, dict):
         credits = container.get("credits")

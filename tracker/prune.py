@@ -3,18 +3,24 @@
 Thinning keeps, per account, the last snapshot of every bucket (one per hour by default) and,
 per window, the last snapshot before every reset, so each past window's peak survives. Each
 batch is its own short transaction: a concurrent ``collect`` waits a few milliseconds at most.
+
+The old history is walked in slices of about a week, aligned to the buckets, so memory follows
+a slice, not the years being pruned; the first point after a slice tells whether the slice's
+last point ended its window, so the result is the same as over the whole history at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tracker.analysis import split_windows
 from tracker.points import Point
 
 BATCH = 500
+SLICE = timedelta(days=7)
 
 
 @dataclass
@@ -53,23 +59,46 @@ def snapshots_to_keep(
     return kept
 
 
+def slices(start: datetime, cutoff: datetime, bucket: timedelta | None) -> Iterator[tuple[datetime, datetime]]:
+    """[since, until) ranges covering [start, cutoff), about SLICE long, on bucket boundaries."""
+    size = bucket.total_seconds() if bucket else SLICE.total_seconds()
+    step = size * max(1, math.ceil(SLICE.total_seconds() / size))
+    edge = math.floor(start.timestamp() / step) * step
+    while True:
+        since = datetime.fromtimestamp(edge, tz=UTC)
+        if since >= cutoff:
+            return
+        edge += step
+        yield since, min(cutoff, datetime.fromtimestamp(edge, tz=UTC))
+
+
 def prune(store, cutoff: datetime, downsample: timedelta | None, dry_run: bool = False,  # noqa: ANN001
           batch: int = BATCH) -> PruneSummary:
     summary = PruneSummary(cutoff, dry_run=dry_run)
     for account_id in store.account_ids().values():
-        snapshots = store.old_snapshots(account_id, cutoff)
-        if not snapshots:
+        oldest = store.oldest_snapshot_at(account_id)
+        if oldest is None or oldest >= cutoff:
             continue
         summary.accounts += 1
-        summary.snapshots_examined += len(snapshots)
-        points = store.old_window_points(account_id, cutoff) if downsample or dry_run else {}
-        keep = snapshots_to_keep(snapshots, points, downsample)
-        doomed = [sid for sid, _ in snapshots if sid not in keep]
-        summary.snapshots_removed += len(doomed)
-        if dry_run:
-            summary.windows_removed += sum(1 for rows in points.values() for sid, _ in rows if sid not in keep)
-            continue
-        for start in range(0, len(doomed), batch):
-            summary.windows_removed += store.delete_snapshots(account_id, doomed[start:start + batch])
-    summary.failures_removed = store.delete_failures_before(cutoff, dry_run=dry_run)
+        for since, until in slices(oldest, cutoff, downsample):
+            _prune_slice(store, account_id, since, until, cutoff, downsample, summary, batch)
+    summary.failures_removed = store.delete_failures_before(cutoff, dry_run=summary.dry_run)
     return summary
+
+
+def _prune_slice(store, account_id: int, since: datetime, until: datetime, cutoff: datetime,  # noqa: ANN001
+                 downsample: timedelta | None, summary: PruneSummary, batch: int) -> None:
+    snapshots = store.old_snapshots(account_id, until, since)
+    if not snapshots:
+        return
+    summary.snapshots_examined += len(snapshots)
+    points = store.old_window_points(account_id, until, since, cutoff) if downsample or summary.dry_run else {}
+    keep = snapshots_to_keep(snapshots, points, downsample)
+    doomed = [sid for sid, _ in snapshots if sid not in keep]
+    summary.snapshots_removed += len(doomed)
+    if summary.dry_run:
+        gone = set(doomed)
+        summary.windows_removed += sum(1 for rows in points.values() for sid, _ in rows if sid in gone)
+        return
+    for start in range(0, len(doomed), batch):
+        summary.windows_removed += store.delete_snapshots(account_id, doomed[start:start + batch])

@@ -44,11 +44,52 @@ class SchedulePlan:
 
 
 def detect_scheduler() -> str:
-    if sys.platform == "darwin":
+    """The scheduler that runs here: launchd on macOS, systemd where it runs, else a crontab."""
+    if sys.platform == "darwin" and shutil.which("launchctl"):
         return "launchd"
     if shutil.which("systemctl") and Path("/run/systemd/system").is_dir():
         return "systemd"
-    return "cron"
+    if shutil.which("crontab"):
+        return "cron"
+    raise TrackerError("no scheduler found here (no systemd user session, launchd or `crontab`): install cron, "
+                       "or keep `tracker collect --every 5m` running in a terminal or container")
+
+
+PATH_OPTIONS = ("--db", "--account-dir", "--auth", "--codex-home")
+
+
+def _absolute(option: str, value: str) -> str:
+    """A path option's value made absolute: the scheduler runs in another directory."""
+    if option == "--db" and "://" in value:
+        return value
+    name, sep, raw = value.partition("=") if option in ("--auth", "--codex-home") else ("", "", value)
+    if not sep or "/" in name or os.sep in name:
+        name, sep, raw = "", "", value
+    return f"{name}{sep}{Path(raw).expanduser().absolute()}"
+
+
+def pin_paths(args: list[str]) -> list[str]:
+    """``collect`` arguments with every path absolute (``--db demo.db`` -> ``--db /home/me/demo.db``).
+
+    A newline (or NUL) would end the crontab line and start another one that ``schedule remove``
+    never finds: refused, like anything else that is written to a scheduler.
+    """
+    for arg in args:
+        if any(c in arg for c in "\n\r\0"):
+            raise TrackerError("refusing to schedule an argument with a newline or NUL in it: it would write a "
+                               "second line into the schedule", exit_code=2)
+    pinned, pending = [], None
+    for arg in args:
+        option, eq, value = arg.partition("=")
+        if pending:
+            pinned.append(_absolute(pending, arg))
+            pending = None
+        elif option in PATH_OPTIONS and eq:
+            pinned.append(f"{option}={_absolute(option, value)}")
+        else:
+            pending = arg if arg in PATH_OPTIONS else None
+            pinned.append(arg)
+    return pinned
 
 
 def systemd_dir() -> Path:
@@ -79,7 +120,7 @@ def _cron_spec(every: timedelta) -> str:
 def build_plan(scheduler: str, every: timedelta, collect_args: list[str]) -> SchedulePlan:
     if every < timedelta(minutes=1):
         raise TrackerError("schedule at most once a minute (--every 1m or more)", exit_code=2)
-    command = collect_command(collect_args)
+    command = collect_command(pin_paths(collect_args))
     plan = SchedulePlan(scheduler, command, every)
     seconds = int(every.total_seconds())
     if scheduler == "systemd":

@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from tracker.normalize import normalize_payload
+from tracker.fsutil import NotRegularFile, open_regular
+from tracker.normalize import RESET_RELATIVE_KEYS, normalize_payload
 from tracker.store import SnapshotRecord, snapshot_key
 
 SOURCE = "session-log"
@@ -25,6 +27,7 @@ HEAD_BYTES = 4096
 BATCH = 2000
 BLOCK_BYTES = 1 << 20
 _MARKER = b'"token_count"'
+_RELATIVE = tuple(key.encode() for key in RESET_RELATIVE_KEYS)
 
 
 @dataclass
@@ -68,12 +71,18 @@ def find_logs(home: Path, summary: ImportSummary) -> Iterator[Path]:
             dirs.sort()
             for name in sorted(files):
                 if name.endswith(".jsonl"):
-                    yield Path(directory) / name
+                    path = Path(directory) / name
+                    try:  # a name that is not UTF-8 cannot be stored as the progress key
+                        str(path).encode("utf-8")
+                    except UnicodeEncodeError:
+                        summary.skipped["name_not_utf8"] += 1
+                        continue
+                    yield path
 
 
 def _head_sha1(path: Path, offset: int) -> str:
     """Hash of the first bytes already read: appending never changes it, rewriting does."""
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         return hashlib.sha1(handle.read(min(offset, HEAD_BYTES))).hexdigest()
 
 
@@ -87,9 +96,14 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
             seen = progress.get(key)
             try:
                 info = path.stat()
+                if not stat.S_ISREG(info.st_mode):
+                    raise NotRegularFile(str(path))
                 head = _head_sha1(path, seen["offset"]) if seen else None
             except FileNotFoundError:
                 summary.skipped["vanished_file"] += 1
+                continue
+            except NotRegularFile:
+                summary.skipped["not_a_regular_file"] += 1
                 continue
             except OSError:
                 summary.skipped["unreadable_file"] += 1
@@ -97,7 +111,7 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
             start = 0
             if seen and seen["head_sha1"] == head and seen["offset"] <= info.st_size and seen["account"] == account:
                 if seen["size"] == info.st_size and seen["mtime_ns"] == info.st_mtime_ns:
-                    continue  # nothing new
+                    continue  # read to the end, unchanged since
                 start = seen["offset"] if seen["size"] <= info.st_size else 0
             plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start))
     return plan
@@ -133,6 +147,8 @@ class _Importer:
         self.records: list[SnapshotRecord] = []
         self.pending_progress: dict[str, dict] = {}
         self._last: tuple[bytes, object] = (b"", None)
+        self._before_since = False  # the current file had events older than --since
+        self._read_to: dict[str, int] = {}
 
     def read(self, log: LogFile) -> None:
         """Read the file's new complete lines in 1 MiB blocks.
@@ -142,10 +158,14 @@ class _Importer:
         Python objects. A half-written last line is left for the next run.
         """
         key = str(log.path.resolve())
+        self._before_since = False
         try:
-            handle = open(log.path, "rb")  # noqa: SIM115 - closed below, after a seek
+            handle = open_regular(log.path)
         except FileNotFoundError:
             self.summary.skipped["vanished_file"] += 1
+            return
+        except NotRegularFile:
+            self.summary.skipped["not_a_regular_file"] += 1
             return
         except OSError:
             self.summary.skipped["unreadable_file"] += 1
@@ -169,7 +189,7 @@ class _Importer:
                     self.flush()
         if pending:
             self.summary.skipped["truncated_last_line"] += 1
-        self._progress(key, log, offset)
+        self._progress(key, log, offset, at_end=True)
 
     def _scan(self, data: bytes, end: int, account: str) -> None:
         """Count the complete lines in data[:end] and take the token_count events among them."""
@@ -185,17 +205,29 @@ class _Importer:
             self._take(data[line_start:line_end], account)
             pos = data.find(_MARKER, line_end, end)
 
-    def _progress(self, key: str, log: LogFile, offset: int) -> None:
-        previous = self.pending_progress.get(key, {}).get("offset", log.start)
+    def _progress(self, key: str, log: LogFile, offset: int, at_end: bool = False) -> None:
+        """Remember that the file is read up to ``offset``; saved with the snapshots read so far.
+
+        Only a file read to its end records its size and mtime (which make the next run skip it);
+        a position saved mid-file (a batch stored, then Ctrl-C, SIGKILL or an error) records
+        ``offset`` as the size, so the next run resumes from there.
+
+        A file that had events older than ``--since`` keeps its earlier position: what was
+        skipped is not read, and a later import without ``--since`` must still find it.
+        """
+        previous = self._read_to.get(key, log.start)
+        self._read_to[key] = offset
+        self.summary.bytes_read += offset - previous
+        if self.on_bytes:
+            self.on_bytes(offset - previous)
+        if self._before_since:
+            return
         try:
             head = _head_sha1(log.path, offset)
         except OSError:
             return  # gone or unreadable now: it will be planned afresh next time
-        self.pending_progress[key] = {"path": key, "account": log.account, "size": log.size,
+        self.pending_progress[key] = {"path": key, "account": log.account, "size": log.size if at_end else offset,
                                       "mtime_ns": log.mtime_ns, "offset": offset, "head_sha1": head}
-        self.summary.bytes_read += offset - previous
-        if self.on_bytes:
-            self.on_bytes(offset - previous)
 
     def _take(self, line: bytes, account: str) -> None:
         parsed = parse_line(line)
@@ -207,11 +239,12 @@ class _Importer:
         at, limits = parsed
         if self.since and at < self.since:
             self.summary.skipped["before_since"] += 1
+            self._before_since = True
             return
         raw = json.dumps(limits, separators=(",", ":"), ensure_ascii=False).encode()
         # Consecutive events usually repeat the same limits: reuse the last result unless a reset
         # is relative to the line's own timestamp.
-        if raw == self._last[0] and b"resets_in_seconds" not in raw:
+        if raw == self._last[0] and not any(key in raw for key in _RELATIVE):
             usage = self._last[1]
         else:
             usage = normalize_payload({"rate_limits": limits}, at)

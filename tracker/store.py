@@ -1,4 +1,4 @@
-"""Reads and writes of the tracker database. The only module that speaks SQL.
+"""Reads and writes of the tracker database: the queries (``db.py`` opens and upgrades it).
 
 Writers take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``) and hold it for one short
 transaction per snapshot, so overlapping cron runs queue behind the busy timeout instead of
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, union_all
 from tracker import models
 from tracker.codec import pack_body, unpack_body
 from tracker.db import open_database, write_options
+from tracker.errors import StorageError
 from tracker.normalize import Usage, Window
 from tracker.points import Point, SeriesKey
 
@@ -25,6 +26,24 @@ series_t = models.series
 windows_t = models.windows
 failures_t = models.failures
 progress_t = models.import_progress
+
+
+class UnstorableValue(StorageError):
+    """A value the database refused (too long, out of range, not encodable): this record only."""
+
+
+def _unstorable(exc: Exception) -> UnstorableValue:
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+    return UnstorableValue(f"a value the database cannot hold ({type(exc).__name__}: {detail})")
+
+
+def _refused_value(exc: Exception) -> bool:
+    """Whether the database refused a value (not the database being unwritable or gone)."""
+    from sqlalchemy.exc import DataError, IntegrityError, StatementError
+
+    if isinstance(exc, OverflowError | UnicodeError | DataError | IntegrityError):
+        return True
+    return isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError | UnicodeError | ValueError)
 
 
 @dataclass
@@ -107,7 +126,10 @@ class Store:
 
     @classmethod
     def open(cls, url: str, *, readonly: bool = False) -> Store:
-        return cls(open_database(url))
+        """Open for writing (create and upgrade as needed) or, ``readonly``, only an existing
+        tracker database at head: readers never create files, never migrate, never touch a
+        database that is not ours (``NoDataError``, exit 1, when there is none)."""
+        return cls(open_database(url, readonly=readonly))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -155,10 +177,28 @@ class Store:
         return cached
 
     def add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo] | None = None) -> list[int]:
-        """Store snapshots with their windows in one transaction; returns their ids."""
+        """Store snapshots with their windows in one transaction; returns their ids.
+
+        A value the database refuses raises ``UnstorableValue`` with nothing stored (and the
+        caches of ids dropped, since the transaction that made them is gone).
+        """
         if not records:
             return []
-        infos = infos or {}
+        return self._refusing(self._add_snapshots, records, infos or {})
+
+    def _refusing(self, write, *args):  # noqa: ANN001, ANN202
+        """Run a write; a refused value becomes ``UnstorableValue``, and the id caches, which
+        may name rows of the rolled-back transaction, are dropped."""
+        try:
+            return write(*args)
+        except Exception as exc:
+            if not _refused_value(exc):
+                raise
+            self._account_ids.clear()
+            self._series_ids.clear()
+            raise _unstorable(exc) from None
+
+    def _add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo]) -> list[int]:
         with self._write() as conn, conn.begin():
             account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
             rows = [
@@ -208,7 +248,9 @@ class Store:
     def add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo] | None = None) -> None:
         if not records:
             return
-        infos = infos or {}
+        self._refusing(self._add_failures, records, infos or {})
+
+    def _add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo]) -> None:
         with self._write() as conn, conn.begin():
             account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
             rows = [
@@ -264,25 +306,44 @@ class Store:
         with self.engine.connect() as conn:
             return {name: i for i, name in conn.execute(select(accounts_t.c.id, accounts_t.c.name))}
 
-    def old_snapshots(self, account_id: int, before: datetime) -> list[tuple[int, datetime]]:
+    def oldest_snapshot_at(self, account_id: int) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(snapshots_t.c.collected_at))
+                                .where(snapshots_t.c.account_id == account_id)).scalar()
+
+    def old_snapshots(self, account_id: int, before: datetime,
+                      since: datetime | None = None) -> list[tuple[int, datetime]]:
+        """(id, time) of the account's snapshots in [since, before), oldest first."""
         sn = snapshots_t
         with self.engine.connect() as conn:
             return [(i, at) for i, at in conn.execute(
-                select(sn.c.id, sn.c.collected_at).where(sn.c.account_id == account_id, sn.c.collected_at < before)
+                select(sn.c.id, sn.c.collected_at)
+                .where(sn.c.account_id == account_id, sn.c.collected_at < before,
+                       *([sn.c.collected_at >= since] if since is not None else []))
                 .order_by(sn.c.collected_at))]
 
-    def old_window_points(self, account_id: int, before: datetime) -> dict[tuple, list[tuple[int, Point]]]:
-        """Per series (limit, kind, seconds): (snapshot id, point) older than ``before``, oldest first."""
+    def old_window_points(self, account_id: int, before: datetime, since: datetime | None = None,
+                          look_until: datetime | None = None) -> dict[tuple, list[tuple[int, Point]]]:
+        """Per series (limit, kind, seconds): (snapshot id, point) in [since, before), oldest first,
+        plus the first point in [before, look_until) when given: what follows a slice decides
+        whether its last point ended a window."""
         w, s = windows_t, series_t
         result: dict[tuple, list[tuple[int, Point]]] = {}
         with self.engine.connect() as conn:
             series = conn.execute(select(s.c.id, s.c.limit_name, s.c.kind, s.c.window_seconds)
                                   .where(s.c.account_id == account_id)).all()
+            columns = (w.c.snapshot_id, w.c.collected_at, w.c.used_percent, w.c.reset_at)
             for series_id, limit, kind, seconds in series:
-                rows = conn.execute(select(w.c.snapshot_id, w.c.collected_at, w.c.used_percent, w.c.reset_at)
-                                    .where(w.c.series_id == series_id, w.c.collected_at < before)
-                                    .order_by(w.c.collected_at))
-                result[(limit, kind, seconds or None)] = [(sid, Point(at, used, reset)) for sid, at, used, reset in rows]
+                rows = list(conn.execute(select(*columns).where(
+                    w.c.series_id == series_id, w.c.collected_at < before,
+                    *([w.c.collected_at >= since] if since is not None else [])).order_by(w.c.collected_at)))
+                if look_until is not None and look_until > before:
+                    rows += conn.execute(select(*columns).where(
+                        w.c.series_id == series_id, w.c.collected_at >= before, w.c.collected_at < look_until)
+                        .order_by(w.c.collected_at).limit(1)).all()
+                if rows:
+                    result[(limit, kind, seconds or None)] = [
+                        (sid, Point(at, used, reset)) for sid, at, used, reset in rows]
         return result
 
     def delete_snapshots(self, account_id: int, ids: Sequence[int]) -> int:

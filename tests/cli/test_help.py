@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tracker.cli import cli
+from tracker.store import Store
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -36,6 +37,7 @@ def test_a_bug_is_one_line_not_a_traceback(monkeypatch, tmp_path):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(tracker.report, "build_report", broken)
+    Store.open(f"sqlite:///{tmp_path / 'x.db'}").close()  # readers need a database to exist
     result = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 5
     assert result.stderr.startswith("tracker: internal error (ZeroDivisionError: boom)")

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from tests.helpers import revisions as _revisions
 from tracker.cli import cli
-from tracker.db import make_engine, upgrade
+from tracker.db import SCHEMA_HEAD, make_engine, upgrade
 
 
 @pytest.mark.parametrize("revision", _revisions())
@@ -24,14 +24,17 @@ def test_every_command_works_after_upgrading(revision, tmp_path):
             conn.exec_driver_sql(f"INSERT INTO windows VALUES (1, {at}, {i + 1}, {10 + i}, 1795010000)")
         conn.exec_driver_sql("INSERT INTO failures (account_id, at, kind, message) VALUES (1, 1795000000001, 'network_error', 'x')")
     engine.dispose()
+    behind = CliRunner().invoke(cli, ["report", "--db", str(db)])  # readers never upgrade
+    if revision != SCHEMA_HEAD:
+        assert behind.exit_code == 4 and "run `tracker db upgrade`" in behind.stderr
     at = "2026-11-18T12:00:00Z"
-    commands = [
+    commands = [["db", "upgrade"],
         ["report", "--at", at], ["report", "--at", at, "--format", "prometheus"],
         ["history", "--format", "json"], ["history", "--errors"], ["export"],
         ["check", "--at", at], ["pick", "--at", at],
         ["chart", "--since", "2026-11-18", "--until", at, "-o", str(tmp_path / "c.png")],
         ["import-sessions", "--codex-home", str(tmp_path)],
-        ["prune", "--older-than", "3650d", "--dry-run"], ["db", "upgrade"],
+        ["prune", "--older-than", "3650d", "--dry-run"],
     ]
     for args in commands:
         result = CliRunner().invoke(cli, [*args[:1], *(["--db", str(db)] if args[0] != "db" else []), *args[1:],

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import resource
-import shutil
 import signal
 import sqlite3
-import subprocess
-from pathlib import Path
 
-import pytest
-
+from tests.reliability.builders import make_read_only, undo_read_only
 from tests.reliability.conftest import base_env, tracker_process
-
-
-def make_read_only(path: Path) -> None:
-    """chmod is not enough for root: use the immutable flag there (skip if it is not allowed)."""
-    if os.geteuid() != 0:
-        path.chmod(0o555 if path.is_dir() else 0o444)
-        return
-    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
-        pytest.skip("running as root without chattr +i: cannot make a path read-only")
-
-
-def undo_read_only(path: Path) -> None:
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
-    path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def collected_once(tmp_path, many_accounts, latency_server, accounts: int):

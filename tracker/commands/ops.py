@@ -119,8 +119,13 @@ def schedule_status(scheduler, db) -> None:
     click.echo(f"{name}: " + ("installed" if found else "nothing installed"))
     for item in found:
         click.echo(f"  {item}")
-    with open_store(db, readonly=True) as store:
-        last = store.last_activity()
+    from tracker.errors import NoDataError
+
+    try:
+        with open_store(db, readonly=True) as store:
+            last = store.last_activity()
+    except NoDataError:  # no database yet: nothing has run
+        last = None
     if last is None:
         click.echo("last collection: never")
     else:
@@ -158,9 +163,9 @@ def db_path(db: str | None) -> None:
     if path is not None:
         click.echo(str(path))
     else:
-        from sqlalchemy.engine import make_url
+        from tracker.config import display_url
 
-        click.echo(make_url(url).render_as_string(hide_password=True))
+        click.echo(display_url(url))
 
 
 @db.command("upgrade")
