@@ -10,6 +10,7 @@ to WAL, not given our tables. Readers open SQLite read-only and never create or 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from tracker.config import display_url, is_memory_sqlite, sqlite_path
 from tracker.errors import NoDataError, StorageError
 
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 OUR_TABLES = {"accounts", "snapshots", "series", "windows", "failures"}
 BUSY_TIMEOUT_MS = 30_000
 _PG_LOCK_KEY = 0x7472_6B72  # "trkr": serialises concurrent upgrades on PostgreSQL
@@ -112,8 +113,25 @@ def _readonly_sqlite_engine(path: Path) -> Engine:
     return engine
 
 
+class SchemaBehindError(StorageError):
+    """Our database, written by an older version: a reader upgrades it once, where it can write."""
+
+
 def open_readonly(url: str) -> Engine:
-    """An engine for reading an existing tracker database at head; raises a clear error otherwise."""
+    """An engine for reading an existing tracker database at head; raises a clear error otherwise.
+
+    Our own database at an older revision is upgraded first (opening an older database must
+    keep working after an update), when it can be written; anything else is never changed.
+    """
+    try:
+        return _open_readonly(url)
+    except SchemaBehindError:
+        with contextlib.suppress(StorageError):  # not writable here: the reader's message says what to do
+            open_database(url).dispose()
+        return _open_readonly(url)
+
+
+def _open_readonly(url: str) -> Engine:
     path = sqlite_path(url)
     if url.startswith("sqlite"):
         if path is None:
@@ -206,7 +224,7 @@ def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
     if readonly and revision is None:
         raise NoDataError(f"the database at {where} is empty: run `tracker collect` first")
     if readonly and revision != SCHEMA_HEAD:
-        raise StorageError(f"{where} is at schema revision {revision}, this version needs {SCHEMA_HEAD}: "
+        raise SchemaBehindError(f"{where} is at schema revision {revision}, this version needs {SCHEMA_HEAD}: "
                            "run `tracker db upgrade` (or `tracker collect`) once as the writer")
     return revision
 

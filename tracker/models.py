@@ -136,3 +136,16 @@ import_progress = Table(
     Column("offset", BigInteger, nullable=False),
     Column("head_sha1", String(40), nullable=False),
 )
+
+# What `tracker notify` has sent, per condition and channel: one row while an episode lasts, so a
+# condition that holds for hours notifies once (see tracker.notify).
+notifications = Table(
+    "notifications", metadata,
+    Column("account", Text, primary_key=True),
+    Column("limit_name", Text, primary_key=True),  # "" for account-wide rules (stale)
+    Column("kind", String(64), primary_key=True),
+    Column("rule", String(32), primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("sent_at", EpochMillis, nullable=False),
+    Column("reset_at", EpochSeconds),  # the window's reset time when it was sent
+)

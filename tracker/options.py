@@ -67,6 +67,23 @@ as_of_options = _stack(
     stale_option,
 )
 
+notify_options = _stack(
+    click.option("--below", type=params.Number(0, 100), default=10, show_default=True, metavar="PCT",
+                 envvar="TRACKER_NOTIFY_BELOW", help="Notify when a window has less than PCT % left."),
+    click.option("--before-reset", "before_reset", is_flag=True, envvar="TRACKER_NOTIFY_BEFORE_RESET",
+                 help="Notify when the forecast says a window runs out before its reset."),
+    click.option("--stale", type=params.Duration(), metavar="DURATION", envvar="TRACKER_NOTIFY_STALE",
+                 help="Notify when an account has no fresh data for DURATION, or its login expired."),
+    click.option("--on-reset", is_flag=True, envvar="TRACKER_NOTIFY_ON_RESET",
+                 help="Notify when a window that was low has reset and is available again."),
+    click.option("--desktop", is_flag=True, envvar="TRACKER_NOTIFY_DESKTOP",
+                 help="Send to the desktop (notify-send on Linux, osascript on macOS)."),
+    click.option("--webhook", "webhooks", multiple=True, metavar="URL", envvar="TRACKER_NOTIFY_WEBHOOK",
+                 help="POST JSON to URL (repeatable; https, or http to this machine)."),
+    click.option("--exec", "exec_commands", multiple=True, metavar="CMD", envvar="TRACKER_NOTIFY_EXEC",
+                 help="Run CMD with the fields in TRACKER_* environment variables (repeatable)."),
+)
+
 
 @contextmanager
 def open_store(db: str | None, *, readonly: bool = False) -> Iterator[Store]:

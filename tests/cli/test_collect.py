@@ -8,8 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import NOW, all_secrets, usage_body, write_auth
+from tests.helpers import NOW, USAGE_PATH, all_secrets, usage_body, write_auth
 from tracker.cli import cli
 
 AT = "2026-11-18T11:06:40Z"  # == NOW

@@ -12,6 +12,7 @@ from tracker.commands.common import resolve, utcnow
 from tracker.options import (
     db_option,
     names_argument,
+    notify_options,
     tz_option,
 )
 
@@ -44,17 +45,23 @@ from tracker.options import (
               help="Keep running: collect at every slot (e.g. 5m) until SIGINT/SIGTERM.")
 @click.option("--at", "at", type=params.When(), hidden=True,
               help="Record the snapshots as taken at this time (tests, replays).")
+@click.option("--notify", "notify", is_flag=True,
+              help="After storing, run the notification rules (see `tracker notify`; implied by a channel).")
+@notify_options
 def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, timeout, retries, db, tz,
-            as_json, quiet, raw_json, raw_headers, every, at) -> None:
+            as_json, quiet, raw_json, raw_headers, every, at, notify, **notify_settings) -> None:
     """Fetch and store the current usage of every account.
 
     With no options, reads the logged-in account from $CODEX_HOME/auth.json (~/.codex/auth.json).
     NAMES restricts the accounts. Exit code: 0 all ok, 1 auth problem, 2 network problem,
     3 HTTP problem or unparsed response (the highest over all accounts), 4 database problem.
+    With --notify (or a channel: --desktop, --webhook, --exec) the rules of `tracker notify` run
+    right after storing, once per episode.
 
     \b
     Example:
         tracker collect --account-dir ~/codex-accounts --quiet
+        tracker collect --quiet --below 15 --before-reset --desktop
     """
     from tracker import client, config
     from tracker.collect import CollectSettings
@@ -65,7 +72,10 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
         timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else utcnow,
     )
-    output = {"zone": tz, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers}
+    wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
+        notify_settings["exec_commands"]
+    output = {"zone": tz, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers,
+              "notify": notify_settings if wants_notify else None}
     if every is None:
         sys.exit(_collect_once(db, settings, output))
     from tracker.errors import TrackerError
@@ -101,4 +111,10 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:  # 
         click.echo(collect_output.results_json(results))
     elif not output["quiet"]:
         click.echo(collect_output.results_table(results, output["zone"], settings.clock()))
-    return max((r.exit_code for r in results), default=0)
+    code = max((r.exit_code for r in results), default=0)
+    if output["notify"] is not None and results:
+        from tracker.commands.notify import run_rules
+
+        code = max(code, run_rules(db, settings.names, settings.clock(), output["zone"], output["notify"],
+                                   quiet=output["quiet"] or output["as_json"]))
+    return code
