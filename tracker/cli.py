@@ -856,3 +856,51 @@ def db_upgrade(db: str | None) -> None:
     finally:
         engine.dispose()
     click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+# -- backtest (issue 11; the lead moves it into the new CLI structure) -------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--since", default="28d", show_default=True, metavar="WHEN",
+              help="Replay from this moment (ISO time or a duration ago).")
+@click.option("--until", metavar="WHEN", help="Replay up to this moment (default: now).")
+@click.option("--every", default="1h", show_default=True, metavar="DURATION", help="Time between replayed steps.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@db_option
+@tz_option
+def backtest(names, since, until, every, as_json, db, tz) -> None:
+    """How good is the forecast on your own data? Replay the history and score it.
+
+    At every step it asks the forecast what it would have said with only the data up to then,
+    and compares with where the window stood at its reset. Error: mean absolute error of the
+    projected used % at reset (points); right: share of right verdicts (runs out / lasts) in the
+    last 48 h before resets whose outcome was clear (100 %, or at most 85 %). The naive columns
+    score a straight line through the last hour.
+
+    \b
+    Example:
+        tracker backtest --since 60d
+        tracker backtest work --every 2h --json
+    """
+    from tracker import render, timeutil
+    from tracker.backtest import backtest_json, backtest_table, run_backtest
+    from tracker.errors import NoDataError
+
+    now = _now()
+    step = timeutil.parse_duration(every)
+    if step.total_seconds() < 300:
+        raise click.BadParameter("use a step of at least 5m", param_hint="--every")
+    until_at = _parse_when(until, now, tz) or now
+    since_at = _parse_when(since, now, tz)
+    if since_at >= until_at:
+        raise click.BadParameter("the period is empty: --since must be before --until")
+    store = _open_store(db)
+    try:
+        scores = run_backtest(store, tuple(names), since_at, until_at, step)
+    finally:
+        store.close()
+    if not scores:
+        raise NoDataError("no window ended within the period: widen --since, or collect for longer")
+    click.echo(render.to_json(backtest_json(scores, since_at, until_at, step)) if as_json else backtest_table(scores))

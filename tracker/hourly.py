@@ -18,7 +18,7 @@ HOUR_MS = 3_600_000
 
 def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:  # noqa: ANN001
     """One point per hour in [since, until): the hour's last reading, oldest first."""
-    from sqlalchemy import func, literal_column, select
+    from sqlalchemy import BigInteger, func, literal_column, select
 
     from tracker import models
 
@@ -29,8 +29,8 @@ def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> li
                s.c.window_seconds == (key.window_seconds or 0))
         .scalar_subquery()
     )
-    at_ms = literal_column("collected_at")
-    bucket = (at_ms / HOUR_MS).label("bucket")
+    at_ms = literal_column("collected_at", BigInteger)  # the stored integer, not the decoded datetime
+    bucket = (at_ms // HOUR_MS).label("bucket")
     since_ms, until_ms = round(since.timestamp() * 1000), round(until.timestamp() * 1000)
     where = (w.c.series_id == series_id, at_ms >= since_ms, at_ms < until_ms)
     if store.engine.dialect.name == "postgresql":
