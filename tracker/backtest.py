@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tracker.analysis import split_windows
-from tracker.forecast import HISTORY, LONG_WINDOW, build_profile, forecast_window, naive_projection
+from tracker.forecast import (
+    HISTORY,
+    LONG_WINDOW,
+    build_profile,
+    forecast_window,
+    grid_sample,
+    naive_projection,
+)
 from tracker.points import Point, SeriesKey
 from tracker.render import table
 
@@ -104,9 +111,12 @@ def replay(
         start = reset_at - timedelta(seconds=window_seconds)
         profile = None
         if long:
-            profile = build_profile([p for p in ordered if start - HISTORY <= p.at < start], window_seconds, start)
+            # the same readings a report would use: one per grid step over the weeks before
+            profile = build_profile(grid_sample(ordered, start - HISTORY, start), window_seconds, start)
         times = [p.at for p in window]
-        t = max(since, window[0].at)
+        # Readings before the window's start (an idle five-hour window's reset time moves along
+        # with the clock until first use) belong to no window yet: nothing to forecast there.
+        t = max(since, window[0].at, start)
         t = t + (-(t - since)) % every  # on the grid of steps from ``since``
         while t < reset_at and t <= until:
             tail = _tail(window, times, t, lookback)

@@ -19,15 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from tracker.analysis import current_window, is_reset_between, least_squares_rate, split_windows
+from tracker.analysis import DROP_TOLERANCE, current_window, jitter_tolerance, least_squares_rate
 from tracker.points import Point
 
 HOURS_PER_WEEK = 168
 EPOCH_HOUR_OF_WEEK = 72  # 1970-01-01 00:00 UTC was a Thursday: Monday 00:00 is hour 0
 LONG_WINDOW = 86400  # seconds: a window this long or longer is forecast from the profile
-HISTORY = timedelta(weeks=5)  # how much history the profile learns from
+HISTORY = timedelta(weeks=4)  # how much history the profile learns from
+PROFILE_STEP = timedelta(hours=4)  # the profile reads one value per this step (a bounded read)
 HALF_LIFE_DAYS = 14.0  # recency weight of history: a fortnight-old week counts half
 MIN_HISTORY = timedelta(days=6)  # less than this: the window's own average pace
 RATIO_BOUNDS = (0.5, 2.0)  # how far this window may depart from the usual one
@@ -36,6 +37,7 @@ MIN_SPAN = timedelta(minutes=10)  # a slope needs readings at least this far apa
 MIN_RISE = 2.0  # ... and more than one whole-percent step
 IDLE_AFTER = timedelta(minutes=30)  # no rise for this long: the five-hour window is idle
 MIN_ELAPSED = timedelta(minutes=15)  # a window younger than this has no average pace yet
+MAX_HORIZON_HOURS = 24 * 366  # an exhaustion further away than a year is no exhaustion at all
 RANGE_Z = 1.3  # half-width of the range, in standard deviations of past windows' ratios
 
 
@@ -61,6 +63,11 @@ class Profile:
         weeks, index = divmod(whole, HOURS_PER_WEEK)
         return weeks * self.cumulative[-1] + self.cumulative[index] + (hours - whole) * self.rates[index]
 
+    def expected_from(self, start: datetime):  # noqa: ANN201 - Callable[[datetime], float]
+        """``expected(start, t)`` as a function of ``t`` (for paths: the start is computed once)."""
+        base = self._integral(start)
+        return lambda t: max(0.0, self._integral(t) - base) if t > start else 0.0
+
     def expected(self, start: datetime, end: datetime) -> float:
         """Usual consumption (percentage points) between two moments."""
         return max(0.0, self._integral(end) - self._integral(start)) if end > start else 0.0
@@ -70,53 +77,91 @@ def _hour_of_week(t: datetime) -> int:
     return (math.floor(t.timestamp() / 3600.0) + EPOCH_HOUR_OF_WEEK) % HOURS_PER_WEEK
 
 
+def grid_sample(points: Sequence[Point], since: datetime, until: datetime,
+                step: timedelta = PROFILE_STEP) -> list[Point]:
+    """The last reading before each multiple of ``step`` (since the epoch) in (since, until]: what
+    ``hourly.profile_points`` reads from the database, for points already in memory."""
+    ordered = sorted(points, key=lambda p: p.at)
+    size = step.total_seconds()
+    grid = math.floor(since.timestamp() / size) * size + size
+    out: list[Point] = []
+    i = 0
+    while grid <= until.timestamp():
+        while i < len(ordered) and ordered[i].at.timestamp() < grid:
+            i += 1
+        if i and (not out or out[-1] is not ordered[i - 1]):
+            out.append(ordered[i - 1])
+        grid += size
+    return out
+
+
 def build_profile(history: Sequence[Point], window_seconds: int, until: datetime) -> Profile | None:
-    """The hour-of-week profile from points of earlier windows (any resolution, e.g. the last
-    reading of every hour); None with less than ``MIN_HISTORY`` of them.
+    """The hour-of-week profile from readings of earlier windows (any resolution: every reading,
+    the last of every hour, or one every ``PROFILE_STEP``); None with less than ``MIN_HISTORY``.
 
-    Each rise between consecutive readings counts at the hour it was seen (a reset counts the new
-    value from zero); every hour of the covered span counts as observed, so idle hours weigh in as
-    zero use. Recent weeks weigh more (half-life ``HALF_LIFE_DAYS``).
+    Each rise between consecutive readings is spread over the hours between them (at most
+    ``PROFILE_STEP``, so a long silence does not smear a morning's work over the night); a reset
+    counts the new value from zero. Every hour of the covered span counts as observed, so idle
+    hours weigh in as zero use. Recent weeks weigh more (half-life ``HALF_LIFE_DAYS``). One pass
+    over plain numbers: a report computes this for every account.
     """
+    end = until.timestamp()
     ordered = sorted((p for p in history if p.at < until), key=lambda p: p.at)
-    if len(ordered) < 2 or until - ordered[0].at < MIN_HISTORY:
+    if len(ordered) < 2 or end - ordered[0].at.timestamp() < MIN_HISTORY.total_seconds():
         return None
+    decay = math.log(2) / (HALF_LIFE_DAYS * 86400.0)
+    max_spread = round(PROFILE_STEP / timedelta(hours=1))
+    tolerance = jitter_tolerance(window_seconds)
     used = [0.0] * HOURS_PER_WEEK
+    windows: list[tuple[float, float, float, float]] = []  # (first reading, last reading, peak, reset) per window
+    a = ordered[0]
+    a_t, a_reset = a.at.timestamp(), a.reset_at.timestamp() if a.reset_at else None
+    first, peak = a_t, a.used_percent
+    for b in ordered[1:]:
+        b_t, b_reset = b.at.timestamp(), b.reset_at.timestamp() if b.reset_at else None
+        reset = (b.used_percent <= a.used_percent - DROP_TOLERANCE
+                 or (a_reset is not None and ((b_reset is not None and b_reset - a_reset > tolerance)
+                                              or b_t >= a_reset + 5)))
+        if reset:
+            windows.append((first, a_t, peak, a_reset or 0.0))
+            first, peak = b_t, 0.0
+        rise = b.used_percent if reset else b.used_percent - a.used_percent
+        peak = max(peak, b.used_percent)
+        if rise > 0:
+            spread = min(max_spread, max(1, round((b_t - a_t) / 3600.0)))
+            share = rise * math.exp(-decay * (end - b_t)) / spread
+            hour = math.floor(b_t / 3600.0) + EPOCH_HOUR_OF_WEEK
+            for k in range(spread):
+                used[(hour - k) % HOURS_PER_WEEK] += share
+        a, a_t, a_reset = b, b_t, b_reset
+    windows.append((first, a_t, peak, a_reset or 0.0))
     exposure = [0.0] * HOURS_PER_WEEK
-
-    def weight(t: datetime) -> float:
-        return 0.5 ** ((until - t).total_seconds() / 86400.0 / HALF_LIFE_DAYS)
-
-    for a, b in zip(ordered, ordered[1:], strict=False):
-        rise = b.used_percent if is_reset_between(a, b, window_seconds) else max(0.0, b.used_percent - a.used_percent)
-        if rise:
-            used[_hour_of_week(b.at)] += rise * weight(b.at)
-    hour = ordered[0].at.replace(minute=0, second=0, microsecond=0)
-    while hour < until:
-        exposure[_hour_of_week(hour)] += weight(hour)
-        hour += timedelta(hours=1)
+    hour = math.floor(ordered[0].at.timestamp() / 3600.0)
+    weight, growth = math.exp(-decay * (end - hour * 3600.0)), math.exp(decay * 3600.0)
+    index = (hour + EPOCH_HOUR_OF_WEEK) % HOURS_PER_WEEK
+    while hour * 3600.0 < end:
+        exposure[index] += weight
+        hour, weight, index = hour + 1, weight * growth, (index + 1) % HOURS_PER_WEEK
     observed = [u / e for u, e in zip(used, exposure, strict=True) if e > 0]
     mean = sum(observed) / len(observed) if observed else 0.0
     rates = tuple(u / e if e > 0 else mean for u, e in zip(used, exposure, strict=True))
     profile = Profile(rates)
     if profile.cumulative[-1] <= 0:
         return None
-    return Profile(rates, _past_ratios(ordered, window_seconds, profile))
+    return Profile(rates, _past_ratios(windows, window_seconds, profile))
 
 
-def _past_ratios(ordered: list[Point], window_seconds: int, profile: Profile) -> tuple[float, ...]:
-    """Actual ÷ usual use of each earlier window seen whole (its first and last days present)."""
+def _past_ratios(windows: list[tuple[float, float, float, float]], window_seconds: int,
+                 profile: Profile) -> tuple[float, ...]:
+    """Actual ÷ usual use of each earlier window seen whole (readings within a day of both ends)."""
     ratios = []
-    for window in split_windows(ordered, window_seconds):
-        end = window[-1].reset_at
-        if end is None:
+    for first, last, peak, reset in windows:
+        start = reset - window_seconds
+        if not reset or first - start > 86400 or reset - last > 86400:
             continue
-        start = end - timedelta(seconds=window_seconds)
-        if window[0].at - start > timedelta(days=1) or end - window[-1].at > timedelta(days=1):
-            continue
-        expected = profile.expected(start, end)
+        expected = profile.expected(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(reset, UTC))
         if expected > 0:
-            ratios.append(max(p.used_percent for p in window) / expected)
+            ratios.append(peak / expected)
     return tuple(ratios)
 
 
@@ -240,7 +285,7 @@ def forecast_window(
     result.path = [(t, min(100.0, v)) for t, v in path]
     if crossing is not None:
         result.exhausts_at = crossing
-    elif result.expected_rate > 0:
+    elif result.expected_rate > 0 and remaining / result.expected_rate < MAX_HORIZON_HOURS:
         result.exhausts_at = now + timedelta(hours=remaining / result.expected_rate)
     result.exhausts_before_reset = crossing is not None
     return result
@@ -266,7 +311,8 @@ def _model(result: Forecast, window: Sequence[Point], now: datetime, start: date
             weight = min(1.0, usual_so_far / (SHRINK_AT * usual_whole)) if usual_whole > 0 else 0.0
             ratio = 1.0 + (raw - 1.0) * weight
             result.method = "profile"
-            return (lambda t: ratio * profile.expected(now, t)), _range(profile.ratios)
+            usual_from_now = profile.expected_from(now)
+            return (lambda t: ratio * usual_from_now(t)), _range(profile.ratios)
         if elapsed >= MIN_ELAPSED.total_seconds() * 4:
             result.method = "window-average"
             return steady(used / (elapsed / 3600.0)), None
