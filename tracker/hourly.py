@@ -14,41 +14,6 @@ from datetime import UTC, datetime, timedelta
 from tracker.forecast import HISTORY, LONG_WINDOW, PROFILE_STEP, Profile, build_profile
 from tracker.points import Point, SeriesKey
 
-HOUR_MS = 3_600_000
-
-
-def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:  # noqa: ANN001
-    """One point per hour in [since, until): the hour's last reading, oldest first."""
-    from sqlalchemy import BigInteger, func, literal_column, select
-
-    from tracker import models
-
-    w, s, a = models.windows, models.series, models.accounts
-    series_id = (
-        select(s.c.id).join(a, s.c.account_id == a.c.id)
-        .where(a.c.name == key.account, s.c.limit_name == key.limit, s.c.kind == key.kind,
-               s.c.window_seconds == (key.window_seconds or 0))
-        .scalar_subquery()
-    )
-    at_ms = literal_column("collected_at", BigInteger)  # the stored integer, not the decoded datetime
-    bucket = (at_ms // HOUR_MS).label("bucket")
-    since_ms, until_ms = round(since.timestamp() * 1000), round(until.timestamp() * 1000)
-    where = (w.c.series_id == series_id, at_ms >= since_ms, at_ms < until_ms)
-    if store.engine.dialect.name == "postgresql":
-        query = (select(bucket, w.c.collected_at, w.c.used_percent, w.c.reset_at).where(*where)
-                 .distinct(bucket).order_by(bucket, w.c.collected_at.desc()))
-    else:
-        # SQLite takes the bare columns from the row that holds the MAX().
-        query = (select(bucket, func.max(at_ms), w.c.used_percent, w.c.reset_at).where(*where)
-                 .group_by(bucket).order_by(bucket))
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    if store.engine.dialect.name == "postgresql":
-        return [Point(at, used, reset) for _, at, used, reset in rows]
-    convert = models.windows.c.collected_at.type.process_result_value
-    return [Point(convert(at, None), used, reset) for _, at, used, reset in rows]
-
-
 GRID_SQL = """
 WITH RECURSIVE grid(t) AS (
     SELECT CAST(:first AS BIGINT) UNION ALL SELECT t + :step FROM grid WHERE t + :step <= :last
@@ -105,3 +70,10 @@ def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:  # noq
         return None
     start = last.reset_at - timedelta(seconds=key.window_seconds)
     return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start)
+
+
+def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:  # noqa: ANN001
+    """One point per hour in [since, until): the hour's last reading, oldest first (the grid read
+    with a one-hour step)."""
+    points = profile_points(store, key, since, until + timedelta(hours=1), timedelta(hours=1))
+    return [p for p in points if since <= p.at < until]

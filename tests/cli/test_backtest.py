@@ -9,7 +9,8 @@ import pytest
 
 from tests.cli.conftest import iso, run, store_url
 from tests.test_forecast import MONDAY, workweek
-from tracker.hourly import hourly_points
+from tracker.forecast import grid_sample
+from tracker.hourly import hourly_points, profile_points
 from tracker.normalize import Usage, Window
 from tracker.points import SeriesKey
 from tracker.store import SnapshotRecord, Store
@@ -45,6 +46,21 @@ def test_hourly_points_are_each_hours_last_reading(weeks_db):
     assert len(points) == 24
     assert [p.at.minute for p in points] == [50] * 24
     assert points == [p for p in raw if p.at.minute == 50]
+
+
+def test_profile_points_read_by_seeks_equal_the_grid_sample_of_every_reading(weeks_db):
+    store = Store.open(store_url(weeks_db))
+    try:
+        key = SeriesKey("work", "codex", "weekly", 604800)
+        since, until = MONDAY + timedelta(days=2, minutes=7), MONDAY + timedelta(weeks=3)
+        seeks = profile_points(store, key, since, until)
+        everything = store.points(key, None, until)
+        assert profile_points(store, SeriesKey("nobody", "codex", "weekly", 604800), since, until) == []
+    finally:
+        store.close()
+    assert seeks == grid_sample(everything, since, until)
+    assert len(seeks) == 19 * 6  # one per 4-hour step from Wednesday 04:00 to Monday 00:00
+    assert all(p.at.hour % 4 == 3 and p.at.minute == 50 for p in seeks)  # the last one before 00:00, 04:00...
 
 
 def test_backtest_json_on_stored_weeks(weeks_db):
