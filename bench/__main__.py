@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import collect, history, import_sessions, startup  # noqa: E402
+from bench import collect, forecast, history, import_sessions, startup  # noqa: E402
 
 
 def main() -> None:
@@ -46,6 +46,18 @@ def main() -> None:
     i = import_sessions.run(50 if args.quick else 200)
     rows.append(("import-sessions", f"{i['lines_per_s']:,.0f} lines/s", f"{i['lines']:,} lines, {i['mb']:.0f} MB",
                  i["lines_per_s"] / 100_000, ">= 100,000 lines/s", i["lines_per_s"] >= 100_000))
+
+    f = forecast.run(6, 10)
+    for variant, label in (("poll", "readings every 5-10 min"), ("log", "session-log readings only")):
+        w = f[(variant, "weekly")]
+        rows.append((f"weekly error at reset, {label}", f"{w['mae']:.1f} pts", f"naive slope {w['naive_mae']:.1f} pts",
+                     w["mae"] / w["naive_mae"], "<= 12 pts", w["mae"] <= 12))
+        rows.append((f"weekly late verdicts right, {label}", f"{100 * w['right']:.1f} %",
+                     f"naive slope {100 * w['naive_right']:.1f} %", w["right"] / w["naive_right"], ">= 95 %",
+                     w["right"] >= 0.95))
+    b_s, b_steps = forecast.time_year_backtest(days)
+    rows.append((f"backtest --since 28d, {days}-day 50-account db", f"{b_s:.1f} s", f"{b_steps:,} steps",
+                 b_s / 60, "<= 60 s", b_s <= 60))
 
     print("| benchmark | measured | baseline (same run) | ratio | target | met |")
     print("|---|---|---|---|---|---|")

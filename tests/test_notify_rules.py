@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from tracker.analysis import WindowFigures
+from tracker.forecast import Forecast
 from tracker.notify import Key, Rules, Sent, plan_notifications
 from tracker.points import SeriesKey
 from tracker.report import AccountReport, LastError, Report, WindowReport
@@ -15,7 +15,7 @@ RESET = NOW + timedelta(hours=2)
 
 
 def report(remaining: float, *, stale=False, error=None, exhausts=False, reset=RESET, last=NOW) -> Report:
-    figures = WindowFigures(100 - remaining, remaining, reset, last, 5.0, 1.0,
+    figures = Forecast(100 - remaining, remaining, reset, last, 5.0, 1.0,
                             NOW + timedelta(hours=1) if exhausts else None, exhausts)
     account = AccountReport("work", "plus", last, stale, error,
                             [WindowReport(SeriesKey("work", "codex", "five_hour", 18000), figures)])

@@ -50,8 +50,8 @@ def check_report(
             error = f" ({account.last_error.kind}: {account.last_error.message})" if account.last_error else ""
             result.add(f"{account.account}: stale: {when}{error}", EXIT_STALE)
         for window in account.windows:
-            if not selected(window, kinds):
-                continue
+            if not selected(window, kinds) or window.figures.reset_since_last_snapshot:
+                continue  # past its reset: the reading no longer says what is left
             f = window.figures
             if f.remaining_percent < min_remaining:
                 resets = f", resets {format_local(f.reset_at, tz, now)}" if f.reset_at else ""
@@ -65,19 +65,29 @@ def check_report(
 
 
 def headroom(windows: list[WindowReport], kinds: tuple[str, ...]) -> float | None:
-    values = [w.figures.remaining_percent for w in windows if selected(w, kinds) and w.key.limit == "codex"]
+    """The least left over the selected main-limit windows (one past its reset counts as full)."""
+    values = [100.0 if w.figures.reset_since_last_snapshot else w.figures.remaining_percent
+              for w in windows if selected(w, kinds) and w.key.limit == "codex"]
     return min(values) if values else None
 
 
 def pick_account(report: Report, kinds: tuple[str, ...]) -> tuple[str, float] | None:
-    """The fresh account whose tightest selected window has the most left; None if none has any."""
+    """The fresh account whose tightest selected window has the most left; None if none has any.
+
+    An account expected to run out of a selected window before its reset ranks after every one
+    that is not, whatever it has left now: switching to it buys little.
+    """
     best: tuple[str, float] | None = None
+    best_rank: tuple[bool, float] | None = None
     for account in report.accounts:
         if account.stale:
             continue
         score = headroom(account.windows, kinds)
         if score is None or score <= 0:
             continue
-        if best is None or score > best[1]:
-            best = (account.account, score)
+        runs_out = any(w.figures.exhausts_before_reset for w in account.windows
+                       if selected(w, kinds) and w.key.limit == "codex")
+        rank = (not runs_out, score)
+        if best_rank is None or rank > best_rank:
+            best, best_rank = (account.account, score), rank
     return best

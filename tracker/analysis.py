@@ -1,4 +1,5 @@
-"""Pure figures from stored points: current window, burn rate, exhaustion, daily use.
+"""Pure figures from stored points: windows and their resets, slopes, daily use (the forecast
+built on them is in ``tracker.forecast``).
 
 Points in, numbers out: no database, no clock (``now`` is an argument), so every rule here is
 covered by table-driven tests.
@@ -7,26 +8,11 @@ covered by table-driven tests.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 
 from tracker.points import Point
 
 DROP_TOLERANCE = 1.0  # a fall of used % by at least this much is a reset, not rounding noise
-
-
-@dataclass
-class WindowFigures:
-    used_percent: float
-    remaining_percent: float
-    reset_at: datetime | None
-    last_at: datetime
-    burn_rate: float | None  # percent per hour over the current window's recent points
-    safe_rate: float | None  # the rate that would just last until the reset
-    exhausts_at: datetime | None
-    exhausts_before_reset: bool | None
-    reset_since_last_snapshot: bool = False
-    points_used: int = 0
 
 
 def jitter_tolerance(window_seconds: int | None) -> float:
@@ -82,41 +68,6 @@ def least_squares_rate(points: Sequence[Point]) -> float | None:
         return None
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var
     return max(0.0, slope)
-
-
-def window_figures(
-    points: Sequence[Point], now: datetime, lookback: timedelta, window_seconds: int | None
-) -> WindowFigures | None:
-    """Balance, burn rate, safe pace and predicted exhaustion of the current window at ``now``."""
-    window = current_window([p for p in points if p.at <= now], window_seconds)
-    if not window:
-        return None
-    last = window[-1]
-    if last.reset_at is not None and now >= last.reset_at:
-        return WindowFigures(0.0, 100.0, None, last.at, None, None, None, False, reset_since_last_snapshot=True)
-    recent = [p for p in window if p.at >= now - lookback]
-    if len(recent) < 2:
-        recent = window[-2:]
-    rate = least_squares_rate(recent)
-    used = last.used_percent
-    remaining = max(0.0, 100.0 - used)
-    hours_left = (last.reset_at - now).total_seconds() / 3600.0 if last.reset_at else None
-    safe = remaining / hours_left if hours_left and hours_left > 0 else None
-    exhausts_at: datetime | None = None
-    if used >= 100.0:
-        exhausts_at = next(p.at for p in window if p.used_percent >= 100.0)
-    elif rate:
-        exhausts_at = now + timedelta(hours=remaining / rate)
-    before = None
-    if exhausts_at is not None and last.reset_at is not None:
-        before = exhausts_at < last.reset_at
-    elif exhausts_at is None:
-        before = False
-    return WindowFigures(
-        used_percent=used, remaining_percent=round(remaining, 6), reset_at=last.reset_at, last_at=last.at,
-        burn_rate=rate, safe_rate=safe, exhausts_at=exhausts_at, exhausts_before_reset=before,
-        points_used=len(recent),
-    )
 
 
 def daily_consumption(points: Sequence[Point], window_seconds: int | None, tz: tzinfo) -> dict[date, float]:

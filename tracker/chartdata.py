@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from tracker.analysis import daily_consumption, split_windows, window_figures
+from tracker.analysis import daily_consumption, split_windows
 from tracker.errors import NoDataError
 from tracker.normalize import MAIN_LIMIT
-from tracker.points import Point
+from tracker.points import Point, SeriesKey
 
 MIN_GAP = timedelta(minutes=20)
 
@@ -89,7 +89,7 @@ def build_chart_data(
             lines, resets = split_lines(points, key.window_seconds)
             item = KindSeries(state.name, key.kind, lines, resets)
             if until >= now - lookback:  # the period reaches the present: project the current window
-                _add_projection(item, points, until, lookback, key.window_seconds)
+                _add_projection(item, store, key, points, until, lookback)
             series.append(item)
             if key.kind == "weekly":
                 daily[state.name] = daily_consumption(points, key.window_seconds, tz)
@@ -103,18 +103,21 @@ def build_chart_data(
     return ChartData(accounts, series, daily, since, until, tz, tz_name, last)
 
 
-def _add_projection(item: KindSeries, points: list[Point], now: datetime, lookback: timedelta,
-                    window_seconds: int | None) -> None:
-    figures = window_figures(points, now, lookback, window_seconds)
+def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,  # noqa: ANN001
+                    lookback: timedelta) -> None:
+    """The forecast's expected path from the last reading to the reset (it bends with the usual
+    daily pattern), cut where it reaches 100 %."""
+    from tracker.forecast import forecast_window
+    from tracker.hourly import window_profile
+
+    figures = forecast_window(points, now, key.window_seconds, window_profile(store, key, points[-1]), lookback)
     if figures is None or figures.reset_since_last_snapshot:
         return
     item.next_reset = figures.reset_at
-    if not figures.burn_rate or figures.used_percent >= 100:
+    if not figures.path or figures.used_percent >= 100 or figures.projected == figures.used_percent:
         return
-    start = (figures.last_at, figures.used_percent)
-    if figures.exhausts_at and figures.exhausts_before_reset:
-        item.projection = [start, (figures.exhausts_at, 100.0)]
+    path = [(figures.last_at, figures.used_percent)] + figures.path[1:]
+    if figures.exhausts_before_reset and figures.exhausts_at:
+        path = [p for p in path if p[0] < figures.exhausts_at] + [(figures.exhausts_at, 100.0)]
         item.exhausts_before_reset = True
-    elif figures.reset_at:
-        hours = (figures.reset_at - figures.last_at).total_seconds() / 3600
-        item.projection = [start, (figures.reset_at, min(100.0, figures.used_percent + figures.burn_rate * hours))]
+    item.projection = path

@@ -173,7 +173,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
             _format_time_axis(ax, data, label=i == len(kinds) - 1)
         handles = [Line2D([], [], color=colors[a], label=a) for a in data.accounts] + [
             Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
-            Line2D([], [], color="gray", linestyle="--", label="projection at current burn rate"),
+            Line2D([], [], color="gray", linestyle="--", label="expected path to the reset (forecast)"),
             Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"),
             Line2D([], [], color="gray", linestyle=":", label="next reset"),
         ]

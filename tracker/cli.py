@@ -343,9 +343,9 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
 
 
 def _register() -> None:
-    from tracker.commands import accounts, collect, data, notify, ops
+    from tracker.commands import accounts, backtest, collect, data, notify, ops
 
-    for command in (collect.collect, notify.notify, data.import_sessions_command, data.history, data.export,
+    for command in (collect.collect, backtest.backtest, notify.notify, data.import_sessions_command, data.history, data.export,
                     accounts.accounts, ops.prune, ops.schedule, ops.db):
         cli.add_command(command)
 

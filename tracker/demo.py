@@ -1,8 +1,9 @@
 """A realistic synthetic history, written through the same storage code as ``collect``.
 
 Work-day bursts and idle nights, five-hour windows that start at first use and reset five hours
-later, a weekly window (one account nearly runs it out), a collection gap, and one account whose
-token expired a day before the end. Deterministic for a given seed.
+later, a weekly window (one account nearly runs it out), weeks of different intensity (a few run
+out, most do not: something for ``tracker backtest`` to check), a collection gap, and one account
+whose token expired a day before the end. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _body(plan: str, used5: float, reset5: int, after5: int, usedw: float, reset
 
 class _Account:
     def __init__(self, name: str, index: int, rng: random.Random, start: datetime, end: datetime, plan: str) -> None:
-        self.name, self.plan, self.rng = name, plan, rng
+        self.name, self.plan, self.rng, self.end, self.heavy = name, plan, rng, end, index == 0
         self.rate = rng.uniform(12, 30)  # five-hour % per active hour
         self.session = False
         self.used5 = 0.0
@@ -92,12 +93,23 @@ class _Account:
         else:
             self.weekly_factor = rng.uniform(0.06, 0.14)
             self.resetw = start + timedelta(seconds=rng.uniform(1, 7) * 86400)
+        self.intensity, self.careful = self.week_intensity()
+
+    def week_intensity(self) -> tuple[float, bool]:
+        """How heavy the week ending at ``resetw`` is, and whether the user slows down near the
+        limit. Drawn from its own generator (keyed by account and week), so the sessions stay as
+        they were; the heavy account's last week is always a full one."""
+        if self.heavy and self.resetw >= self.end:
+            return 1.0, True
+        rng = random.Random(f"{self.name}:{int(self.resetw.timestamp())}")
+        return rng.choice([0.5, 0.8, 1.0, 1.0, 1.3, 1.8]), rng.random() < 0.6
 
     def step(self, t: datetime, hours: float, tz: tzinfo) -> None:
         if self.reset5 is not None and t >= self.reset5:
             self.used5, self.reset5 = 0.0, None
         while t >= self.resetw:
             self.usedw, self.resetw = 0.0, self.resetw + WEEK
+            self.intensity, self.careful = self.week_intensity()
         activity = _activity(t.astimezone(tz))
         if self.session:
             self.session = self.rng.random() > 0.2 * hours * 12 or activity == 0
@@ -107,12 +119,12 @@ class _Account:
         if not self.session or self.used5 >= 100 or self.usedw >= 100:
             return
         use = self.rate * hours * self.rng.uniform(0.3, 1.7)
-        if self.usedw > 90:
+        if self.usedw > 90 and self.careful:
             use *= 0.02  # the user sees the weekly limit coming and nearly stops
         if self.reset5 is None:
             self.reset5 = t + FIVE_H
         self.used5 = min(100.0, self.used5 + use)
-        self.usedw = min(100.0, self.usedw + use * self.weekly_factor)
+        self.usedw = min(100.0, self.usedw + use * self.weekly_factor * self.intensity)
 
     def snapshot(self, t: datetime) -> SnapshotRecord:
         jitter = self.rng.randint(-2, 2)

@@ -84,6 +84,12 @@ METRICS = [
      lambda w: _timestamp(w.figures.exhausts_at)),
     ("codex_usage_exhausts_before_reset", "1 when the window is predicted to run out before it resets.",
      lambda w: None if w.figures.exhausts_before_reset is None else float(w.figures.exhausts_before_reset)),
+    ("codex_usage_projected_used_percent_at_reset", "Expected used share of the window at its reset (0-100).",
+     lambda w: w.figures.projected),
+    ("codex_usage_pace_delta_percent", "Used % minus an even pace's share of the window so far (negative: in reserve).",
+     lambda w: w.figures.pace_delta),
+    ("codex_usage_expected_rate_percent_per_hour", "Expected average pace from now to the reset, idle time included.",
+     lambda w: w.figures.expected_rate),
 ]
 ACCOUNT_METRICS = [
     ("codex_usage_last_success_timestamp_seconds", "Time of the last stored snapshot, Unix seconds.",
@@ -92,6 +98,8 @@ ACCOUNT_METRICS = [
      lambda a: None if not a.last_error else a.last_error.at.timestamp()),
     ("codex_usage_stale", "1 when the last snapshot is older than the staleness limit.",
      lambda a: float(a.stale)),
+    ("codex_usage_effective_remaining_percent", "What is really left: the least of the main limit's windows.",
+     lambda a: a.effective_remaining_percent),
 ]
 
 

@@ -91,7 +91,7 @@ def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key]
                                           f"(below {rules.below:g}%){resets}", **figures)
         if rules.before_reset:
             key = Key(account.account, w.key.limit, w.key.kind, "before_reset")
-            projected = getattr(f, "projected_used_percent_at_reset", None)
+            projected = f.projected
             holding = key in sent_keys and projected is not None and projected >= 100 - rules.hysteresis
             if (f.exhausts_before_reset and f.exhausts_at) or holding:
                 when = format_local(f.exhausts_at, tz, now) if f.exhausts_at else "before its reset"

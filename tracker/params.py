@@ -39,11 +39,11 @@ class Duration(_Parsed):
         self.minimum = minimum
 
     def parse(self, text: str) -> timedelta:
-        from tracker.timeutil import parse_duration
+        from tracker.timeutil import format_duration, parse_duration
 
         value = parse_duration(text)
         if value < self.minimum:
-            raise TrackerError(f"{text!r} is too short (at least {int(self.minimum.total_seconds())}s)")
+            raise TrackerError(f"{text!r} is too short (at least {format_duration(self.minimum)})")
         return value
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from tracker.analysis import WindowFigures, window_figures
 from tracker.errors import NoDataError
-from tracker.points import SeriesKey
+from tracker.forecast import Forecast, forecast_window
+from tracker.hourly import window_profile
+from tracker.normalize import MAIN_LIMIT
+from tracker.points import Point, SeriesKey
 from tracker.render import percent, table
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
@@ -23,7 +25,7 @@ class NoSnapshotsError(NoDataError):
 @dataclass
 class WindowReport:
     key: SeriesKey
-    figures: WindowFigures
+    figures: Forecast
 
 
 @dataclass
@@ -50,6 +52,34 @@ class AccountReport:
     def runs_out_before_reset(self) -> bool:
         return any(w.figures.exhausts_before_reset for w in self.windows)
 
+    @property
+    def may_run_out_before_reset(self) -> bool:
+        return any(w.figures.may_exhaust_before_reset for w in self.windows)
+
+    @property
+    def binding(self) -> WindowReport | None:
+        """The main-limit window that stops the person first: one at 100 % now (the longest), else
+        the one expected to run out first, else the one with the least left."""
+        live = [w for w in self.windows if w.key.limit == MAIN_LIMIT and not w.figures.reset_since_last_snapshot]
+
+        def order(w: WindowReport) -> tuple:
+            f, length = w.figures, -(w.key.window_seconds or 0)
+            if f.remaining_percent <= 0:
+                return (0, 0.0, length)
+            if f.exhausts_before_reset and f.exhausts_at is not None:
+                return (1, f.exhausts_at.timestamp(), length)
+            return (2, f.remaining_percent, length)
+
+        return min(live, key=order, default=None)
+
+    @property
+    def effective_remaining_percent(self) -> float | None:
+        """What is really left: the least of the main limit's windows (a full week blocks use
+        whatever the five-hour window shows)."""
+        live = [w.figures.remaining_percent for w in self.windows
+                if w.key.limit == MAIN_LIMIT and not w.figures.reset_since_last_snapshot]
+        return min(live, default=None)
+
 
 @dataclass
 class Report:
@@ -75,18 +105,25 @@ def build_report(
             last_error=_last_error(state),
         )
         for key in state.series:
-            points = store.points(key, at - lookback, at)
-            if len(points) < 2:
-                points = store.points(key, None, at, last=3)
+            points = recent_points(store, key, at, lookback)
             # Only windows present in the latest answers: a limit dropped long ago is history.
             if not points or state.last_snapshot_at - points[-1].at > max(stale_after, lookback):
                 continue
-            figures = window_figures(points, at, lookback, key.window_seconds)
+            figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1]), lookback)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
         account.windows.sort(key=lambda w: (w.key.limit != "codex", w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
         accounts.append(account)
     return Report(at, accounts)
+
+
+def recent_points(store, key: SeriesKey, at: datetime, lookback: timedelta) -> list[Point]:  # noqa: ANN001
+    """The readings within ``lookback`` and the two before them (the slope, idleness and the
+    window's state need no more)."""
+    before = store.points(key, None, at - lookback, last=2)
+    recent = store.points(key, at - lookback, at)
+    seen = {p.at for p in recent}
+    return [p for p in before if p.at not in seen] + recent
 
 
 def _last_error(state) -> LastError | None:  # noqa: ANN001
@@ -118,6 +155,9 @@ def report_json(report: Report) -> dict:
                 "stale": a.stale,
                 "last_error": _last_error_json(a.last_error),
                 "runs_out_before_reset": a.runs_out_before_reset,
+                "may_run_out_before_reset": a.may_run_out_before_reset,
+                "effective_remaining_percent": a.effective_remaining_percent,
+                "binding_kind": a.binding.key.kind if a.binding else None,
                 "windows": [
                     {
                         "limit": w.key.limit,
@@ -132,6 +172,14 @@ def report_json(report: Report) -> dict:
                         "exhausts_before_reset": w.figures.exhausts_before_reset,
                         "reset_since_last_snapshot": w.figures.reset_since_last_snapshot,
                         "last_point_at": iso_utc(w.figures.last_at),
+                        "reading_past_reset": w.figures.reading_past_reset,
+                        "projected_used_percent_at_reset": _round(w.figures.projected),
+                        "projected_low": _round(w.figures.projected_low),
+                        "projected_high": _round(w.figures.projected_high),
+                        "may_exhaust_before_reset": w.figures.may_exhaust_before_reset,
+                        "expected_rate_percent_per_hour": _round(w.figures.expected_rate, 3),
+                        "pace_delta_percent": _round(w.figures.pace_delta),
+                        "forecast_method": w.figures.method,
                     }
                     for w in a.windows
                 ],
@@ -141,13 +189,25 @@ def report_json(report: Report) -> dict:
     }
 
 
-def _runs_out(f: WindowFigures, tz: tzinfo, now: datetime) -> str:
+def _runs_out(f: Forecast, tz: tzinfo, now: datetime) -> str:
+    if f.may_exhaust_before_reset:
+        return "possibly"
     if f.exhausts_at is None:
         return "—"
     if f.exhausts_before_reset is False:
         return "after reset"
     text = format_local(f.exhausts_at, tz, now)
     return f"{text} (!)" if f.exhausts_before_reset else text
+
+
+def _at_reset(f: Forecast) -> str:
+    """The projected used % at the reset, with its range when past weeks give one."""
+    if f.projected is None:
+        return "-"
+    text = f"{f.projected:.0f}"
+    if f.projected_low is not None and f.projected_high is not None:
+        text += f" ({f.projected_low:.0f}-{f.projected_high:.0f})"
+    return text
 
 
 def _rate(value: float | None) -> str:
@@ -169,6 +229,8 @@ def report_table(report: Report, tz: tzinfo) -> str:
             head += " · STALE"
         if a.runs_out_before_reset:
             head += " · RUNS OUT BEFORE RESET"
+        elif a.may_run_out_before_reset:
+            head += " · may run out before reset"
         lines = [head]
         if a.last_error:
             hint = LOGIN_HINTS.get(a.last_error.kind, a.last_error.message)
@@ -176,8 +238,10 @@ def report_table(report: Report, tz: tzinfo) -> str:
         rows = []
         for w in a.windows:
             f = w.figures
-            if f.reset_since_last_snapshot:
-                resets = "passed (reset since last snapshot)"
+            if f.reading_past_reset:
+                resets = f"{format_local(f.reset_at, tz, now)}, already past when read"
+            elif f.reset_since_last_snapshot:
+                resets = f"passed {format_local(f.reset_at, tz, now)} (reset since last snapshot)"
             elif f.reset_at:
                 resets = f"{format_local(f.reset_at, tz, now)} ({format_countdown(f.reset_at - now)})"
             else:
@@ -186,10 +250,10 @@ def report_table(report: Report, tz: tzinfo) -> str:
             if w.key.kind == "other" and w.key.window_seconds:
                 label = f"{w.key.window_seconds // 60}m"
             rows.append([w.key.limit, label, percent(f.used_percent), percent(f.remaining_percent),
-                         _rate(f.burn_rate), _rate(f.safe_rate), resets, _runs_out(f, tz, now)])
+                         _rate(f.burn_rate), _rate(f.safe_rate), _at_reset(f), resets, _runs_out(f, tz, now)])
         if rows:
-            body = table(["limit", "window", "used%", "left%", "burn %/h", "safe %/h", "resets", "runs out"],
-                         rows, right={2, 3, 4, 5})
+            body = table(["limit", "window", "used%", "left%", "burn %/h", "safe %/h", "at reset", "resets",
+                          "runs out"], rows, right={2, 3, 4, 5, 6})
             lines += ["  " + line for line in body.splitlines()]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

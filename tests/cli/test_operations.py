@@ -31,7 +31,7 @@ def add_home(db, five_used=5.0, weekly_used=80.0):
 
 @pytest.mark.parametrize("args,code,lines", [
     ([], 0, []),
-    (["--before-reset"], 10, ["work: weekly window runs out at"]),
+    (["--before-reset"], 0, []),  # its last hour's 4 %/h is not the week's pace
     (["--before-reset", "--kind", "five_hour"], 0, []),
     (["--min-remaining", "50"], 10, ["work: weekly window: 46% left (below 50%)"]),
     (["--min-remaining", "80", "--kind", "weekly"], 10, ["work: weekly window: 46% left"]),
@@ -44,6 +44,15 @@ def test_check_thresholds(history_db, args, code, lines):
     assert len(out) == len(lines)
     for line, expected in zip(out, lines, strict=True):
         assert line.startswith(expected)
+
+
+def test_check_before_reset_uses_the_forecast(history_db):
+    db, _, _ = history_db
+    add_home(db)  # weekly 80 % five days into the week, reset in two: on its pace it runs out
+    result = run("check", "home", "--db", str(db), "--at", AT, "--tz", "UTC", "--before-reset")
+    assert result.exit_code == 10
+    assert result.stdout.startswith("home: weekly window runs out at ")
+    assert run("check", "work", "--db", str(db), "--at", AT, "--before-reset").exit_code == 0
 
 
 def test_check_stale_wins_over_low(history_db):

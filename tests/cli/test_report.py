@@ -24,11 +24,19 @@ def test_report_json_figures(history_db):
         "burn_rate_percent_per_hour": 20.0, "safe_rate_percent_per_hour": 23.33,
         "exhausts_at": "2026-11-20T14:30:00Z", "exhausts_before_reset": False,
         "reset_since_last_snapshot": False, "last_point_at": "2026-11-20T11:00:00Z",
+        "reading_past_reset": False, "projected_used_percent_at_reset": 90.0,  # 30 + 20 %/h x 3 h
+        "projected_low": None, "projected_high": None, "may_exhaust_before_reset": False,
+        "expected_rate_percent_per_hour": 20.0, "pace_delta_percent": -10.0, "forecast_method": "recent-slope",
     }
     assert weekly["kind"] == "weekly" and weekly["burn_rate_percent_per_hour"] == 4.0
-    assert weekly["exhausts_at"] == "2026-11-20T22:30:00Z"  # 46 % left at 4 %/h = 11.5 h
-    assert weekly["exhausts_before_reset"] is True
-    assert account["runs_out_before_reset"] is True
+    # No earlier week stored: the window's own average pace, not the last hour's 4 %/h. The week
+    # began 4 days ago (reset in 3): 54 % in 97 h is 0.557 %/h, for 71 h more -> 93.5 %.
+    assert weekly["forecast_method"] == "window-average"
+    assert weekly["projected_used_percent_at_reset"] == 93.53
+    assert weekly["pace_delta_percent"] == -3.74  # an even pace would be at 57.74 % (97 of 168 h)
+    assert weekly["exhausts_before_reset"] is False and weekly["exhausts_at"] > weekly["reset_at"]
+    assert account["runs_out_before_reset"] is False
+    assert (account["effective_remaining_percent"], account["binding_kind"]) == (46.0, "weekly")
 
 
 def test_report_as_of_an_earlier_moment(history_db):
@@ -64,11 +72,13 @@ def test_report_table(history_db):
     assert out.startswith("as of Fri 20 Nov 20:00 (Asia/Tokyo)\n\n")
     lines = out.splitlines()[2:]
     assert lines[0].startswith("work (pro) · last snapshot 20:00")
-    assert "RUNS OUT BEFORE RESET" in lines[0]
-    assert lines[1].split() == ["limit", "window", "used%", "left%", "burn", "%/h", "safe", "%/h", "resets", "runs", "out"]
-    assert lines[2].split()[:7] == ["codex", "5h", "30", "70", "20.0", "23.3", "23:00"]
+    assert "RUNS OUT" not in lines[0]
+    assert lines[1].split() == ["limit", "window", "used%", "left%", "burn", "%/h", "safe", "%/h", "at", "reset",
+                                "resets", "runs", "out"]
+    assert lines[2].split()[:8] == ["codex", "5h", "30", "70", "20.0", "23.3", "90", "23:00"]
     assert lines[2].rstrip().endswith("after reset")
-    assert lines[3].rstrip().endswith("(!)")
+    assert lines[3].split()[:7] == ["codex", "weekly", "54", "46", "4.0", "0.6", "94"]
+    assert lines[3].rstrip().endswith("after reset")
 
 
 def test_no_data_yet(tmp_path):
