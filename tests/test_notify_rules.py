@@ -69,3 +69,12 @@ def test_payload_fields():
                             "remaining_percent", "reset_at", "exhausts_at"}
     assert payload["text"] == payload["message"] and payload["reset_at"] == "2026-11-20T12:00:00Z"
     assert replace(notice, message="x").payload()["text"] == "x"
+
+
+def test_before_reset_episode_holds_while_the_projection_stays_near_100():
+    near = report(30)
+    near.accounts[0].windows[0].figures.projected = 97.0
+    rules = Rules(below=None, before_reset=True)
+    assert plan_notifications(near, rules, [sent("before_reset")], ["desktop"], UTC).forget == []
+    near.accounts[0].windows[0].figures.projected = 90.0
+    assert len(plan_notifications(near, rules, [sent("before_reset")], ["desktop"], UTC).forget) == 1
