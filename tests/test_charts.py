@@ -97,3 +97,47 @@ def test_unknown_extension_writes_nothing(tmp_path):
     with pytest.raises(TrackerError, match="png, .svg or .pdf"):
         save(draw(chart_data()), tmp_path / "c.gif")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the first chart: little data, lone readings, long or non-Latin names ------------------------
+
+
+def test_a_single_reading_draws_its_level_on_an_axis_that_fits_the_data():
+    one = KindSeries("work", "weekly", [[(T0, 42.0)]], resets=[])
+    data = ChartData(["work"], [one], {"work": {T0.date(): 0.0}}, T0 - 7 * 24 * H, T0 + timedelta(minutes=2),
+                     UTC, "UTC", T0)
+    fig = draw(data)
+    assert "level:work:weekly" in gids(fig)
+    usage_ax, bars_ax = fig.axes[0], fig.axes[-1]
+    start, end = usage_ax.get_xlim()
+    assert (end - start) * 24 < 3  # hours around the reading, not seven empty days
+    assert bars_ax.get_ylim() == (0.0, 1.0)  # not -0.04..0.04
+    assert bars_ax.get_xlim() == usage_ax.get_xlim()
+
+
+def test_axis_ends_at_the_last_reading_plus_the_horizon_and_days_share_it():
+    data = chart_data()
+    data.end = T0 + 48 * H  # the period runs on, the data stops at T0 + 9 h
+    for s in data.series:
+        s.next_reset = T0 + 40 * H
+    fig = draw(data)
+    import matplotlib.dates as mdates
+
+    _, end = fig.axes[0].get_xlim()
+    assert mdates.num2date(end) <= T0 + 9 * H + 4 * H
+    assert fig.axes[-1].get_xlim() == fig.axes[0].get_xlim()  # the per-day panel shares the time axis
+
+
+def test_heat_labels_keep_contrast_and_long_names_are_shortened():
+    names = [f"team-{i:02d}-" + "x" * 40 for i in range(8)] + ["研究", "plain"]
+    data = chart_data(tuple(names))
+    data.daily[names[0]] = {T0.date(): 90.0, (T0 + 24 * H).date(): 2.0}
+    fig = draw(data)
+    labels = {(t.get_text(), t.get_color()) for t in fig.findobj() if t.get_gid() == "heat-label"}
+    assert ("90", "white") in labels and ("3", "black") in labels
+    titles = [ax.get_title(loc="left") for ax in fig.axes][:10]
+    assert all(len(t) <= 28 for t in titles) and titles[0] == "team-00-" + "x" * 19 + "…"
+    assert titles[8] in ("研究", "??")  # drawn when the font has the glyphs, never as boxes
+    from tracker.charts import short_label
+
+    assert short_label("x" * 30) == "x" * 17 + "…" and short_label("work") == "work"

@@ -53,20 +53,64 @@ def _day_starts(data: ChartData) -> list[datetime]:
         day += timedelta(days=1)
 
 
+MIN_SPAN = timedelta(hours=1)
+LABEL_CHARS = 18  # account names are shortened to this many characters in legends, titles and ticks
+
+
+def _data_range(data: ChartData) -> tuple[datetime, datetime]:
+    moments = [t for s in data.series for line in s.lines for t, _ in line]
+    return (min(moments), max(moments)) if moments else (data.start, data.end)
+
+
+def _x_start(data: ChartData) -> datetime:
+    """The period's start, or just before the first reading when the data covers less of it."""
+    first, last = _data_range(data)
+    pad = max((last - first) / 20, timedelta(minutes=30))
+    return max(data.start, first - pad)
+
+
 def _x_end(data: ChartData) -> datetime:
-    """Room for projections and the next reset, but never more than a quarter of the period."""
-    span = data.end - data.start
-    wanted = [data.end]
+    """The last reading plus the projection's horizon (a tenth of what is shown, at least an
+    hour): projections and the next reset beyond it are cut, never an empty day and a half."""
+    _, last = _data_range(data)
+    horizon = max((last - _x_start(data)) / 10, MIN_SPAN)
+    wanted = [last + timedelta(minutes=10)]
     for s in data.series:
         wanted += [p[0] for p in s.projection] + ([s.next_reset] if s.next_reset else [])
-    return min(max(wanted), data.end + span / 4)
+    return min(max(wanted), last + horizon)
+
+
+def short_label(name: str, limit: int = LABEL_CHARS) -> str:
+    """Shortened to fit, and with characters the font cannot draw shown as ``?`` (never boxes)."""
+    drawable = _drawable_characters()
+    text = "".join(c if ord(c) in drawable or c.isspace() else "?" for c in name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _drawable_characters() -> set[int]:
+    global _GLYPHS
+    if _GLYPHS is None:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+
+        path = font_manager.findfont(font_manager.FontProperties())  # the default family, as drawn
+        _GLYPHS = set(FT2Font(path).get_charmap())
+    return _GLYPHS
+
+
+_GLYPHS: set[int] | None = None
 
 
 def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:  # noqa: ANN001
     import matplotlib.dates as mdates
 
-    span_days = (data.end - data.start).total_seconds() / 86400
-    if span_days <= 14:
+    start, end = _x_start(data), _x_end(data)
+    span_days = (end - start).total_seconds() / 86400
+    if span_days <= 1.5:
+        locator = mdates.AutoDateLocator(tz=data.tz, minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
+    elif span_days <= 14:
         locator = mdates.DayLocator(interval=max(1, round(span_days / 4)) if narrow else 1, tz=data.tz)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d" if narrow else "%a %d %b", tz=data.tz))
@@ -76,7 +120,7 @@ def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) ->
         locator = mdates.AutoDateLocator(tz=data.tz)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
-    ax.set_xlim(_num(data.start), _num(_x_end(data)))
+    ax.set_xlim(_num(start), _num(end))
     if label:
         ax.set_xlabel(f"time ({data.tz_name})")
     else:
@@ -106,6 +150,10 @@ def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | 
         xs += [_num(t) for t, _ in line]
         ys += [v for _, v in line]
     ax.plot(xs, ys, color=color, linewidth=linewidth, gid=f"usage:{s.account}:{s.kind}", label=label)
+    single = [line[0] for line in s.lines if len(line) == 1]
+    if single:  # a lone reading (the first collect, or one between gaps) is a level, not a line
+        ax.plot([_num(t) for t, _ in single], [v for _, v in single], linestyle="none", marker="o", markersize=5,
+                color=color, gid=f"level:{s.account}:{s.kind}")
     if s.resets:
         ax.plot([_num(t) for t in s.resets], [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4,
                 color=color, alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
@@ -121,17 +169,23 @@ def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | 
 
 
 def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:  # noqa: ANN001
-    days = sorted({d for per_day in data.daily.values() for d in per_day})
+    """Bars at the middle of each local day, on the same time axis as the panels above."""
     accounts = [a for a in data.accounts if a in data.daily]
     width = 0.8 / max(1, len(accounts))
+    top = 0.0
     for i, account in enumerate(accounts):
-        xs = [j - 0.4 + width * (i + 0.5) for j in range(len(days))]
-        ys = [data.daily[account].get(d, 0.0) for d in days]
-        ax.bar(xs, ys, width=width, color=colors[account], gid=f"daily:{account}", label=account)
-    ax.set_xticks(range(len(days)), [d.strftime("%a %d") for d in days], fontsize=8)
+        days = sorted(data.daily[account])
+        starts = [datetime.combine(d, time(0), tzinfo=data.tz) for d in days]
+        xs = [_num(t) - 0.4 + width * (i + 0.5) for t in starts]
+        xs = [x + 0.5 for x in xs]
+        ys = [data.daily[account][d] for d in days]
+        top = max([top, *ys])
+        ax.bar(xs, ys, width=width, color=colors[account], gid=f"daily:{account}", label=short_label(account))
+    ax.set_ylim(0, max(1.0, top * 1.15))  # never -0.04..0.04 when nothing was used
     ax.set_ylabel("weekly % used")
     ax.set_title("Consumption per day (sum of increases of the weekly window)", loc="left", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
+    _format_time_axis(ax, data, label=True)
 
 
 def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:  # noqa: ANN001
@@ -140,14 +194,16 @@ def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:  # noqa: ANN001
     grid = [[data.daily[a].get(d, 0.0) for d in days] for a in accounts]
     image = ax.imshow(grid, aspect="auto", cmap="YlOrRd", vmin=0, interpolation="nearest")
     image.set_gid("daily:heatmap")
-    ax.set_yticks(range(len(accounts)), accounts, fontsize=7)
+    ax.set_yticks(range(len(accounts)), [short_label(a) for a in accounts], fontsize=7)
     step = max(1, math.ceil(len(days) / 14))
     ax.set_xticks(range(0, len(days), step), [d.strftime("%a %d") for d in days][::step], fontsize=7)
     if len(days) <= 14 and len(accounts) <= 30:
+        top = max((v for row in grid for v in row), default=0.0)
         for r, row in enumerate(grid):
             for c, value in enumerate(row):
-                if value >= 0.5:
-                    ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=6)
+                if value >= 0.5:  # white on the dark end of the scale, black on the light end
+                    ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=6,
+                            color="white" if value > 0.6 * top else "black", gid="heat-label")
     fig.colorbar(image, ax=ax, label="weekly % used", fraction=0.03, pad=0.01)
     ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
 
@@ -168,10 +224,10 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
             ax = axes[i]
             for s in data.series:
                 if s.kind == kind:
-                    _draw_series(ax, s, colors[s.account], label=s.account)
+                    _draw_series(ax, s, colors[s.account], label=short_label(s.account))
             _decorate_usage_axes(ax, data, KIND_TITLES[kind])
             _format_time_axis(ax, data, label=i == len(kinds) - 1)
-        handles = [Line2D([], [], color=colors[a], label=a) for a in data.accounts] + [
+        handles = [Line2D([], [], color=colors[a], label=short_label(a)) for a in data.accounts] + [
             Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
             Line2D([], [], color="gray", linestyle="--", label="expected path to the reset (forecast)"),
             Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"),
@@ -200,7 +256,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
                 if s.account == account:
                     _draw_series(ax, s, colors[account] if s.kind == "weekly" else "#7f8c8d",
                                  linewidth=1.8 if s.kind == "weekly" else 0.8)
-            _decorate_usage_axes(ax, data, account)
+            _decorate_usage_axes(ax, data, short_label(account, 28))
             ax.set_ylabel("used (%)" if index % cols == 0 else "")
             _format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
             ax.tick_params(labelsize=7)
