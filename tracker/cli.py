@@ -47,13 +47,17 @@ def cli() -> None:
     """Keep the history of your ChatGPT Codex rate limits.
 
     \b
-    tracker collect        store every account's usage now (run it from cron)
-    tracker report         balance, burn rate and predicted exhaustion
-    tracker chart          a week of consumption as a picture
-    tracker history        the stored snapshots
-    tracker accounts       the accounts stored, and renaming or forgetting them
+    tracker collect          store every account's usage now (run it from cron)
+    tracker report           balance, burn rate, forecast at the reset
+    tracker status           one line for status bars and prompts
+    tracker notify           tell you once when a window runs low or will run out
+    tracker chart            a week of consumption as a picture
+    tracker history          the stored snapshots
+    tracker resets           when windows reset (early, late, moved)
+    tracker backtest         how good the forecast is on your own history
+    tracker accounts         the accounts stored; rename or forget them
     tracker import-sessions  backfill from Codex's own session logs
-    tracker demo           try it all on a synthetic history, no account needed
+    tracker demo             try it all on a synthetic history, no account needed
     """
 
 
