@@ -209,6 +209,8 @@ def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
     try:
         revision = current_revision(engine)
         tables = set() if revision else _table_names(engine)
+        if revision is None and tables:  # another process may have created the schema between the two reads
+            revision = current_revision(engine)
     except DBAPIError as exc:
         raise StorageError(f"cannot open the database {where}: {display_url(str(exc.orig))}") from None
     if revision is None and tables:
