@@ -77,7 +77,7 @@ def read_series(store, key: SeriesKey, since: datetime, until: datetime,  # noqa
         if stored <= max_points:
             rows = conn.execute(select(*columns).where(in_range).order_by(w.c.collected_at)).all()
             return SeriesPoints([Point(*row) for row in rows], stored, False)
-        bucket = (type_coerce(w.c.collected_at, BigInteger) - int(since.timestamp() * 1000)) / bucket_millis(
+        bucket = (type_coerce(w.c.collected_at, BigInteger) - int(since.timestamp() * 1000)) // bucket_millis(
             since, until, max_points)
         ranked = select(
             *columns,
