@@ -56,7 +56,7 @@ def bucket_millis(since: datetime, until: datetime, max_points: int) -> int:
     """Bucket length so that two values per bucket stay within ``max_points``."""
     span = max(1, int((until - since).total_seconds() * 1000))
     buckets = max(1, (max_points - 2) // 2)  # two per bucket, plus the range's first and last
-    return max(1, -(-span // buckets))
+    return span // buckets + 1  # strictly longer than span / buckets: the last instant stays in the last bucket
 
 
 def read_series(store, key: SeriesKey, since: datetime, until: datetime,  # noqa: ANN001
