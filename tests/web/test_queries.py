@@ -27,9 +27,9 @@ def test_bucket_length(span, max_points, bucket):
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def month_store(request, tmp_path):
-    """One account, 30 days of 5-minute snapshots (8,640 per series), on SQLite and PostgreSQL."""
+    """One account, 10 days of 5-minute snapshots (2,880 per series), on SQLite and PostgreSQL."""
     url = f"sqlite:///{tmp_path / 'month.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_db")
-    store = Store.open(fill(url, accounts=1, days=30))
+    store = Store.open(fill(url, accounts=1, days=10))
     yield store
     store.close()
 
@@ -46,7 +46,7 @@ def test_a_range_that_fits_comes_back_whole(month_store):
 
 @pytest.mark.parametrize("max_points", [2000, 300, 20])
 def test_a_long_range_keeps_each_buckets_low_and_high_and_both_ends(month_store, max_points):
-    since, until = END - timedelta(days=30), END
+    since, until = END - timedelta(days=10), END
     every = month_store.points(KEY, since, until)
     read = read_series(month_store, KEY, since, until, max_points)
     assert read.downsampled and read.stored == len(every) > max_points

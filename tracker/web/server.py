@@ -3,10 +3,12 @@ thread on a free port for the tests and the benchmark (the same code path both w
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -91,9 +93,23 @@ def serve_forever(options: ServeOptions, announce: Callable[[str], None], open_b
             import webbrowser
 
             webbrowser.open(url)
-        _uvicorn_server(app).run(sockets=[sock])
+        with _stop_quietly():
+            _uvicorn_server(app).run(sockets=[sock])
     finally:
         store.close()
+
+
+@contextmanager
+def _stop_quietly():
+    """Exit 0 on SIGINT/SIGTERM: uvicorn stops gracefully, then re-raises the signal it caught
+    to the handler that was there before it; make that handler a no-op for the duration."""
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class RunningServer:
