@@ -9,7 +9,7 @@ import pytest
 from tests.web.conftest import END, fill
 from tracker.points import SeriesKey
 from tracker.store import Store
-from tracker.web.queries import bucket_millis, read_series
+from tracker.web.queries import bucket_millis, lows_and_highs, read_series
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -66,3 +66,16 @@ def test_a_long_range_keeps_each_buckets_low_and_high_and_both_ends(month_store,
 def test_an_unknown_series_is_empty(month_store):
     read = read_series(month_store, SeriesKey("nobody", "codex", "weekly", 604800), END - timedelta(days=1), END)
     assert (read.points, read.stored, read.downsampled) == ([], 0, False)
+
+
+@pytest.mark.parametrize(("values", "bucket", "kept"), [
+    ([], 10, []),
+    ([5], 10, [0]),
+    ([1, 9, 3, 7, 2, 8], 100, [0, 1, 5]),  # one bucket: its low (0) and high (1), and the last
+    ([1, 9, 3, 7, 2, 8], 20, [0, 1, 2, 3, 4, 5]),  # buckets of two: every value is a low or a high
+    ([4, 4, 4, 4, 4, 4], 30, [0, 3, 5]),  # flat: the first of each bucket, and the last row
+    ([0, 50, 100, 0, 60, 20, 30], 30, [0, 2, 3, 4, 6]),  # a reset inside a bucket keeps peak and drop
+])
+def test_lows_and_highs(values, bucket, kept):
+    rows = [(i * 10, float(v), None) for i, v in enumerate(values)]
+    assert lows_and_highs(rows, 0, bucket) == [rows[i] for i in kept]

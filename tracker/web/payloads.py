@@ -47,7 +47,7 @@ def report_payload(store, now: datetime, figures: Figures) -> dict:  # noqa: ANN
 
 
 def _seconds(value: datetime) -> float:
-    return round(value.timestamp(), 3)
+    return value.timestamp()  # exact: stored times are whole milliseconds
 
 
 def period(since: str | None, until: str | None, now: datetime) -> tuple[datetime, datetime]:

@@ -226,7 +226,9 @@
 
   async function loadAccount(card, account, untilIso) {
     const since = new Date(Date.parse(untilIso) - WEEK_S * 1000).toISOString();
-    const fetchSeries = (kind) => getJSON("/api/series", { account, kind, since, until: untilIso })
+    // Two values per pixel column are all a chart can show (the server keeps each bucket's low and high).
+    const points = Math.min(2000, Math.max(200, 2 * Math.round($(".chart", card.node).clientWidth)));
+    const fetchSeries = (kind) => getJSON("/api/series", { account, kind, since, until: untilIso, points })
       .catch((e) => { if (e.status === 404) return null; throw e; });
     const [five, weekly, daily] = await Promise.all([
       fetchSeries("five_hour"), fetchSeries("weekly"),
