@@ -224,3 +224,13 @@ def test_series_on_postgresql(pg_db, start_server):
     assert body["downsampled"] and 2 < body["returned"] <= 50 and body["stored"] > 500
     assert get(server, "/api/report").json()["accounts"][0]["account"] == "personal"
     assert END.tzinfo is UTC
+
+
+def test_a_database_error_is_503_with_one_line(start_server, demo_url, tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "demo.db") as conn:  # damaged behind the server's back
+        conn.execute("DROP TABLE windows")
+    response = get(start_server(demo_url), "/api/series", params={"account": "work"})
+    assert response.status_code == 503
+    assert response.json() == {"error": "database error: no such table: windows"}

@@ -17,6 +17,17 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def assert_read_only(url: str, statement: str, refusal: str) -> None:
+    """The store reads the demo's accounts, and ``statement`` fails with ``refusal``."""
+    store = open_readonly(url)
+    try:
+        assert store.account_names() == ["personal", "research", "work"]
+        with pytest.raises(DBAPIError, match=refusal), store.engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        store.close()
+
+
 def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path):
     path = tmp_path / "nowhere" / "tracker.db"
     with pytest.raises(StorageError, match="no database at .*run `tracker collect`"):
@@ -32,13 +43,7 @@ def test_in_memory_sqlite_is_refused():
 def test_reads_work_and_writes_are_impossible(demo_url, tmp_path):
     path = tmp_path / "demo.db"
     before = digest(path)
-    store = open_readonly(demo_url)
-    try:
-        assert store.account_names() == ["personal", "research", "work"]
-        with pytest.raises(DBAPIError, match="readonly|read-only"), store.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM snapshots")
-    finally:
-        store.close()
+    assert_read_only(demo_url, "DELETE FROM snapshots", "readonly|read-only")
     assert digest(path) == before
 
 
@@ -67,10 +72,4 @@ def test_not_a_database_is_one_line(tmp_path):
 @pytest.mark.postgres
 def test_postgresql_sessions_are_read_only(pg_db):
     fill(pg_db, days=1)
-    store = open_readonly(pg_db)
-    try:
-        assert store.account_names() == ["personal", "research", "work"]
-        with pytest.raises(DBAPIError, match="read-only transaction"), store.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM failures")
-    finally:
-        store.close()
+    assert_read_only(pg_db, "DELETE FROM failures", "read-only transaction")

@@ -96,6 +96,11 @@ def _json_endpoint(compute: Callable):  # noqa: ANN202
             status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
             return JSONResponse({"error": exc.message}, status)
         except Exception as exc:  # noqa: BLE001 - one line in the log, no traceback to the client
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if isinstance(exc, SQLAlchemyError):  # locked, gone, unreadable: worth retrying later
+                detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+                return JSONResponse({"error": f"database error: {detail}"}, 503)
             log.error("internal error in %s: %s: %s", request.url.path, type(exc).__name__, str(exc)[:200])
             return JSONResponse({"error": "internal error (see the server's log)"}, 500)
 
