@@ -179,3 +179,14 @@ def test_with_a_token_the_browser_needs_the_password(make_page, start_server, sh
     page = view.open(server.url)
     expect(page.locator("article.card")).to_have_count(3)
     assert view.errors == []
+
+
+def test_an_empty_database_says_what_to_do(make_page, start_server, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    Store.open(url).close()
+    view = make_page()
+    view.page.goto(start_server(url).url)
+    expect(view.page.locator("#status")).to_have_text("no snapshots stored yet: run `tracker collect` first")
+    expect(view.page.locator("#status")).to_have_class("status failed")
+    assert view.page.locator("article.card").count() == 0
+    assert [e for e in view.errors if "404" not in e] == []  # only the browser's note of the 404 itself
