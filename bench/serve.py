@@ -31,7 +31,7 @@ def _server(path: Path):
     return RunningServer(ServeOptions(db_url=f"sqlite:///{path}", clock=lambda: END))
 
 
-def time_endpoints(path: Path, repeat: int = 7) -> dict:
+def time_endpoints(path: Path, repeat: int = 15) -> dict:
     import requests
 
     with _server(path) as server, requests.Session() as http:

@@ -61,6 +61,15 @@ def test_series_of_a_week_has_every_point_lines_resets_and_projection(server, sh
     assert body["next_reset"] is not None  # the period reaches "now": the current window is marked
 
 
+def test_the_projection_runs_from_the_last_point_at_the_burn_rate(server, clock):
+    body = get(server, "/api/series", params={"account": "personal", "kind": "five_hour"}).json()
+    window = next(w for w in get(server, "/api/report").json()["accounts"][0]["windows"] if w["kind"] == "five_hour")
+    (t0, v0), (t1, v1) = body["projection"]
+    assert [t0, v0] == body["lines"][-1][-1] and window["burn_rate_percent_per_hour"] > 0
+    assert t1 == body["next_reset"] == datetime.fromisoformat(window["reset_at"]).timestamp()
+    assert v1 == pytest.approx(v0 + window["burn_rate_percent_per_hour"] * (t1 - t0) / 3600, abs=0.05)
+
+
 def test_a_long_period_is_downsampled_in_the_database_keeping_peaks(server):
     full = get(server, "/api/series", params={"account": "work", "kind": "weekly", "since": "8d"}).json()
     small = get(server, "/api/series", params={"account": "work", "kind": "weekly", "since": "8d",
