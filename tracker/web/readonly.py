@@ -25,10 +25,11 @@ def readonly_engine(url: str):  # noqa: ANN201 - sqlalchemy is imported lazily
     if path is None and url.startswith("sqlite"):
         raise StorageError("an in-memory SQLite database has nothing to show: pass --db with a file")
     if path is None:
-        engine = make_engine(url)  # PostgreSQL: make_engine creates nothing
-        if engine.dialect.name == "postgresql":
-            engine = create_engine(engine.url, connect_args={"options": "-c default_transaction_read_only=on"})
-        return engine
+        engine = make_engine(url)  # PostgreSQL: make_engine creates nothing, and checks the driver
+        if engine.dialect.name != "postgresql":
+            return engine
+        engine.dispose()
+        return create_engine(engine.url, connect_args={"options": "-c default_transaction_read_only=on"})
     if not path.is_file():
         raise StorageError(f"no database at {path}: run `tracker collect` (or `tracker demo --db {path}`) first")
     engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
