@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.helpers import NOW
-
-pytest.importorskip("starlette", reason="the web extra is not installed (pip install -e '.[dev]')")
-pytest.importorskip("uvicorn", reason="the web extra is not installed (pip install -e '.[dev]')")
-
-END = datetime.fromtimestamp(NOW - NOW % 300, tz=UTC)  # the demo's last snapshot: 2026-11-18 11:05 UTC
-DEMO_ACCOUNTS = ["personal", "research", "work"]
+from tests.web.helpers import END, Clock, fill
 
 
-class Clock:
-    """The server's "now", moved by the test (never the wall clock)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def fill(url: str, accounts: int = 3, days: float = 7, end: datetime = END) -> str:
-    from tracker.demo import fill_demo
-    from tracker.store import Store
-
-    store = Store.open(url)
-    try:
-        fill_demo(store, accounts=accounts, days=days, end=end, tz=UTC)
-    finally:
-        store.close()
-    return url
+@pytest.fixture
+def web_extra() -> None:
+    """Skip (with the reason) where the web extra is not installed."""
+    for module in ("starlette", "uvicorn"):
+        pytest.importorskip(module, reason="the web extra is not installed (pip install -e '.[dev]')")
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +34,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def start_server(clock):
+def start_server(clock, web_extra):
     """start_server(url, **options) -> the running server (stopped when the test ends)."""
     from tracker.web.server import RunningServer, ServeOptions
 

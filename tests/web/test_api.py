@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.helpers import SECRETS
-from tests.web.conftest import DEMO_ACCOUNTS, END
+from tests.web.helpers import DEMO_ACCOUNTS, END
 from tracker.analysis import daily_consumption
 from tracker.points import SeriesKey
 from tracker.report import build_report, report_json
@@ -227,7 +227,7 @@ def test_raw_bodies_never_leave_the_server(server):
 
 
 def test_series_on_postgresql(pg_db, start_server):
-    from tests.web.conftest import fill
+    from tests.web.helpers import fill
 
     fill(pg_db, days=3)
     server = start_server(pg_db)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import SECRETS
-from tests.web.conftest import DEMO_ACCOUNTS, END
+from tests.web.helpers import DEMO_ACCOUNTS, END
 from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
 from tracker.store import SnapshotRecord, Store
 
@@ -194,7 +194,7 @@ def test_an_empty_database_says_what_to_do(make_page, start_server, tmp_path):
 
 
 def test_charts_load_as_cards_come_into_view(make_page, start_server, tmp_path):
-    from tests.web.conftest import fill
+    from tests.web.helpers import fill
 
     url = fill(f"sqlite:///{tmp_path / 'team.db'}", accounts=12, days=1)
     view = make_page()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.web.conftest import END, fill
+from tests.web.helpers import END, fill
 from tracker.points import SeriesKey
 from tracker.store import Store
 from tracker.web.queries import bucket_millis, lows_and_highs, read_series

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from tests.web.conftest import fill
+from tests.web.helpers import fill
 from tracker.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
 from tracker.errors import StorageError
 from tracker.web.readonly import open_readonly

@@ -54,7 +54,7 @@ def test_a_short_token_is_refused_without_being_shown(shared_demo_url):
     assert "the token must be at least 16 characters" in result.stderr and "hunter2" not in result.output
 
 
-def test_remote_with_a_token_answers_any_host_but_checks_the_token(shared_demo_url):
+def test_remote_with_a_token_answers_any_host_but_checks_the_token(shared_demo_url, web_extra):
     store, app = build(ServeOptions(db_url=shared_demo_url, host="0.0.0.0", allow_remote=True, token=TOKEN))
     try:
         assert app.settings.allowed_hosts is None and app.settings.token == TOKEN
@@ -94,7 +94,7 @@ def test_without_the_web_extra_it_says_how_to_install(monkeypatch, shared_demo_u
     assert result.stderr == "tracker: tracker serve needs the web extra: pip install 'codex-usage-tracker[web]'\n"
 
 
-def test_a_missing_database_is_refused_and_not_created(tmp_path):
+def test_a_missing_database_is_refused_and_not_created(tmp_path, web_extra):
     path = tmp_path / "typo.db"
     result = run("--db", str(path))
     assert result.exit_code == 4 and "no database at" in result.stderr
@@ -103,7 +103,7 @@ def test_a_missing_database_is_refused_and_not_created(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_the_real_process_serves_until_stopped(shared_demo_url, stop):
+def test_the_real_process_serves_until_stopped(shared_demo_url, stop, web_extra):
     env = {**os.environ, "TRACKER_SERVE_TOKEN": TOKEN}
     proc = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--db", shared_demo_url, "--port", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
