@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import collect, forecast, history, import_sessions, startup  # noqa: E402
+from bench import collect, forecast, history, import_sessions, serve, startup  # noqa: E402
 
 
 def main() -> None:
@@ -43,6 +43,16 @@ def main() -> None:
     rows.append(("bytes per snapshot (raw body kept)", f"{h['bytes_per_snapshot']:.0f} B",
                  f"{h['snapshots']:,} snapshots, {h['db_mb']:.0f} MB", h["bytes_per_snapshot"] / 300, "<= 300 B",
                  h["bytes_per_snapshot"] <= 300))
+    w = serve.run(50, days)
+    for what, label, base, name in (("report", "/api/report", "day", "1-day db"),
+                                    ("series", "/api/series, one week", "day", "1-day db"),
+                                    ("series", "/api/series, one week", "week", "7-day db")):
+        big, ratio = w["big"][what + "_s"] * 1000, w[f"{what}_ratio_{base}"]
+        rows.append((f"serve {label}, {days}-day 50-account db", f"{big:.1f} ms",
+                     f"{name} {w[base][what + '_s'] * 1000:.1f} ms", ratio, "<= 1.5x", ratio <= 1.5))
+    if w["page_ms"] is not None:
+        rows.append(("serve: page load to drawn charts (demo db, headless Chromium)", f"{w['page_ms']:.0f} ms",
+                     "1 s", w["page_ms"] / 1000, "< 1 s", w["page_ms"] < 1000))
     i = import_sessions.run(50 if args.quick else 200)
     rows.append(("import-sessions", f"{i['lines_per_s']:,.0f} lines/s", f"{i['lines']:,} lines, {i['mb']:.0f} MB",
                  i["lines_per_s"] / 100_000, ">= 100,000 lines/s", i["lines_per_s"] >= 100_000))

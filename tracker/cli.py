@@ -56,6 +56,7 @@ def cli() -> None:
     tracker resets           when windows reset (early, late, moved)
     tracker backtest         how good the forecast is on your own history
     tracker accounts         the accounts stored; rename or forget them
+    tracker serve            a local dashboard of every account (web extra)
     tracker import-sessions  backfill from Codex's own session logs
     tracker demo             try it all on a synthetic history, no account needed
     """
@@ -347,10 +348,10 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
 
 
 def _register() -> None:
-    from tracker.commands import accounts, backtest, collect, data, notify, ops
+    from tracker.commands import accounts, backtest, collect, data, notify, ops, serve
 
-    for command in (collect.collect, backtest.backtest, notify.notify, data.import_sessions_command, data.history, data.export,
-                    accounts.accounts, ops.prune, ops.schedule, ops.db):
+    for command in (collect.collect, backtest.backtest, notify.notify, data.import_sessions_command, data.history,
+                    data.export, accounts.accounts, serve.serve, ops.prune, ops.schedule, ops.db):
         cli.add_command(command)
 
 

@@ -1,0 +1,211 @@
+"""The dashboard in headless Chromium (Debian's, driven by playwright-python; no browser download).
+
+Skipped with the reason when playwright or a Chromium binary is missing (.ci/run installs
+Chromium with apt). ``TRACKER_UPDATE_SCREENSHOT=1`` also writes docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SECRETS
+from tests.web.helpers import DEMO_ACCOUNTS, END
+from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
+from tracker.store import SnapshotRecord, Store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set TRACKER_TEST_CHROMIUM)",
+                allow_module_level=True)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+TOKEN = "browser-TOKEN-0123456789abcdef"
+SECRETS.add(TOKEN)  # the end-of-suite sweep fails the run if it shows up in any output or file
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page with every console error and uncaught exception recorded."""
+
+    def __init__(self, browser, **context) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC", **context)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+
+    def open(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_selector("html[data-ready='1']", timeout=15000)
+        return self.page
+
+
+@pytest.fixture
+def make_page(browser):
+    pages = []
+
+    def make(**context) -> Page:
+        pages.append(Page(browser, **context))
+        return pages[-1]
+
+    yield make
+    for page in pages:
+        page.context.close()
+
+
+def painted_pixels(page, canvas) -> int:
+    """Pixels of a chart canvas that are not transparent: the axes, grid and lines drawn."""
+    return canvas.evaluate("c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                           " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }")
+
+
+def add_snapshot(url: str, at, five: float, weekly: float) -> None:
+    store = Store.open(url)
+    try:
+        usage = Usage(windows=[Window(MAIN_LIMIT, FIVE_HOUR, 18000, five, at + timedelta(hours=3)),
+                               Window(MAIN_LIMIT, WEEKLY, 604800, weekly, at + timedelta(days=2))], plan="pro")
+        store.add_snapshots([SnapshotRecord("work", at, "api", usage)])
+    finally:
+        store.close()
+
+
+def test_dashboard_shows_every_account_draws_hovers_and_refreshes(make_page, start_server, demo_url, clock,
+                                                                    tmp_path):
+    server = start_server(demo_url, refresh_seconds=1)
+    view = make_page()
+    page = view.open(server.url)
+    cards = page.locator("article.card")
+    expect(cards).to_have_count(3)
+    assert [c.locator("h2").inner_text() for c in cards.all()] == DEMO_ACCOUNTS
+    for card in cards.all():
+        canvas = card.locator(".chart canvas")
+        assert painted_pixels(page, canvas) > 5000, card.locator("h2").inner_text()
+        assert card.locator(".windows tbody tr").count() == 2
+        assert card.locator(".bars .bar").count() == 7
+    research = page.locator("article.card[data-account='research']")
+    expect(research.locator(".badges")).to_contain_text("EXPIRED")
+    expect(research.locator(".error")).to_contain_text("expired since")
+    expect(page.locator("article.card[data-account='work'] tr.binding")).to_have_count(1)
+
+    work = page.locator("article.card[data-account='work']")
+    legend = work.locator(".u-legend")
+    assert "%" not in legend.inner_text()  # nothing hovered yet: no value shown
+    over = work.locator(".u-over")
+    box = over.bounding_box()
+    over.hover(position={"x": box["width"] * 0.6, "y": box["height"] / 2})  # scrolled into view first
+    expect(legend.locator(".u-series").first.locator(".u-value")).to_contain_text("Nov")
+    expect(legend).to_contain_text("%")
+
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    assert (tmp_path / "dashboard.png").stat().st_size > 50_000
+    if os.environ.get("TRACKER_UPDATE_SCREENSHOT"):
+        page.mouse.move(0, 0)
+        page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+
+    five_used = work.locator("tr[data-kind='five_hour'] td.used")
+    assert five_used.inner_text() != "77%" and work.get_attribute("data-drawn-snapshot") == "2026-11-18T11:05:00Z"
+    page.mouse.move(0, 0)
+    chart_before = work.locator("canvas").screenshot()
+    later = END + timedelta(minutes=5)
+    add_snapshot(demo_url, later, 77.0, 95.0)  # written after the page loaded
+    clock.now = later + timedelta(seconds=30)
+    expect(five_used).to_have_text("77%", timeout=15000)
+    expect(work.locator("tr[data-kind='weekly'] td.used")).to_have_text("95%")
+    expect(work).to_have_attribute("data-drawn-snapshot", "2026-11-18T11:10:00Z")  # the chart reloaded too
+    assert work.locator("canvas").screenshot() != chart_before  # the chart was redrawn with the new point
+    expect(work.locator(".last")).to_contain_text("11:10")
+    assert view.errors == []
+
+
+def test_time_zone_selector_and_themes(make_page, start_server, shared_demo_url):
+    server = start_server(shared_demo_url)
+    view = make_page(color_scheme="dark")
+    page = view.open(server.url)
+    work = page.locator("article.card[data-account='work'] .last")
+    expect(work).to_contain_text("last snapshot 11:05")  # UTC, the browser's zone here
+    page.select_option("#tz", "Asia/Tokyo")
+    expect(work).to_contain_text("last snapshot 20:05")
+    background = "getComputedStyle(document.body).backgroundColor"
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    dark = page.evaluate(background)
+    page.select_option("#theme", "light")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    assert page.evaluate(background) != dark == "rgb(21, 23, 27)"
+    page.reload()
+    page.wait_for_selector("html[data-ready='1']")
+    assert page.input_value("#tz") == "Asia/Tokyo" and page.input_value("#theme") == "light"  # remembered
+    assert painted_pixels(page, page.locator("article.card canvas").first) > 5000
+    assert view.errors == []
+
+
+def test_zooming_a_chart_keeps_working(make_page, start_server, shared_demo_url):
+    server = start_server(shared_demo_url)
+    view = make_page()
+    page = view.open(server.url)
+    chart = page.locator("article.card[data-account='personal']")
+    over = chart.locator(".u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    before = chart.locator("canvas").screenshot()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + 20, steps=5)
+    page.mouse.up()
+    page.mouse.move(0, 0)
+    assert chart.locator("canvas").screenshot() != before  # the selected range fills the chart
+    assert view.errors == []
+
+
+def test_with_a_token_the_browser_needs_the_password(make_page, start_server, shared_demo_url):
+    server = start_server(shared_demo_url, token=TOKEN)
+    with pytest.raises(sync_api.Error, match="ERR_INVALID_AUTH_CREDENTIALS"):  # the 401 Basic challenge
+        make_page().page.goto(server.url)
+    wrong = make_page(http_credentials={"username": "me", "password": "wrong-password-0123456789"})
+    assert wrong.page.goto(server.url).status == 401
+    view = make_page(http_credentials={"username": "me", "password": TOKEN})
+    page = view.open(server.url)
+    expect(page.locator("article.card")).to_have_count(3)
+    assert view.errors == []
+
+
+def test_an_empty_database_says_what_to_do(make_page, start_server, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    Store.open(url).close()
+    view = make_page()
+    view.page.goto(start_server(url).url)
+    expect(view.page.locator("#status")).to_have_text("no snapshots stored yet: run `tracker collect` first")
+    expect(view.page.locator("#status")).to_have_class("status failed")
+    assert view.page.locator("article.card").count() == 0
+    assert [e for e in view.errors if "404" not in e] == []  # only the browser's note of the 404 itself
+
+
+def test_charts_load_as_cards_come_into_view(make_page, start_server, tmp_path):
+    from tests.web.helpers import fill
+
+    url = fill(f"sqlite:///{tmp_path / 'team.db'}", accounts=12, days=1)
+    view = make_page()
+    page = view.open(start_server(url).url)
+    cards = page.locator("article.card")
+    expect(cards).to_have_count(12)
+    drawn = page.locator("article.card[data-drawn-snapshot]")
+    assert 0 < drawn.count() < 12  # only the cards on or near the screen
+    last = cards.last
+    assert last.locator("canvas").count() == 0
+    last.scroll_into_view_if_needed()
+    expect(last.locator("canvas")).to_have_count(1)
+    assert painted_pixels(page, last.locator("canvas")) > 5000
+    assert view.errors == []

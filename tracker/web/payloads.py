@@ -1,0 +1,120 @@
+"""What the dashboard's JSON endpoints answer, computed from the store; no web framework here.
+
+``/api/report`` is ``report --json`` itself (``report_json`` is passed through untouched, so
+fields added to that contract appear here too). A series is one window of one account over a
+period, as the page draws it: values downsampled in the database (``queries``), split into
+lines at resets and gaps exactly as ``tracker chart`` splits them, the reset moments, and the
+current window's projection. Times in series are Unix seconds (compact, what the chart library
+takes); everything else follows the ISO UTC rule of the JSON output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tracker.errors import TrackerError
+from tracker.normalize import MAIN_LIMIT
+from tracker.points import SeriesKey
+from tracker.timeutil import get_zone, iso_utc, parse_when
+from tracker.web.queries import MAX_POINTS, read_series, series_window_seconds
+
+KINDS = ("five_hour", "weekly", "other")
+DEFAULT_PERIOD = timedelta(days=7)
+MAX_DAILY_DAYS = 366
+
+
+class BadRequest(TrackerError):
+    """A query parameter the endpoint cannot use (HTTP 400)."""
+
+
+class NotFound(TrackerError):
+    """No such account or series (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """How the report is computed: the same defaults as ``tracker report``."""
+
+    lookback: timedelta = timedelta(hours=1)
+    stale_after: timedelta = timedelta(minutes=30)
+
+
+def report_payload(store, now: datetime, figures: Figures) -> dict:  # noqa: ANN001
+    from tracker.report import build_report, report_json
+
+    return report_json(build_report(store, (), now, figures.lookback, figures.stale_after))
+
+
+def _seconds(value: datetime) -> float:
+    return value.timestamp()  # exact: stored times are whole milliseconds
+
+
+def period(since: str | None, until: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """``since``/``until`` as ISO times or durations ago; by default the last seven days."""
+    try:
+        end = parse_when(until, now) if until else now
+        start = parse_when(since, now) if since else end - DEFAULT_PERIOD
+    except TrackerError as exc:
+        raise BadRequest(exc.message) from None
+    if start >= end:
+        raise BadRequest("since must be before until")
+    return start, end
+
+
+def _series_key(store, account: str, kind: str, limit: str) -> SeriesKey:  # noqa: ANN001
+    if kind not in KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
+    lengths = series_window_seconds(store, account, limit, kind)
+    if not lengths:
+        raise NotFound(f"no {kind} series for account {account!r}")
+    return SeriesKey(account, limit, kind, lengths[-1])
+
+
+def series_payload(
+    store, account: str, kind: str, since: datetime, until: datetime, now: datetime,  # noqa: ANN001
+    figures: Figures, limit: str = MAIN_LIMIT, max_points: int = MAX_POINTS,
+) -> dict:
+    from tracker.chartdata import KindSeries, _add_projection, split_lines
+
+    key = _series_key(store, account, kind, limit)
+    read = read_series(store, key, since, until, max_points)
+    lines, resets = split_lines(read.points, key.window_seconds) if read.points else ([], [])
+    item = KindSeries(account, kind, lines, resets)
+    if read.points and until >= now - figures.lookback:  # the period reaches the present
+        window = timedelta(seconds=key.window_seconds or DEFAULT_PERIOD.total_seconds())
+        _add_projection(item, store, key, store.points(key, until - window, until), until, figures.lookback)
+    return {
+        "account": account, "limit": limit, "kind": kind, "window_seconds": key.window_seconds,
+        "since": iso_utc(since), "until": iso_utc(until),
+        "stored": read.stored, "returned": len(read.points), "downsampled": read.downsampled,
+        "lines": [[[_seconds(at), used] for at, used in line] for line in item.lines],
+        "resets": [_seconds(at) for at in item.resets],
+        "projection": [[_seconds(at), round(used, 2)] for at, used in item.projection],
+        "next_reset": _seconds(item.next_reset) if item.next_reset else None,
+        "exhausts_before_reset": item.exhausts_before_reset,
+    }
+
+
+def daily_payload(store, account: str, tz_name: str | None, days: int, now: datetime) -> dict:  # noqa: ANN001
+    """Percentage points of the weekly window used per local day, the last ``days`` days."""
+    from tracker.analysis import daily_consumption
+
+    if not 1 <= days <= MAX_DAILY_DAYS:
+        raise BadRequest(f"days must be between 1 and {MAX_DAILY_DAYS}")
+    try:
+        zone = get_zone(tz_name or "UTC")
+    except TrackerError as exc:
+        raise BadRequest(exc.message) from None
+    key = _series_key(store, account, "weekly", MAIN_LIMIT)
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    # One point before the period, so that the first day's first rise is counted.
+    points = store.points(key, None, start, last=1) + store.points(key, start, now)
+    used = daily_consumption(points, key.window_seconds, zone)
+    return {
+        "account": account, "tz": tz_name or "UTC",
+        "days": [{"date": (first + timedelta(days=i)).isoformat(),
+                  "used_percent": round(used.get(first + timedelta(days=i), 0.0), 2)} for i in range(days)],
+    }
