@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.test_analysis import FIVE_H, T0, H, at_minutes, pts  # T0: a Friday, 09:00 UTC
 from tracker.forecast import (
     Profile,
     build_profile,
@@ -18,22 +19,8 @@ from tracker.forecast import (
 )
 from tracker.points import Point
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
-H = timedelta(hours=1)
-FIVE_H = 18000
 WEEK_S = 604800
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
-
-
-def pts(values, reset=T0 + 5 * H, step_min=5, start=T0, jitter=0):
-    rng = random.Random(1)
-    return [Point(start + timedelta(minutes=i * step_min), float(v),
-                  None if reset is None else reset + timedelta(seconds=rng.randint(-jitter, jitter)))
-            for i, v in enumerate(values)]
-
-
-def at_minutes(m):
-    return T0 + timedelta(minutes=m)
 
 
 def five(points, now):
