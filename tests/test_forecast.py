@@ -261,3 +261,17 @@ def test_without_history_the_window_average_pace():
     assert f.expected_rate == pytest.approx(0.5)
     assert f.projected == pytest.approx(84.0)
     assert f.projected_low is None and f.projected_high is None
+
+
+@pytest.mark.parametrize("window_seconds,reset", [
+    (3_000_000_000, T0 + timedelta(days=30)),  # a window of 95 years
+    (10**300, T0 + timedelta(days=30)),
+    (WEEK_S, datetime(2199, 12, 31, tzinfo=UTC)),  # a reset time 173 years ahead
+    (FIVE_H, datetime(2199, 12, 31, tzinfo=UTC)),
+])
+def test_absurd_windows_and_reset_times_give_an_answer_quickly(window_seconds, reset):
+    points = [Point(T0 + timedelta(minutes=5 * i), 10.0 + i, reset) for i in range(13)]
+    f = forecast_window(points, at_minutes(60), window_seconds, None)
+    assert f.used_percent == 22.0
+    assert len(f.path) <= 402
+    assert f.exhausts_at is None or f.exhausts_at.year < 10000

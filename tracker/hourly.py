@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tracker.forecast import HISTORY, LONG_WINDOW, PROFILE_STEP, Profile, build_profile
+from tracker.forecast import (
+    HISTORY,
+    LONG_WINDOW,
+    MAX_WINDOW_SECONDS,
+    PROFILE_STEP,
+    Profile,
+    build_profile,
+)
 from tracker.points import Point, SeriesKey
 
 GRID_SQL = """
@@ -66,7 +73,7 @@ def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:  # noq
     """The hour-of-week profile of a long window's series from the weeks before the current window
     (one reading per ``PROFILE_STEP`` over at most ``HISTORY``: a bounded read whatever the size
     of the history)."""
-    if not key.window_seconds or key.window_seconds < LONG_WINDOW or last.reset_at is None:
+    if not LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS or last.reset_at is None:
         return None
     start = last.reset_at - timedelta(seconds=key.window_seconds)
     return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start)
