@@ -275,3 +275,39 @@ def test_absurd_windows_and_reset_times_give_an_answer_quickly(window_seconds, r
     assert f.used_percent == 22.0
     assert len(f.path) <= 402
     assert f.exhausts_at is None or f.exhausts_at.year < 10000
+
+
+# -- decisions built on the forecast: the binding window, check, pick ------------------------
+
+def account(name, five_used, weekly_used, weekly_runs_out=False):
+    from tracker.points import SeriesKey
+    from tracker.report import AccountReport, WindowReport
+
+    def window(kind, seconds, used, runs_out):
+        f = forecast_window([Point(T0, used, T0 + 3 * H)], T0, seconds)
+        f.exhausts_before_reset = runs_out or used >= 100
+        f.exhausts_at = T0 + H if f.exhausts_before_reset else None
+        return WindowReport(SeriesKey(name, "codex", kind, seconds), f)
+
+    return AccountReport(name, "plus", T0, False, None, [window("five_hour", FIVE_H, five_used, False),
+                                                         window("weekly", WEEK_S, weekly_used, weekly_runs_out)])
+
+
+def test_a_full_week_binds_whatever_the_five_hour_window_shows():
+    a = account("a", 5.0, 100.0)
+    assert a.effective_remaining_percent == 0.0 and a.binding.key.kind == "weekly"
+    b = account("b", 30.0, 60.0)
+    assert b.effective_remaining_percent == 40.0 and b.binding.key.kind == "weekly"
+    c = account("c", 10.0, 80.0)
+    c.windows[0].figures.exhausts_before_reset, c.windows[0].figures.exhausts_at = True, T0 + H
+    assert c.binding.key.kind == "five_hour"  # expected to stop you first, though more is left
+
+
+def test_pick_ranks_accounts_expected_to_run_out_last():
+    from tracker.alerts import pick_account
+    from tracker.report import Report
+
+    roomy_but_running_out = account("roomy", 10.0, 30.0, weekly_runs_out=True)
+    steady = account("steady", 10.0, 50.0)
+    assert pick_account(Report(T0, [roomy_but_running_out, steady]), ()) == ("steady", 50.0)
+    assert pick_account(Report(T0, [roomy_but_running_out]), ()) == ("roomy", 70.0)
