@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.test_analysis import FIVE_H, T0, H, at_minutes, pts  # T0: a Friday, 09:00 UTC
 from tracker.forecast import (
     Profile,
     build_profile,
@@ -18,22 +19,8 @@ from tracker.forecast import (
 )
 from tracker.points import Point
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
-H = timedelta(hours=1)
-FIVE_H = 18000
 WEEK_S = 604800
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
-
-
-def pts(values, reset=T0 + 5 * H, step_min=5, start=T0, jitter=0):
-    rng = random.Random(1)
-    return [Point(start + timedelta(minutes=i * step_min), float(v),
-                  None if reset is None else reset + timedelta(seconds=rng.randint(-jitter, jitter)))
-            for i, v in enumerate(values)]
-
-
-def at_minutes(m):
-    return T0 + timedelta(minutes=m)
 
 
 def five(points, now):
@@ -274,3 +261,53 @@ def test_without_history_the_window_average_pace():
     assert f.expected_rate == pytest.approx(0.5)
     assert f.projected == pytest.approx(84.0)
     assert f.projected_low is None and f.projected_high is None
+
+
+@pytest.mark.parametrize("window_seconds,reset", [
+    (3_000_000_000, T0 + timedelta(days=30)),  # a window of 95 years
+    (10**300, T0 + timedelta(days=30)),
+    (WEEK_S, datetime(2199, 12, 31, tzinfo=UTC)),  # a reset time 173 years ahead
+    (FIVE_H, datetime(2199, 12, 31, tzinfo=UTC)),
+])
+def test_absurd_windows_and_reset_times_give_an_answer_quickly(window_seconds, reset):
+    points = [Point(T0 + timedelta(minutes=5 * i), 10.0 + i, reset) for i in range(13)]
+    f = forecast_window(points, at_minutes(60), window_seconds, None)
+    assert f.used_percent == 22.0
+    assert len(f.path) <= 402
+    assert f.exhausts_at is None or f.exhausts_at.year < 10000
+
+
+# -- decisions built on the forecast: the binding window, check, pick ------------------------
+
+def account(name, five_used, weekly_used, weekly_runs_out=False):
+    from tracker.points import SeriesKey
+    from tracker.report import AccountReport, WindowReport
+
+    def window(kind, seconds, used, runs_out):
+        f = forecast_window([Point(T0, used, T0 + 3 * H)], T0, seconds)
+        f.exhausts_before_reset = runs_out or used >= 100
+        f.exhausts_at = T0 + H if f.exhausts_before_reset else None
+        return WindowReport(SeriesKey(name, "codex", kind, seconds), f)
+
+    return AccountReport(name, "plus", T0, False, None, [window("five_hour", FIVE_H, five_used, False),
+                                                         window("weekly", WEEK_S, weekly_used, weekly_runs_out)])
+
+
+def test_a_full_week_binds_whatever_the_five_hour_window_shows():
+    a = account("a", 5.0, 100.0)
+    assert a.effective_remaining_percent == 0.0 and a.binding.key.kind == "weekly"
+    b = account("b", 30.0, 60.0)
+    assert b.effective_remaining_percent == 40.0 and b.binding.key.kind == "weekly"
+    c = account("c", 10.0, 80.0)
+    c.windows[0].figures.exhausts_before_reset, c.windows[0].figures.exhausts_at = True, T0 + H
+    assert c.binding.key.kind == "five_hour"  # expected to stop you first, though more is left
+
+
+def test_pick_ranks_accounts_expected_to_run_out_last():
+    from tracker.alerts import pick_account
+    from tracker.report import Report
+
+    roomy_but_running_out = account("roomy", 10.0, 30.0, weekly_runs_out=True)
+    steady = account("steady", 10.0, 50.0)
+    assert pick_account(Report(T0, [roomy_but_running_out, steady]), ()) == ("steady", 50.0)
+    assert pick_account(Report(T0, [roomy_but_running_out]), ()) == ("roomy", 70.0)

@@ -86,3 +86,11 @@ def daily_consumption(points: Sequence[Point], window_seconds: int | None, tz: t
         day = cur.at.astimezone(tz).date()
         totals[day] = totals.get(day, 0.0) + rise
     return totals
+
+
+def window_figures(points: Sequence[Point], now, lookback, window_seconds: int | None):  # noqa: ANN001, ANN201
+    """The old entry point, kept so branches written against it still merge: the forecast of the
+    current window without a profile (``tracker.forecast.forecast_window``, same field names)."""
+    from tracker.forecast import forecast_window
+
+    return forecast_window(points, now, window_seconds, None, lookback)

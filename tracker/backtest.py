@@ -20,6 +20,7 @@ from tracker.analysis import split_windows
 from tracker.forecast import (
     HISTORY,
     LONG_WINDOW,
+    MAX_WINDOW_SECONDS,
     build_profile,
     forecast_window,
     grid_sample,
@@ -140,7 +141,7 @@ def run_backtest(
     scores = []
     for state in store.account_states(names, until):
         for key in state.series:
-            if not key.window_seconds:
+            if not key.window_seconds or key.window_seconds > MAX_WINDOW_SECONDS:
                 continue
             span = timedelta(seconds=key.window_seconds)
             if key.window_seconds >= LONG_WINDOW:

@@ -37,6 +37,8 @@ MIN_SPAN = timedelta(minutes=10)  # a slope needs readings at least this far apa
 MIN_RISE = 2.0  # ... and more than one whole-percent step
 IDLE_AFTER = timedelta(minutes=30)  # no rise for this long: the five-hour window is idle
 MIN_ELAPSED = timedelta(minutes=15)  # a window younger than this has no average pace yet
+MAX_PATH_POINTS = 400  # a projection path is hourly up to this many points, coarser beyond
+MAX_WINDOW_SECONDS = 366 * 86400  # a longer "window" is not one the forecast can say anything about
 MAX_HORIZON_HOURS = 24 * 366  # an exhaustion further away than a year is no exhaustion at all
 RANGE_Z = 1.3  # half-width of the range, in standard deviations of past windows' ratios
 
@@ -222,10 +224,13 @@ def _idle(window: Sequence[Point], now: datetime) -> bool:
 def _path(now: datetime, reset_at: datetime, used: float, amount_until) -> list[tuple[datetime, float]]:  # noqa: ANN001
     """Hourly points of used % + expected use from ``now`` to the reset (not capped)."""
     points = [(now, used)]
-    t = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    # hourly, or coarser for a reset far away (at most ``MAX_PATH_POINTS``: a bogus reset time
+    # decades ahead must not cost a point per hour)
+    step = timedelta(hours=max(1, math.ceil((reset_at - now).total_seconds() / 3600.0 / MAX_PATH_POINTS)))
+    t = now.replace(minute=0, second=0, microsecond=0) + step
     while t < reset_at:
         points.append((t, used + amount_until(t)))
-        t += timedelta(hours=1)
+        t += step
     points.append((reset_at, used + amount_until(reset_at)))
     return points
 
@@ -263,7 +268,7 @@ def forecast_window(
     hours_left = (reset_at - now).total_seconds() / 3600.0 if reset_at else None
     result = Forecast(used, remaining, reset_at, last.at, rate,
                       remaining / hours_left if hours_left else None, None, None)
-    if reset_at is None or not window_seconds or not hours_left:
+    if reset_at is None or not window_seconds or not hours_left or window_seconds > MAX_WINDOW_SECONDS:
         result.exhausts_before_reset = used >= 100.0 or None
         return result
     start = reset_at - timedelta(seconds=window_seconds)

@@ -2,8 +2,9 @@
 (``profile_points``, ``window_profile``), and the last reading of every hour for the backtest of
 long windows (``hourly_points``).
 
-Four weeks of five-minute readings are 8,064 rows; the profile reads 336 of them by index seeks
-on the clustered (series, time) key, so a report costs the same on a day of history as on a year.
+Four weeks of five-minute readings are 8,064 rows; the profile reads 168 of them (one per 4 h) by
+index seeks on the clustered (series, time) key, so a report costs about the same on a day of
+history as on a year.
 (Reads like those in ``store``; kept apart while ``store`` is being reworked elsewhere.)
 """
 
@@ -11,7 +12,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tracker.forecast import HISTORY, LONG_WINDOW, PROFILE_STEP, Profile, build_profile
+from tracker.forecast import (
+    HISTORY,
+    LONG_WINDOW,
+    MAX_WINDOW_SECONDS,
+    PROFILE_STEP,
+    Profile,
+    build_profile,
+)
 from tracker.points import Point, SeriesKey
 
 GRID_SQL = """
@@ -35,7 +43,7 @@ WHERE a.name = :account AND s.limit_name = :limit AND s.kind = :kind AND s.windo
 def profile_points(store, key: SeriesKey, since: datetime, until: datetime,  # noqa: ANN001
                    step: timedelta = PROFILE_STEP) -> list[Point]:
     """The last reading before each multiple of ``step`` in (since, until]: one index seek per
-    step (a few hundred for four weeks), never a scan of the readings in between. Equal to
+    step (168 for four weeks at 4 h), never a scan of the readings in between. Equal to
     ``forecast.grid_sample`` of all the readings."""
     from sqlalchemy import text
 
@@ -66,7 +74,7 @@ def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:  # noq
     """The hour-of-week profile of a long window's series from the weeks before the current window
     (one reading per ``PROFILE_STEP`` over at most ``HISTORY``: a bounded read whatever the size
     of the history)."""
-    if not key.window_seconds or key.window_seconds < LONG_WINDOW or last.reset_at is None:
+    if not LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS or last.reset_at is None:
         return None
     start = last.reset_at - timedelta(seconds=key.window_seconds)
     return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start)

@@ -206,7 +206,9 @@ def _at_reset(f: Forecast) -> str:
         return "-"
     text = f"{f.projected:.0f}"
     if f.projected_low is not None and f.projected_high is not None:
-        text += f" ({f.projected_low:.0f}-{f.projected_high:.0f})"
+        low, high = f"{f.projected_low:.0f}", f"{f.projected_high:.0f}"
+        if low != high:
+            text += f" ({low}-{high})"
     return text
 
 

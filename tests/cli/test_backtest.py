@@ -107,3 +107,16 @@ def test_backtest_on_the_demo(tmp_path):
     kinds = {t["kind"]: t for t in data["totals"]}
     assert set(kinds) == {"five_hour", "weekly"}
     assert kinds["weekly"]["mean_abs_error_at_reset"] < kinds["weekly"]["naive_mean_abs_error_at_reset"]
+
+
+def test_report_forecasts_the_week_from_the_stored_profile(weeks_db):
+    # Monday 01:00 of week 6: four earlier weeks that each ended at 80 % -> about 80 at reset
+    data = json.loads(run("report", "--db", str(weeks_db), "--json", "--at", iso(END)).stdout)
+    [weekly] = data["accounts"][0]["windows"]
+    assert weekly["forecast_method"] == "profile"
+    assert weekly["projected_used_percent_at_reset"] == pytest.approx(80, abs=2)
+    assert weekly["projected_low"] <= weekly["projected_used_percent_at_reset"] <= weekly["projected_high"]
+    assert weekly["exhausts_before_reset"] is False and weekly["burn_rate_percent_per_hour"] == 0.0
+    gauges = run("report", "--db", str(weeks_db), "--format", "prometheus", "--at", iso(END)).stdout
+    assert 'codex_usage_projected_used_percent_at_reset{account="work",limit="codex",kind="weekly"} 79.' in gauges
+    assert 'codex_usage_pace_delta_percent{account="work",limit="codex",kind="weekly"} -0.' in gauges
