@@ -60,12 +60,11 @@ def test_prune_in_slices_keeps_exactly_what_the_whole_history_would(tmp_path, bu
 @pytest.mark.slow
 def test_the_wheel_upgrades_with_the_migrations_it_ships(tmp_path):
     """Build the wheel, run from it (not the checkout): its packaged migrations reach SCHEMA_HEAD."""
+    import importlib.util
     from pathlib import Path
 
     import tracker
     from tracker.db import SCHEMA_HEAD
-
-    import importlib.util
 
     if importlib.util.find_spec("hatchling") is None:
         pytest.skip("hatchling is not installed (pip install -e '.[dev]')")
