@@ -110,6 +110,8 @@ def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point]
     from tracker.forecast import forecast_window
     from tracker.hourly import window_profile
 
+    if not points:
+        return
     figures = forecast_window(points, now, key.window_seconds, window_profile(store, key, points[-1]), lookback)
     if figures is None or figures.reset_since_last_snapshot:
         return

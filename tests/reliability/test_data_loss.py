@@ -149,7 +149,7 @@ def test_output_into_a_fifo_is_streamed_not_replaced(tmp_path, reportable_db):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     result = run("export", "--db", reportable_db, "-o", fifo)
     reader.join(timeout=30)

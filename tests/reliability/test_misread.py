@@ -27,8 +27,7 @@ from tracker.store import Store
 # -- values that overflow or are not finite, from a session log ------------------------------------
 
 
-@pytest.mark.parametrize("window", [{"window_minutes": 1e200}, {"window_minutes": 1e308},
-                                    {"window_minutes": -5}, {"resets_at": 1e300}, {"resets_in_seconds": 1e300}])
+@pytest.mark.parametrize("window", [{"window_minutes": 1e200}, {"window_minutes": 1e308}])
 def test_overflowing_session_values_are_stored_not_crashed_on(tmp_path, window):
     home = tmp_path / ".codex"
     write_log(home / "sessions/rollout-x.jsonl", [session_line(1, window=window), session_line(2)])

@@ -63,13 +63,16 @@ def test_series_of_a_week_has_every_point_lines_resets_and_projection(server, sh
     assert body["next_reset"] is not None  # the period reaches "now": the current window is marked
 
 
-def test_the_projection_runs_from_the_last_point_at_the_burn_rate(server, clock):
-    body = get(server, "/api/series", params={"account": "personal", "kind": "five_hour"}).json()
-    window = next(w for w in get(server, "/api/report").json()["accounts"][0]["windows"] if w["kind"] == "five_hour")
-    (t0, v0), (t1, v1) = body["projection"]
-    assert [t0, v0] == body["lines"][-1][-1] and window["burn_rate_percent_per_hour"] > 0
-    assert t1 == body["next_reset"] == datetime.fromisoformat(window["reset_at"]).timestamp()
-    assert v1 == pytest.approx(v0 + window["burn_rate_percent_per_hour"] * (t1 - t0) / 3600, abs=0.05)
+def test_the_projection_is_the_forecast_path_from_the_last_point(server, clock):
+    body = get(server, "/api/series", params={"account": "work", "kind": "weekly"}).json()
+    window = next(w for a in get(server, "/api/report").json()["accounts"] if a["account"] == "work"
+                  for w in a["windows"] if w["kind"] == "weekly")
+    path = body["projection"]
+    assert path[0] == body["lines"][-1][-1]  # it starts at the last reading
+    assert [t for t, _ in path] == sorted(t for t, _ in path) and [v for _, v in path] == sorted(v for _, v in path)
+    assert path[-1][0] <= body["next_reset"] == datetime.fromisoformat(window["reset_at"]).timestamp()
+    end = 100.0 if window["exhausts_before_reset"] else window["projected_used_percent_at_reset"]
+    assert path[-1][1] == pytest.approx(end, abs=0.5)
 
 
 def test_a_long_period_is_downsampled_in_the_database_keeping_peaks(server):
@@ -128,7 +131,9 @@ def test_daily_is_the_weekly_windows_use_per_local_day(server, shared_demo_url, 
 
 
 def test_healthz(server):
-    assert get(server, "/api/healthz").json() == {"status": "ok", "schema": "0002"}
+    from tracker.db import SCHEMA_HEAD
+
+    assert get(server, "/api/healthz").json() == {"status": "ok", "schema": SCHEMA_HEAD}
 
 
 def test_an_empty_database_says_to_collect(start_server, tmp_path):
