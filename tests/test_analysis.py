@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime, timedelta
 
+from tests.pointdata import FIVE_H, T0, H, at_minutes, pts
 from tracker.analysis import current_window, daily_consumption, least_squares_rate
 from tracker.points import Point
-
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-H = timedelta(hours=1)
-FIVE_H = 18000
-
-
-def pts(values, reset=T0 + 5 * H, step_min=5, start=T0, jitter=0):
-    rng = random.Random(1)
-    return [Point(start + timedelta(minutes=i * step_min), float(v),
-                  None if reset is None else reset + timedelta(seconds=rng.randint(-jitter, jitter)))
-            for i, v in enumerate(values)]
-
-
-def at_minutes(m):
-    return T0 + timedelta(minutes=m)
 
 
 def test_reset_at_moving_a_whole_window_is_a_reset_even_without_a_drop():

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_forecast import MONDAY, WEEK_S, workweek
+from tests.pointdata import MONDAY, WEEK_S, workweek
 from tracker.backtest import SeriesScore, Step, replay, totals
 from tracker.points import Point, SeriesKey
 

@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_analysis import FIVE_H, T0, H, at_minutes, pts  # T0: a Friday, 09:00 UTC
+from tests.pointdata import (  # T0: a Friday, 09:00
+    FIVE_H,
+    MONDAY,
+    T0,
+    WEEK_S,
+    H,
+    at_minutes,
+    pts,
+    workweek,
+)
 from tracker.forecast import (
     Profile,
     build_profile,
@@ -18,9 +27,6 @@ from tracker.forecast import (
     naive_projection,
 )
 from tracker.points import Point
-
-WEEK_S = 604800
-MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 def five(points, now):
@@ -143,23 +149,6 @@ def test_a_reading_that_names_a_past_reset_is_flagged():
 
 
 # -- long windows ----------------------------------------------------------------------------
-
-def workweek(weeks, start=MONDAY, per_hour=1.0, heavy=None, step=H, reset_offset=timedelta(0)):
-    """Hourly (or finer) readings of a weekly window: work hours 9-17 on weekdays use ``per_hour``
-    points each (scaled per week by ``heavy``), nights and weekends nothing; whole percents."""
-    points, t, used = [], start, 0.0
-    reset = start + reset_offset + timedelta(weeks=1)
-    end = start + timedelta(weeks=weeks)
-    while t < end:
-        if t >= reset:
-            used, reset = 0.0, reset + timedelta(weeks=1)
-        week = int((t - start) / timedelta(weeks=1))
-        if t.weekday() < 5 and 9 <= t.hour < 17:
-            used = min(100.0, used + per_hour * (heavy[week] if heavy else 1.0) * (step / H))
-        points.append(Point(t, float(math.floor(used)), reset))
-        t += step
-    return points
-
 
 def test_profile_integrates_over_fractions_and_week_boundaries():
     rates = tuple(1.0 if h % 24 == 9 else 0.0 for h in range(168))  # one point at 09:00-10:00 each day

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import iso, run, store_url
-from tests.test_forecast import MONDAY, workweek
+from tests.pointdata import MONDAY, workweek
 from tracker.forecast import grid_sample
 from tracker.hourly import hourly_points, profile_points
 from tracker.normalize import Usage, Window

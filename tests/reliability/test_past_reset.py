@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.cli.conftest import iso, run
-from tests.conftest import USAGE_PATH
-from tests.helpers import NOW, usage_body, write_auth
+from tests.helpers import NOW, USAGE_PATH, iso, run, usage_body, write_auth
 
 AT = datetime.fromtimestamp(NOW, UTC)
 
