@@ -34,12 +34,6 @@ FROM grid ORDER BY grid.t
 """  # one index seek per step; the row comes back as one text value (a scalar subquery has one column)
 
 
-SERIES_SQL = """
-SELECT s.id FROM series s JOIN accounts a ON a.id = s.account_id
-WHERE a.name = :account AND s.limit_name = :limit AND s.kind = :kind AND s.window_seconds = :seconds
-"""
-
-
 def profile_points(store, key: SeriesKey, since: datetime, until: datetime,  # noqa: ANN001
                    step: timedelta = PROFILE_STEP) -> list[Point]:
     """The last reading before each multiple of ``step`` in (since, until]: one index seek per
@@ -47,11 +41,12 @@ def profile_points(store, key: SeriesKey, since: datetime, until: datetime,  # n
     ``forecast.grid_sample`` of all the readings."""
     from sqlalchemy import text
 
+    from tracker.models import series_id_query
+
     size = round(step.total_seconds() * 1000)
     first = (round(since.timestamp() * 1000) // size + 1) * size
     with store.engine.connect() as conn:
-        series = conn.execute(text(SERIES_SQL), {"account": key.account, "limit": key.limit, "kind": key.kind,
-                                                 "seconds": key.window_seconds or 0}).scalar()
+        series = conn.execute(series_id_query(key)).scalar()
         if series is None:
             return []
         rows = conn.execute(text(GRID_SQL), {"first": first, "step": size, "last": round(until.timestamp() * 1000),

@@ -149,3 +149,18 @@ notifications = Table(
     Column("sent_at", EpochMillis, nullable=False),
     Column("reset_at", EpochSeconds),  # the window's reset time when it was sent
 )
+
+
+def stored_length(window_seconds: int | None) -> int:
+    """The window length as the series key stores it: NULLs are never equal in a UNIQUE key, so an
+    unknown length is 0 in this one column, and None everywhere else."""
+    return window_seconds or 0
+
+
+def series_id_query(key):  # noqa: ANN001, ANN201 - a SeriesKey in, a Select of one id out
+    """The id of the series a ``SeriesKey`` names (no row when there is none)."""
+    from sqlalchemy import select
+
+    return (select(series.c.id).join(accounts, series.c.account_id == accounts.c.id)
+            .where(accounts.c.name == key.account, series.c.limit_name == key.limit, series.c.kind == key.kind,
+                   series.c.window_seconds == stored_length(key.window_seconds)))

@@ -165,7 +165,7 @@ class Store:
         return {name: self._account_id(conn, infos.get(name) or AccountInfo(name)) for name in dict.fromkeys(names)}
 
     def _series_id(self, conn: Connection, account_id: int, window: Window) -> int:
-        key = (account_id, window.limit, window.kind, window.window_seconds or 0)
+        key = (account_id, window.limit, window.kind, models.stored_length(window.window_seconds))
         cached = self._series_ids.get(key)
         if cached is None:
             values = dict(zip(("account_id", "limit_name", "kind", "window_seconds"), key, strict=True))
@@ -537,13 +537,8 @@ class Store:
         Served by the clustered (series, time) key: the cost depends on the range, not on the
         size of the history.
         """
-        w, s, a = windows_t, series_t, accounts_t
-        series_id = (
-            select(s.c.id).join(a, s.c.account_id == a.c.id)
-            .where(a.c.name == key.account, s.c.limit_name == key.limit, s.c.kind == key.kind,
-                   s.c.window_seconds == (key.window_seconds or 0))
-            .scalar_subquery()
-        )
+        w = windows_t
+        series_id = models.series_id_query(key).scalar_subquery()
         query = select(w.c.collected_at, w.c.used_percent, w.c.reset_at).where(
             w.c.series_id == series_id, *_time_filters(w.c.collected_at, since, until)
         )
@@ -580,7 +575,7 @@ def _unique_windows(windows: Iterable[Window]) -> Iterator[Window]:
     """A response naming the same window twice would break the primary key: keep the first."""
     seen = set()
     for window in windows:
-        key = (window.limit, window.kind, window.window_seconds or 0)
+        key = (window.limit, window.kind, models.stored_length(window.window_seconds))
         if key not in seen:
             seen.add(key)
             yield window

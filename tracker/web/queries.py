@@ -85,13 +85,8 @@ def read_series(store, key: SeriesKey, since: datetime, until: datetime,  # noqa
 
     from tracker import models
 
-    w, s, a = models.windows, models.series, models.accounts
-    series_id = (
-        select(s.c.id).join(a, s.c.account_id == a.c.id)
-        .where(a.c.name == key.account, s.c.limit_name == key.limit, s.c.kind == key.kind,
-               s.c.window_seconds == (key.window_seconds or 0))
-        .scalar_subquery()
-    )
+    w = models.windows
+    series_id = models.series_id_query(key).scalar_subquery()
     query = (
         select(type_coerce(w.c.collected_at, BigInteger), w.c.used_percent, type_coerce(w.c.reset_at, BigInteger))
         .where(w.c.series_id == series_id, w.c.collected_at >= since, w.c.collected_at <= until)
