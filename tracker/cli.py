@@ -92,6 +92,14 @@ def _unknown_line(unknown: list[str]) -> str:
     return "; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown)
 
 
+def _exit_for_unknown(unknown: list[str]) -> None:
+    """After the known accounts' output: one line per unknown name, and exit 1."""
+    for name in unknown:
+        click.echo(f"tracker: {_unknown_line([name])}", err=True)
+    if unknown:
+        sys.exit(1)
+
+
 @cli.command()
 @names_argument
 @as_of_options
@@ -126,10 +134,7 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
         if at is not None:
             text = f"as of {format_local(result.generated_at, tz)} ({zone_name(tz)})\n\n" + text
     emit(text, output)
-    for name in unknown:
-        click.echo(f"tracker: {_unknown_line([name])}", err=True)
-    if unknown:
-        sys.exit(1)
+    _exit_for_unknown(unknown)
 
 
 @cli.command()
@@ -231,10 +236,7 @@ def status(names, kind, fmt, stale_after, at, db, tz) -> None:
 
     result, unknown, _ = _build_report(names, at, DEFAULT_LOOKBACK, stale_after, db, tz)
     click.echo(render_status(result, kinds(kind), fmt, tz))
-    for name in unknown:
-        click.echo(f"tracker: {_unknown_line([name])}", err=True)
-    if unknown:
-        sys.exit(1)
+    _exit_for_unknown(unknown)
 
 
 @cli.command()
