@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 from werkzeug import Response
 
 from tests.conftest import USAGE_PATH
-from tests.helpers import NOW, usage_body, write_auth
+from tests.helpers import NOW, make_jwt, usage_body, write_auth
 from tracker.accounts import AccountRef, load_account
 from tracker.client import MAX_BODY_BYTES, check_url, fetch_usage, redact, usage_url
 from tracker.errors import UnsafeURLError
@@ -168,3 +169,16 @@ def test_redact_finds_tokens_it_was_not_told_about():
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc_DEF-123"
     text = redact(f"token={jwt} Authorization: Bearer opaque123 sess-abcdefghijklmnop")
     assert "eyJ" not in text and "opaque123" not in text and "sess-abcdefgh" not in text
+
+
+def test_redaction_withholds_a_token_in_any_form_but_not_a_jwt_header():
+    from tracker.client import WITHHELD, carries_secret, redact
+
+    token = make_jwt({"exp": 4_000_000_000, "secret": "ACCESS-redact-form-SECRET"})
+    payload = token.split(".")[1]
+    for echo in (token.replace(".", "\\u002e"), "/".join(payload[i:i + 7] for i in range(0, len(payload), 7)),
+                 base64.b64encode(f"t={token}".encode()).decode(), payload[5:21]):
+        assert redact(f'{{"detail": "{echo}"}}', (token,)) == WITHHELD
+    other_jwt = make_jwt({"someone": "else"}).rsplit(".", 1)[0] + ".b3RoZXItc2lnbmF0dXJlLWhlcmU"  # same header
+    assert not carries_secret(f'{{"id_token": "{other_jwt}"}}', (token,))
+    assert redact('{"plan_type": "plus"}', (token,)) == '{"plan_type": "plus"}'

@@ -153,3 +153,34 @@ def test_alembic_command_line_from_the_repository_root(tmp_path):
     engine = make_engine(f"sqlite:///{db}")
     assert current_revision(engine) == SCHEMA_HEAD
     engine.dispose()
+
+
+def test_readonly_open_creates_nothing_and_refuses_what_it_cannot_read(tmp_path):
+    from tracker.errors import NoDataError
+
+    missing = tmp_path / "nodir" / "x.db"
+    with pytest.raises(NoDataError, match="no database at"):
+        Store.open(f"sqlite:///{missing}", readonly=True)
+    assert not missing.parent.exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(NoDataError, match="is empty"):
+        Store.open(f"sqlite:///{empty}", readonly=True)
+    assert empty.stat().st_size == 0
+    behind = tmp_path / "behind.db"
+    engine = make_engine(f"sqlite:///{behind}")
+    upgrade(engine, "0002")
+    engine.dispose()
+    with Store.open(f"sqlite:///{behind}", readonly=True) as store:  # ours, older: upgraded once, then read
+        assert store.history() == []
+    assert current_revision(make_engine(f"sqlite:///{behind}")) == SCHEMA_HEAD
+
+
+def test_readonly_store_cannot_write(db_path):
+    Store.open(f"sqlite:///{db_path}").close()
+    store = Store.open(f"sqlite:///{db_path}", readonly=True)
+    at = datetime.fromtimestamp(NOW, tz=UTC)
+    with pytest.raises(Exception, match="readonly"):
+        store.add_snapshots([SnapshotRecord("w", at, "api", Usage([Window("codex", "weekly", 604800, 1.0, None)]))])
+    assert store.history() == []
+    store.close()

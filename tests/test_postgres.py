@@ -117,3 +117,15 @@ def test_missing_driver_names_the_extra(monkeypatch):
     result = run("report", "--db", "postgresql://u@127.0.0.1/x")
     assert result.exit_code == 4
     assert "pip install 'codex-usage-tracker[postgres]'" in result.stderr
+
+
+def test_a_reader_on_postgresql_cannot_write(pg_db):
+    from tracker.normalize import Usage, Window
+    from tracker.store import SnapshotRecord
+
+    Store.open(pg_db).close()
+    reader = Store.open(pg_db, readonly=True)
+    record = SnapshotRecord("w", datetime(2026, 11, 18, tzinfo=UTC), "api", Usage([Window("codex", "weekly", 604800, 1.0, None)]))
+    with pytest.raises(Exception, match="read-only transaction"):
+        reader.add_snapshots([record])
+    reader.close()

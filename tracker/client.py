@@ -70,9 +70,13 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
 
 
 def _fragments(secrets: tuple[str, ...]) -> list[str]:
-    """The pieces of each token a leak would show: its segments (a JWT's payload, signature)."""
-    parts = {part for secret in secrets for part in secret.split(".") if len(part) >= LEAK_RUN}
-    return sorted(parts | {s for s in secrets if len(s) >= LEAK_RUN and "." not in s})
+    """The pieces of each token a leak would show: a JWT's payload and signature (its header,
+    ``{"alg":...}``, is the same in every JWT and secret in none), or the whole opaque token."""
+    parts = set()
+    for secret in secrets:
+        pieces = secret.split(".")
+        parts.update(pieces[1:] if len(pieces) == 3 else [secret])
+    return sorted(part for part in parts if len(part) >= LEAK_RUN)
 
 
 def _has_run(text: str, part: str) -> bool:

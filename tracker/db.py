@@ -64,8 +64,12 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files are created 0600 and opened in WAL mode."""
+def make_engine(url: str, readonly: bool = False) -> Engine:
+    """An engine for ``url``; SQLite files are created 0600 and opened in WAL mode.
+
+    ``readonly`` (PostgreSQL): every transaction is read-only, so a reader cannot write even by
+    mistake, whatever its role may do.
+    """
     path = sqlite_path(url)
     if path is not None:
         _create_sqlite_file(path)
@@ -78,8 +82,11 @@ def make_engine(url: str) -> Engine:
             ) from None
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    connect_args: dict = {"timeout": BUSY_TIMEOUT_MS / 1000} if path else {}
+    if readonly and url.startswith("postgresql"):
+        connect_args["options"] = "-c default_transaction_read_only=on"
     try:
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if path else {})
+        engine = create_engine(url, connect_args=connect_args)
     except Exception as exc:  # noqa: BLE001 - bad URL, unknown dialect: one line for the user
         raise StorageError(f"cannot use database URL {display_url(url)}: {display_url(str(exc))}") from None
     if engine.dialect.name == "sqlite":
@@ -142,7 +149,7 @@ def _open_readonly(url: str) -> Engine:
             raise StorageError(f"{path} is not a database file")
         engine = _readonly_sqlite_engine(path)
     else:
-        engine = make_engine(url)
+        engine = make_engine(url, readonly=True)
     try:
         check_ours(engine, url, readonly=True)
     except BaseException:

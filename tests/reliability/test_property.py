@@ -59,7 +59,8 @@ def no_crash(result) -> None:
     assert "Traceback" not in result.output
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                                            HealthCheck.data_too_large])
 @given(batch=st.lists(payloads(), min_size=1, max_size=3),
        account=st.text(st.characters(blacklist_characters="\x00/"), min_size=1, max_size=80))  # a file name
 def test_any_answer_is_stored_or_recorded_and_every_command_reads_it(store_url, batch, account):
