@@ -65,6 +65,10 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     """
     from tracker import client, config
     from tracker.collect import CollectSettings
+    from tracker.errors import StorageError
+
+    if config.is_memory_sqlite(config.db_url(db)):  # before any request goes out
+        raise StorageError("an in-memory database keeps nothing: pass --db with a file or a URL")
 
     fixed = resolve(at, utcnow(), tz)
     settings = CollectSettings(
