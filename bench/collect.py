@@ -7,7 +7,6 @@ The baseline is what the original script did: one request after another. Target:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import slow_server, timed, write_accounts  # noqa: E402
+from bench.common import options, slow_server, timed, write_accounts  # noqa: E402
 
 
 def run(accounts: int = 50, latency: float = 0.3) -> dict:
@@ -47,10 +46,7 @@ def run(accounts: int = 50, latency: float = 0.3) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=50)
-    parser.add_argument("--latency", type=float, default=0.3)
-    args = parser.parse_args()
+    args = options(__doc__, accounts=50, latency=0.3)
     r = run(args.accounts, args.latency)
     print(f"collect {r['accounts']} accounts at {r['latency_s'] * 1000:.0f} ms latency: "
           f"sequential {r['sequential_s']:.2f} s, tracker collect {r['tracker_collect_s']:.2f} s, "

@@ -65,6 +65,16 @@ def write_accounts(directory: Path, count: int) -> list[Path]:
     return paths
 
 
+def options(doc: str, **defaults):  # noqa: ANN201 - an argparse.Namespace
+    """Each benchmark's command line: ``--name VALUE`` for every default given."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    for name, value in defaults.items():
+        parser.add_argument(f"--{name}", type=type(value), default=value)
+    return parser.parse_args()
+
+
 def timed(fn, repeat: int = 1) -> float:
     """Best of ``repeat`` wall-clock runs, in seconds."""
     best = float("inf")

@@ -9,7 +9,6 @@ from 1 year <= 1.5x from 1 week; <= 300 bytes per snapshot with the raw body kep
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 import time
@@ -17,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import timed  # noqa: E402
+from bench.common import options, timed  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 END = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # fixed, so cached databases stay valid
@@ -123,10 +122,7 @@ def run(accounts: int = 50, days: float = 365) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=50)
-    parser.add_argument("--days", type=float, default=365)
-    args = parser.parse_args()
+    args = options(__doc__, accounts=50, days=365.0)
     r = run(args.accounts, args.days)
     if r["build_s"]:
         print(f"built {r['snapshots']:,} snapshots in {r['build_s']:.0f} s ({r['snapshots'] / r['build_s']:,.0f}/s)")

@@ -9,7 +9,6 @@ on them, and prints lines per second (target >= 100,000) and MB per second.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -20,6 +19,9 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import options  # noqa: E402
 
 
 def build_tree(home: Path, megabytes: float, seed: int = 1) -> int:
@@ -82,9 +84,7 @@ def run(megabytes: float = 200) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mb", type=float, default=200)
-    args = parser.parse_args()
+    args = options(__doc__, mb=200.0)
     r = run(args.mb)
     print(f"import-sessions: {r['lines']:,} lines ({r['mb']:.0f} MB, {r['snapshots']:,} snapshots) in "
           f"{r['seconds']:.1f} s: {r['lines_per_s']:,.0f} lines/s, {r['mb_per_s']:.0f} MB/s "
