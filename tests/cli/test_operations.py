@@ -63,12 +63,6 @@ def test_check_stale_wins_over_low(history_db):
     assert any("below 90%" in line for line in result.stdout.splitlines())
 
 
-def test_check_without_data(tmp_path):
-    result = run("check", "--db", str(tmp_path / "none.db"))
-    assert result.exit_code == 20
-    assert "tracker collect" in result.stdout
-
-
 def test_pick_the_account_with_most_headroom(history_db):
     db, accounts, _ = history_db
     add_home(db)

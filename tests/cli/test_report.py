@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from tests.helpers import T0, iso, run, write_auth
 
 
@@ -81,10 +83,11 @@ def test_report_table(history_db):
     assert lines[3].rstrip().endswith("after reset")
 
 
-def test_no_data_yet(tmp_path):
-    result = run("report", "--db", str(tmp_path / "empty.db"))
-    assert result.exit_code == 1
-    assert "run `tracker collect`" in result.stderr
+@pytest.mark.parametrize("command,code,stream", [("report", 1, "stderr"), ("check", 20, "stdout")])
+def test_no_data_yet(tmp_path, command, code, stream):
+    result = run(command, "--db", str(tmp_path / "empty.db"))
+    assert result.exit_code == code
+    assert "run `tracker collect`" in getattr(result, stream)
 
 
 def test_unknown_account(history_db):
