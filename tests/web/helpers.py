@@ -31,3 +31,10 @@ def fill(url: str, accounts: int = 3, days: float = 7, end: datetime = END) -> s
     finally:
         store.close()
     return url
+
+
+def get(server, path: str, **kwargs):  # noqa: ANN001, ANN201
+    """GET ``path`` from a running dashboard server."""
+    import requests
+
+    return requests.get(server.url + path.lstrip("/"), timeout=10, **kwargs)
