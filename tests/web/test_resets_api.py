@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.helpers import run
-from tests.web.helpers import DEMO_ACCOUNTS, get
+from tests.web.helpers import DEMO_ACCOUNTS, get, moves_db
 from tracker.resets import build_ledger
 from tracker.store import Store
 from tracker.web import payloads
@@ -82,21 +82,8 @@ def test_errors_are_json_with_a_status(server, params, status, message):
 
 
 def test_moved_and_late_resets_with_their_times(start_server, tmp_path, clock):
-    from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, Usage, Window
-    from tracker.store import SnapshotRecord
-
-    url = f"sqlite:///{tmp_path / 'moves.db'}"
     t0 = clock.now - timedelta(hours=12)
-    rows = [(0, 40.0, 5), (1, 50.0, 5), (2, 55.0, 7),  # the reset time moved two hours later
-            (8.5, 60.0, 7), (9, 3.0, 14)]  # still the old window 1.5 h past its time: late
-    store = Store.open(url)
-    try:
-        store.add_snapshots([SnapshotRecord("solo", t0 + timedelta(hours=h), "api", Usage(windows=[
-            Window(MAIN_LIMIT, FIVE_HOUR, 18000, used, t0 + timedelta(hours=reset))], plan="pro"))
-            for h, used, reset in rows])
-    finally:
-        store.close()
-    events = get(start_server(url), "/api/resets").json()["events"]
+    events = get(start_server(moves_db(tmp_path / "moves.db", t0)), "/api/resets").json()["events"]
     assert [(e["event"], e["timing"], e["used_before"], e["used_after"]) for e in events] == [
         ("moved", "later", 50.0, 55.0), ("reset", "late", 60.0, 3.0)]
     iso = lambda h: (t0 + timedelta(hours=h)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731

@@ -249,12 +249,12 @@
     const nowMs = state.report ? Date.parse(state.report.generated_at) : undefined;
     body.replaceChildren(...events.slice().reverse().map((e) => {
       const row = el("tr", null, `timing-${e.timing}`);
-      row.dataset.kind = e.kind;
+      row.dataset.window = e.kind;
       row.dataset.timing = e.timing;
       const expected = e.event === "moved" ? `${localTime(e.expected_at, nowMs)} → ${localTime(e.new_reset_at, nowMs)}`
         : localTime(e.expected_at, nowMs);
       row.append(el("td", localTime(e.seen_at, nowMs), "seen"), el("td", windowLabel(e.limit, e.kind)),
-                 el("td", `${pct(e.used_before)} → ${pct(e.used_after)}`, "used"), el("td", expected, "expected"),
+                 el("td", `${pct(e.used_before)} → ${pct(e.used_after)}`, "change"), el("td", expected, "expected"),
                  el("td", TIMING_TEXT[e.timing] || e.timing, "timing"));
       return row;
     }));
