@@ -48,3 +48,9 @@ def start_server(clock, web_extra):
     yield start
     for server in running:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def server(start_server, shared_demo_url):
+    """A server over the shared demo week."""
+    return start_server(shared_demo_url)

@@ -31,3 +31,32 @@ def fill(url: str, accounts: int = 3, days: float = 7, end: datetime = END) -> s
     finally:
         store.close()
     return url
+
+
+def get(server, path: str, **kwargs):  # noqa: ANN001, ANN201
+    """GET ``path`` from a running dashboard server."""
+    import requests
+
+    return requests.get(server.url + path.lstrip("/"), timeout=10, **kwargs)
+
+
+def moves_db(path, t0: datetime) -> str:  # noqa: ANN001
+    """Account "solo" from ``t0``: its 5-hour window's reset time moves 2 h later at t0+2h
+    (50 → 55 %), then it resets late (seen at t0+9h, announced for t0+7h; 60 → 3 %); a steady
+    weekly window beside it (so the page has every chart it asks for)."""
+    from datetime import timedelta
+
+    from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
+    from tracker.store import SnapshotRecord, Store
+
+    rows = [(0, 40.0, 5), (1, 50.0, 5), (2, 55.0, 7), (8.5, 60.0, 7), (9, 3.0, 14)]  # hours, used %, reset
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    try:
+        store.add_snapshots([SnapshotRecord("solo", t0 + timedelta(hours=h), "api", Usage(windows=[
+            Window(MAIN_LIMIT, FIVE_HOUR, 18000, used, t0 + timedelta(hours=reset)),
+            Window(MAIN_LIMIT, WEEKLY, 604800, 10.0 + h, t0 + timedelta(days=5))], plan="pro"))
+            for h, used, reset in rows])
+    finally:
+        store.close()
+    return url

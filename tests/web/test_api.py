@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.helpers import SECRETS
-from tests.web.helpers import DEMO_ACCOUNTS, END
+from tests.web.helpers import DEMO_ACCOUNTS, END, get
 from tracker.analysis import daily_consumption
 from tracker.points import SeriesKey
 from tracker.report import build_report, report_json
@@ -20,15 +20,6 @@ from tracker.web.security import CONTENT_SECURITY_POLICY
 
 TOKEN = "serve-TOKEN-0123456789abcdef"
 SECRETS.add(TOKEN)  # the end-of-suite sweep fails the run if it shows up in any output or file
-
-
-def get(server, path, **kwargs):
-    return requests.get(server.url + path.lstrip("/"), timeout=10, **kwargs)
-
-
-@pytest.fixture
-def server(start_server, shared_demo_url):
-    return start_server(shared_demo_url)
 
 
 def test_report_is_the_report_json_contract(server, shared_demo_url, clock):
@@ -207,7 +198,7 @@ def test_the_token_is_required_on_every_request_and_never_echoed(start_server, d
     basic = "Basic " + base64.b64encode(f"me:{TOKEN}".encode()).decode()
     seen = []
     for path in ("/", "/static/app.js", "/api/report", "/api/series?account=work", "/api/daily?account=work",
-                 "/api/healthz"):
+                 "/api/resets", "/api/resets?account=work", "/api/healthz"):
         for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": "Basic !!"},
                         {"Authorization": TOKEN}):
             refused = get(server, path, headers=headers)
@@ -226,7 +217,7 @@ def test_the_token_is_required_on_every_request_and_never_echoed(start_server, d
 def test_raw_bodies_never_leave_the_server(server):
     everything = "".join(get(server, p).text for p in (
         "/api/report", "/api/series?account=work", "/api/series?account=research&kind=weekly",
-        "/api/daily?account=work"))
+        "/api/daily?account=work", "/api/resets"))
     assert "rate_limit" not in everything and "primary_window" not in everything
     assert not re.search(r"@example\.com", everything)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import SECRETS
-from tests.web.helpers import DEMO_ACCOUNTS, END
+from tests.web.helpers import DEMO_ACCOUNTS, END, moves_db
 from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
+from tracker.resets import TIMING_TEXT, build_ledger
 from tracker.store import SnapshotRecord, Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -96,6 +97,7 @@ def test_dashboard_shows_every_account_draws_hovers_and_refreshes(make_page, sta
         assert painted_pixels(page, canvas) > 5000, card.locator("h2").inner_text()
         assert card.locator(".windows tbody tr").count() == 2
         assert card.locator(".bars .bar").count() == 7
+        assert card.locator(".resets tbody tr[data-timing]").count() > 3  # a week of resets
     research = page.locator("article.card[data-account='research']")
     expect(research.locator(".badges")).to_contain_text("EXPIRED")
     expect(research.locator(".error")).to_contain_text("expired since")
@@ -208,4 +210,47 @@ def test_charts_load_as_cards_come_into_view(make_page, start_server, tmp_path):
     last.scroll_into_view_if_needed()
     expect(last.locator("canvas")).to_have_count(1)
     assert painted_pixels(page, last.locator("canvas")) > 5000
+    assert view.errors == []
+
+
+def pct(value: float) -> str:
+    """A percentage as the page writes it."""
+    return f"{value:g}%" if value == int(value) else f"{value:.1f}%"
+
+
+def test_the_reset_ledger_lists_every_accounts_resets_newest_first(make_page, start_server, shared_demo_url, clock):
+    store = Store.open(shared_demo_url)
+    try:
+        events = build_ledger(store, (), clock.now - timedelta(days=30), clock.now, ("five_hour", "weekly"))
+    finally:
+        store.close()
+    view = make_page()
+    page = view.open(start_server(shared_demo_url).url)
+    for account in DEMO_ACCOUNTS:
+        mine = [e for e in events if e.account == account][::-1]
+        rows = page.locator(f"article.card[data-account='{account}'] .resets tbody tr")
+        expect(rows).to_have_count(len(mine))
+        assert [r.get_attribute("data-window") for r in rows.all()] == [e.kind for e in mine]
+        for row, event in zip(rows.all()[:3], mine, strict=False):
+            seen, window, used, expected, timing = row.locator("td").all_inner_texts()
+            assert event.seen_at.strftime("%H:%M") in seen and window == {"five_hour": "5h"}.get(event.kind, event.kind)
+            assert used == f"{pct(event.used_before)} → {pct(event.used_after)}"
+            assert event.expected_at.strftime("%H:%M") in expected and timing == TIMING_TEXT[event.timing]
+    first_seen = page.locator("article.card[data-account='work'] .resets tbody tr td.seen").first
+    newest = next(e for e in reversed(events) if e.account == "work")
+    page.select_option("#tz", "Asia/Tokyo")  # the ledger follows the chosen zone
+    expect(first_seen).to_contain_text((newest.seen_at + timedelta(hours=9)).strftime("%H:%M"))
+    assert view.errors == []
+
+
+def test_the_ledger_shows_moved_and_late_resets(make_page, start_server, tmp_path, clock):
+    t0 = clock.now.replace(hour=0, minute=0, second=0, microsecond=0)  # all on one day: times without dates
+    view = make_page()
+    page = view.open(start_server(moves_db(tmp_path / "moves.db", t0)).url)
+    rows = page.locator("article.card[data-account='solo'] .resets tbody tr")
+    expect(rows).to_have_count(2)
+    assert rows.nth(0).locator("td").all_inner_texts() == ["09:00", "5h", "60% → 3%", "07:00", "late"]
+    assert rows.nth(1).locator("td").all_inner_texts() == ["02:00", "5h", "50% → 55%", "05:00 → 07:00", "moved later"]
+    assert rows.nth(0).locator("td.timing").evaluate("c => getComputedStyle(c).color") != \
+        rows.nth(0).locator("td.change").evaluate("c => getComputedStyle(c).color")  # late stands out
     assert view.errors == []

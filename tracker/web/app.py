@@ -1,4 +1,4 @@
-"""The dashboard as an ASGI application (Starlette): one page, its assets, four JSON endpoints.
+"""The dashboard as an ASGI application (Starlette): one page, its assets, five JSON endpoints.
 
 Every request first passes the ``Guard``: the Host must be one this server answers to (a
 loopback server answers only to loopback names, which defeats DNS rebinding), the token must
@@ -152,6 +152,12 @@ def create_app(store, settings: AppSettings):  # noqa: ANN001, ANN201 - an ASGI 
         return payloads.daily_payload(store, q["account"], q.get("tz"), _int_param(request, "days", 7),
                                       settings.clock())
 
+    def resets(request):  # noqa: ANN001, ANN202
+        q = request.query_params
+        since, until = payloads.period(q.get("since"), q.get("until"), settings.clock(),
+                                       payloads.DEFAULT_RESET_PERIOD)
+        return payloads.resets_payload(store, q.get("account") or None, q.get("kind", "all"), since, until)
+
     def healthz(_request):  # noqa: ANN001, ANN202
         from tracker.db import current_revision
 
@@ -162,6 +168,7 @@ def create_app(store, settings: AppSettings):  # noqa: ANN001, ANN201 - an ASGI 
         Route("/api/report", _json_endpoint(report), methods=["GET"]),
         Route("/api/series", _json_endpoint(series), methods=["GET"]),
         Route("/api/daily", _json_endpoint(daily), methods=["GET"]),
+        Route("/api/resets", _json_endpoint(resets), methods=["GET"]),
         Route("/api/healthz", _json_endpoint(healthz), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -5,7 +5,8 @@ fields added to that contract appear here too). A series is one window of one ac
 period, as the page draws it: values downsampled in the database (``queries``), split into
 lines at resets and gaps exactly as ``tracker chart`` splits them, the reset moments, and the
 current window's projection. Times in series are Unix seconds (compact, what the chart library
-takes); everything else follows the ISO UTC rule of the JSON output.
+takes); everything else follows the ISO UTC rule of the JSON output. The reset ledger is
+``tracker resets --json`` over a bounded period, with the same event objects.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from tracker.web.queries import MAX_POINTS, read_series, series_window_seconds
 KINDS = ("five_hour", "weekly", "other")
 DEFAULT_PERIOD = timedelta(days=7)
 MAX_DAILY_DAYS = 366
+DEFAULT_RESET_PERIOD = timedelta(days=30)
+MAX_RESET_PERIOD = timedelta(days=MAX_DAILY_DAYS)  # one pass over every point of it: keep it bounded
+MAX_RESET_EVENTS = 1000  # the newest are kept; a week of 5-hour windows is about 35 per account
 
 
 class BadRequest(TrackerError):
@@ -50,11 +54,12 @@ def _seconds(value: datetime) -> float:
     return value.timestamp()  # exact: stored times are whole milliseconds
 
 
-def period(since: str | None, until: str | None, now: datetime) -> tuple[datetime, datetime]:
-    """``since``/``until`` as ISO times or durations ago; by default the last seven days."""
+def period(since: str | None, until: str | None, now: datetime,
+           default: timedelta = DEFAULT_PERIOD) -> tuple[datetime, datetime]:
+    """``since``/``until`` as ISO times or durations ago; by default the ``default`` before until."""
     try:
         end = parse_when(until, now) if until else now
-        start = parse_when(since, now) if since else end - DEFAULT_PERIOD
+        start = parse_when(since, now) if since else end - default
     except TrackerError as exc:
         raise BadRequest(exc.message) from None
     if start >= end:
@@ -117,4 +122,29 @@ def daily_payload(store, account: str, tz_name: str | None, days: int, now: date
         "account": account, "tz": tz_name or "UTC",
         "days": [{"date": (first + timedelta(days=i)).isoformat(),
                   "used_percent": round(used.get(first + timedelta(days=i), 0.0), 2)} for i in range(days)],
+    }
+
+
+def resets_payload(store, account: str | None, kind: str, since: datetime, until: datetime) -> dict:  # noqa: ANN001
+    """The reset ledger of one account (or all) in [since, until]: ``tracker resets --json``'s events.
+
+    ``kind`` "all" means what it means for ``tracker resets``. The period is bounded because the
+    ledger reads every point of it; the events are bounded so that a page never gets megabytes.
+    """
+    from tracker.options import KINDS as ALL_KINDS
+    from tracker.resets import build_ledger
+
+    if kind != "all" and kind not in KINDS:
+        raise BadRequest(f"kind must be all or one of {', '.join(KINDS)}")
+    if until - since > MAX_RESET_PERIOD:
+        raise BadRequest(f"the period must be at most {MAX_RESET_PERIOD.days} days")
+    names = (account,) if account else ()
+    if account and not store.account_states(names, until):
+        raise NotFound(f"no account {account!r}")
+    events = build_ledger(store, names, since, until, ALL_KINDS if kind == "all" else (kind,))
+    kept = events[-MAX_RESET_EVENTS:]
+    return {
+        "account": account, "kind": kind, "since": iso_utc(since), "until": iso_utc(until),
+        "total": len(events), "returned": len(kept), "truncated": len(kept) < len(events),
+        "events": [e.as_dict() for e in kept],
     }

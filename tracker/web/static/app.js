@@ -1,5 +1,6 @@
 /* The dashboard: a card per account from /api/report, a week chart per account from
-   /api/series (uPlot), the use per day from /api/daily. Polls /api/report; a card's chart is
+   /api/series (uPlot), the use per day from /api/daily, the last 30 days' resets from
+   /api/resets. Polls /api/report; a card's chart is
    (re)loaded only when the account has a newer snapshot and the card is on or near the screen,
    so fifty accounts cost what the visible few cost. No inline script (the page's CSP forbids
    it); every value goes into the page as text, never as HTML. */
@@ -13,6 +14,8 @@
     { kind: "five_hour", label: "5h", color: "--five" },
     { kind: "weekly", label: "weekly", color: "--week" },
   ];
+  const TIMING_TEXT = { early: "early", on_time: "on time", late: "late", later: "moved later",
+                        earlier: "moved earlier", unknown: "—" }; // as `tracker resets` words them
   const BROWSER_TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const state = { tz: localStorage.getItem("tracker.tz") || BROWSER_TZ, report: null, cards: new Map() };
   const $ = (selector, root = document) => root.querySelector(selector);
@@ -98,7 +101,7 @@
       $(".name", node).textContent = account;
       $("#cards").append(node);
       card = { account, node, plot: null, snapshot: undefined, until: null, stale: false, visible: false,
-               loading: false, series: null, daily: null };
+               loading: false, series: null, daily: null, resets: null };
       state.cards.set(account, card);
       observer.observe(node);
     }
@@ -130,15 +133,19 @@
     return card;
   }
 
+  function windowLabel(limit, kind) {
+    const label = (KINDS.find((k) => k.kind === kind) || { label: kind }).label;
+    return limit === "codex" ? label : `${limit} ${label}`;
+  }
+
   function windowRow(w, binding, nowMs) {
-    const label = (KINDS.find((k) => k.kind === w.kind) || { label: w.kind }).label;
     const row = el("tr", null, binding ? "binding" : "");
     row.dataset.kind = w.kind;
     const resets = w.reset_since_last_snapshot ? "passed"
       : w.reset_at ? `${localTime(w.reset_at, nowMs)} (${countdown(Date.parse(w.reset_at) - nowMs)})` : "—";
     const runsOut = w.exhausts_at === null ? "—" : w.exhausts_before_reset === false ? "after reset" : localTime(w.exhausts_at, nowMs);
     const cells = [
-      [w.limit === "codex" ? label : `${w.limit} ${label}`], [pct(w.used_percent), "used"], [pct(w.remaining_percent)],
+      [windowLabel(w.limit, w.kind)], [pct(w.used_percent), "used"], [pct(w.remaining_percent)],
       [rate(w.burn_rate_percent_per_hour)], [pct(projectedAtReset(w, nowMs))], [resets], [runsOut, w.exhausts_before_reset ? "out" : ""],
     ];
     row.append(...cells.map(([text, cls]) => el("td", text, cls)));
@@ -227,6 +234,32 @@
     }));
   }
 
+  /** The reset ledger, newest first: a moved reset time shows the old and the new time. */
+  function renderResets(card) {
+    const body = $(".resets tbody", card.node);
+    const events = card.resets ? card.resets.events : [];
+    if (!events.length) {
+      const cell = el("td", card.resets ? "no resets in the last 30 days" : "not available", "none");
+      cell.colSpan = 5;
+      const row = el("tr");
+      row.append(cell);
+      body.replaceChildren(row);
+      return;
+    }
+    const nowMs = state.report ? Date.parse(state.report.generated_at) : undefined;
+    body.replaceChildren(...events.slice().reverse().map((e) => {
+      const row = el("tr", null, `timing-${e.timing}`);
+      row.dataset.window = e.kind;
+      row.dataset.timing = e.timing;
+      const expected = e.event === "moved" ? `${localTime(e.expected_at, nowMs)} → ${localTime(e.new_reset_at, nowMs)}`
+        : localTime(e.expected_at, nowMs);
+      row.append(el("td", localTime(e.seen_at, nowMs), "seen"), el("td", windowLabel(e.limit, e.kind)),
+                 el("td", `${pct(e.used_before)} → ${pct(e.used_after)}`, "change"), el("td", expected, "expected"),
+                 el("td", TIMING_TEXT[e.timing] || e.timing, "timing"));
+      return row;
+    }));
+  }
+
   async function loadAccount(card, untilIso) {
     const account = card.account;
     const since = new Date(Date.parse(untilIso) - WEEK_S * 1000).toISOString();
@@ -234,12 +267,14 @@
     const points = Math.min(2000, Math.max(200, 2 * Math.round($(".chart", card.node).clientWidth)));
     const fetchSeries = (kind) => getJSON("/api/series", { account, kind, since, until: untilIso, points })
       .catch((e) => { if (e.status === 404) return null; throw e; });
-    const [five, weekly, daily] = await Promise.all([
+    const [five, weekly, daily, resets] = await Promise.all([
       fetchSeries("five_hour"), fetchSeries("weekly"),
       getJSON("/api/daily", { account, tz: state.tz, days: 7 }).catch((e) => { if (e.status === 404 || e.status === 400) return null; throw e; }),
+      getJSON("/api/resets", { account, until: untilIso }).catch((e) => { if (e.status === 404) return null; throw e; }),
     ]);
     card.series = { five_hour: five, weekly };
     card.daily = daily;
+    card.resets = resets;
     drawAccount(card);
     card.node.dataset.drawnSnapshot = card.drawing; // for tests and scripts: what the chart shows
   }
@@ -252,6 +287,7 @@
     card.plot = buildPlot(card, container);
     if (!card.plot) container.append(el("p", "no chart data for this period", "status"));
     renderDaily(card);
+    renderResets(card);
   }
 
   // -- refresh loop ----------------------------------------------------------------------
