@@ -1,0 +1,31 @@
+"""snapshots: reset credits and spend control, per snapshot
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-29
+
+``wham/usage`` may say how many banked resets the person can redeem
+(``rate_limit_reset_credits.available_count``) and whether a workspace spending limit was
+reached (``spend_control.reached``). Both are kept per snapshot; the individual spending limit
+itself is stored as a limit (``spend_individual``) in the existing tables. Nullable columns,
+added in place: no rebuild of a large history.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("snapshots", sa.Column("reset_credits_available", sa.Integer()))
+    op.add_column("snapshots", sa.Column("spend_control_reached", sa.Boolean()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("snapshots") as batch:
+        batch.drop_column("spend_control_reached")
+        batch.drop_column("reset_credits_available")
