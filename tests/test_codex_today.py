@@ -209,3 +209,47 @@ def test_reference_time_matters_only_for_relative_resets():
     later = REF + timedelta(hours=1)
     line = {"rate_limits": {"primary_used_percent": 5, "primary_window_minutes": 300}}
     assert normalize_payload(line, REF).windows == normalize_payload(line, later).windows
+
+
+def test_session_line_reached_type_and_spend_flag():
+    usage = normalize_payload({"rate_limits": {
+        "limit_id": "codex", "primary": {"used_percent": 100, "window_minutes": 300},
+        "rate_limit_reached_type": {"type": "workspace_member_usage_limit_reached"},
+        "spend_control_reached": False}}, REF)
+    assert (usage.reached_type, usage.spend_control_reached) == ("workspace_member_usage_limit_reached", False)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_revision_0005_round_trip_keeps_snapshots(backend, tmp_path, request):
+    """0004 -> 0005 adds the columns (old rows read as unknown), 0005 -> 0004 drops them, and up again."""
+    from sqlalchemy import text
+
+    from tests.helpers import store_url
+    from tracker.db import current_revision, make_engine, upgrade
+    from tracker.store import SnapshotRecord, Store
+
+    url = store_url(tmp_path / "m.db" if backend == "sqlite" else request.getfixturevalue("pg_db"))
+    engine = make_engine(url)
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO accounts (id, name, created_at) VALUES (1, 'old', 0)"))
+        conn.execute(text("INSERT INTO snapshots (id, account_id, collected_at, source) VALUES (7, 1, 1, 'api')"))
+    upgrade(engine, "0005")
+    store = Store(engine)
+    store.add_snapshots([SnapshotRecord("old", REF, "api", normalize_payload(
+        {**usage_body(), "rate_limit_reset_credits": {"available_count": 4}}, REF))])
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT collected_at, reset_credits_available FROM snapshots ORDER BY 1")).all()
+    assert [tuple(r) for r in rows] == [(1, None), (NOW * 1000, 4)]
+    from alembic import command
+
+    from tracker.db import alembic_config
+
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0004")
+    assert current_revision(engine) == "0004"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM snapshots")).scalar() == 2
+    upgrade(engine, "head")
+    assert current_revision(engine) == "0005"
+    engine.dispose()

@@ -246,6 +246,9 @@ def _extras(usage: Usage, payload: dict[str, Any], container: Any, reference: da
     spend = payload.get("spend_control")
     reached = spend.get("reached") if isinstance(spend, dict) else places[1].get("spend_control_reached")
     usage.spend_control_reached = reached if isinstance(reached, bool) else None
+    line_reached = places[1].get("rate_limit_reached_type")  # a session-log line carries it inside
+    if usage.reached_type is None and isinstance(line_reached, dict | str):
+        usage.reached_type = _text(line_reached.get("type") if isinstance(line_reached, dict) else line_reached)
     window = _spend_window(payload, container, reference)
     if window is not None:
         usage.windows.append(window)
