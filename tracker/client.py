@@ -45,7 +45,7 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 
 @dataclass
 class FetchResult:
-    status: str  # ok | expired | forbidden | rate_limited | http_error | network_error | unparsed
+    status: str  # ok | expired | forbidden | blocked | rate_limited | http_error | network_error | unparsed
     received_at: datetime
     http_status: int | None = None
     payload: Any = None
@@ -276,6 +276,15 @@ def _describe_body(body: bytes, secrets: tuple[str, ...]) -> str:
     return text[:200] + ("…" if len(text) > 200 else "")
 
 
+def _is_html(body: bytes, content_type: str | None) -> bool:
+    """An HTML page (a bot-protection challenge), not the account's own JSON refusal: the body
+    decides; the Content-Type only for a body that is not JSON either (an empty one)."""
+    start = body.lstrip()[:1]
+    if start in (b"{", b"["):
+        return False
+    return start == b"<" or "html" in (content_type or "").lower()
+
+
 def _network_reason(exc: BaseException, url: str, secrets: tuple[str, ...]) -> str:
     """A short reason for a failed connection: "connection refused by HOST:PORT" when it was."""
     seen: set[int] = set()
@@ -402,6 +411,11 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
     if code == 401:
         result.status, result.error = "expired", "HTTP 401: token expired or invalid: run `codex login`"
         return result, None
+    if code == 403 and _is_html(body, response.headers.get("Content-Type")):
+        result.status = "blocked"
+        result.error = ("HTTP 403 with an HTML page: the request was blocked before reaching the account "
+                        "(bot protection on this network?); not an account problem, retried later")
+        return result, backoff
     if code == 403:
         result.status, result.error = "forbidden", f"HTTP 403: account suspended or without Codex access: {described}"
         return result, None

@@ -21,6 +21,7 @@ STATUS_EXIT = {
     "auth_error": EXIT_AUTH,
     "network_error": EXIT_NETWORK,
     "forbidden": EXIT_HTTP,
+    "blocked": EXIT_HTTP,  # an HTML 403: stopped before the account (bot protection), not its refusal
     "rate_limited": EXIT_HTTP,
     "http_error": EXIT_HTTP,
     "unparsed": EXIT_HTTP,
@@ -124,17 +125,24 @@ def collect_accounts(
     retries: int = 2,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] | None = None,
+    endpoint_fixed: bool = True,
 ) -> PendingResults:
     """Start every request now; return the results as they complete.
 
     Starting eagerly lets the caller open the database (and import SQLAlchemy) while the
-    requests are in flight.
+    requests are in flight. Unless ``endpoint_fixed`` (a ``--url``), an account read from a
+    Codex home is asked where that home's config.toml sends Codex (``tracker.codex_config``).
     """
     import time
 
     kwargs = {"timeout": timeout, "retries": retries, "clock": clock, "sleep": sleep or time.sleep}
+    urls = {ref: url for ref in refs}
+    if not endpoint_fixed:
+        from tracker.codex_config import home_usage_url
+
+        urls = {ref: home_usage_url(ref.path) or url for ref in refs}
     pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(refs))), thread_name_prefix="collect")
-    futures = {pool.submit(collect_one, ref, url, **kwargs): ref for ref in refs}
+    futures = {pool.submit(collect_one, ref, urls[ref], **kwargs): ref for ref in refs}
 
     return PendingResults(pool, futures, clock)
 
@@ -174,6 +182,7 @@ class CollectSettings:
     timeout: float = 30.0
     retries: int = 2
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    endpoint_fixed: bool = True  # False: accounts from a Codex home follow its config.toml
 
 
 def run_collection(settings: CollectSettings, open_store: Callable[[], object], default_home,  # noqa: ANN001
@@ -189,7 +198,8 @@ def run_collection(settings: CollectSettings, open_store: Callable[[], object], 
     refs = discover_accounts(account_dirs=settings.account_dirs, auth_files=settings.auth_files,
                              codex_homes=settings.codex_homes, default_home=default_home, only=settings.names)
     pending = collect_accounts(refs, settings.endpoint, concurrency=settings.concurrency,
-                               timeout=settings.timeout, retries=settings.retries, clock=settings.clock)
+                               timeout=settings.timeout, retries=settings.retries, clock=settings.clock,
+                               endpoint_fixed=settings.endpoint_fixed)
     try:
         store = open_store()
     except BaseException:

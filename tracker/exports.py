@@ -100,6 +100,8 @@ ACCOUNT_METRICS = [
      lambda a: float(a.stale)),
     ("codex_usage_effective_remaining_percent", "What is really left: the least of the main limit's windows.",
      lambda a: a.effective_remaining_percent),
+    ("codex_usage_reset_credits_available", "Banked window resets the account can redeem (as last collected).",
+     lambda a: a.reset_credits_available),
 ]
 
 

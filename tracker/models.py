@@ -89,6 +89,8 @@ snapshots = Table(
     Column("reached_type", Outside(64)),
     Column("credits_balance", Outside(64)),
     Column("raw", LargeBinary),  # the response body, tokens removed, see tracker.codec
+    Column("reset_credits_available", Integer),  # banked resets (revision 0005)
+    Column("spend_control_reached", Boolean),
     Index("ix_snapshots_account_time", "account_id", "collected_at"),
 )
 

@@ -18,12 +18,16 @@ FIVE_HOUR = "five_hour"
 WEEKLY = "weekly"
 OTHER = "other"
 MAIN_LIMIT = "codex"
+SPEND_INDIVIDUAL = "spend_individual"  # a workspace's spending limit for one person, kept as a limit
 
 FIVE_HOUR_KEYS = ("five_hour", "five_hour_limit", "five_hour_rate_limit", "primary", "primary_window")
 WEEKLY_KEYS = ("weekly", "weekly_limit", "weekly_rate_limit", "secondary", "secondary_window")
 RESET_ABSOLUTE_KEYS = ("reset_at", "resets_at", "reset_time_ms")
 RESET_RELATIVE_KEYS = ("reset_after_seconds", "resets_in_seconds")
-KNOWN_TOP_LEVEL = ("rate_limit", "rate_limits", "plan_type", "additional_rate_limits", "credits")
+KNOWN_TOP_LEVEL = ("rate_limit", "rate_limits", "plan_type", "additional_rate_limits", "credits",
+                   "rate_limit_reset_credits", "spend_control")
+# Codex around 0.40 wrote the windows flat: primary_used_percent, primary_window_minutes, ...
+FLAT_PREFIXES = (("primary", "five_hour"), ("secondary", "weekly"))
 
 # Plausible epoch range for reset times: anything outside is a broken value, not a date.
 _MIN_EPOCH = datetime(2001, 1, 1, tzinfo=UTC).timestamp()
@@ -52,6 +56,8 @@ class Usage:
     credits_balance: str | None = None
     limit_reached: bool | None = None
     reached_type: str | None = None
+    reset_credits_available: int | None = None  # banked resets the person may redeem (never redeemed here)
+    spend_control_reached: bool | None = None
     problem: str | None = None  # set when the payload could not be understood
 
     @property
@@ -162,6 +168,8 @@ def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> l
                 raise Unreadable(f"{limit}.{key} is a {type(entry).__name__}, not an object")
             found.append((default_kind, _unwrap(entry)))
             break
+    if not found:
+        found = _flat_entries(container)
     windows = []
     for default_kind, entry in found:
         seconds = _window_seconds(entry)
@@ -178,6 +186,72 @@ def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> l
         short, long_ = sorted(windows, key=lambda w: w.window_seconds or 0)
         windows = [_relabel(short, FIVE_HOUR), _relabel(long_, WEEKLY)]
     return windows
+
+
+def _flat_entries(container: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The older flat form as window entries (no reset time: resets are inferred from drops)."""
+    found = []
+    for prefix, default_kind in FLAT_PREFIXES:
+        if container.get(f"{prefix}_used_percent") is not None:
+            found.append((default_kind, {"used_percent": container[f"{prefix}_used_percent"],
+                                         "window_minutes": container.get(f"{prefix}_window_minutes")}))
+    return found
+
+
+def is_flat(limits: dict[str, Any]) -> bool:
+    """Whether session-log ``rate_limits`` are in the older flat form (Codex around 0.40)."""
+    return any(limits.get(f"{prefix}_used_percent") is not None for prefix, _ in FLAT_PREFIXES)
+
+
+def _limit_name(container: dict[str, Any]) -> str:
+    """A session log's limit family: ``codex`` (or no ``limit_id``) is the main quota; another
+    family is named as ``additional_rate_limits`` name it (``limit_name``, else its id)."""
+    limit_id = _text(container.get("limit_id"))
+    if limit_id is None or limit_id == MAIN_LIMIT:
+        return MAIN_LIMIT
+    return _text(container.get("limit_name")) or limit_id
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value) if 0 <= value < 2**31 else None
+
+
+def _spend_window(payload: dict[str, Any], container: Any, reference: datetime) -> Window | None:
+    """``spend_control.individual_limit`` (or one at the root or under ``rate_limit``) as a limit.
+
+    Its reset fields are 0 when there is none; its length is not given (kind ``other``).
+    """
+    spend = payload.get("spend_control")
+    places = [spend if isinstance(spend, dict) else {}, payload, container if isinstance(container, dict) else {}]
+    entry = next((p["individual_limit"] for p in places if isinstance(p.get("individual_limit"), dict)), None)
+    if entry is None:
+        return None
+    try:
+        used = _used_percent(entry)
+    except Unreadable:
+        return None
+    reset = {k: v for k, v in entry.items() if k in RESET_ABSOLUTE_KEYS + RESET_RELATIVE_KEYS and v}
+    seconds = _window_seconds(entry)
+    return Window(SPEND_INDIVIDUAL, kind_for_length(seconds, OTHER), seconds, used, _reset_time(reset, reference))
+
+
+def _extras(usage: Usage, payload: dict[str, Any], container: Any, reference: datetime) -> None:
+    """Reset credits and spend control, from a response or a session-log line."""
+    places = [payload, container if isinstance(container, dict) else {}]
+    credits = next((p["rate_limit_reset_credits"] for p in places
+                    if isinstance(p.get("rate_limit_reset_credits"), dict)), {})
+    usage.reset_credits_available = _count(credits.get("available_count"))
+    spend = payload.get("spend_control")
+    reached = spend.get("reached") if isinstance(spend, dict) else places[1].get("spend_control_reached")
+    usage.spend_control_reached = reached if isinstance(reached, bool) else None
+    line_reached = places[1].get("rate_limit_reached_type")  # a session-log line carries it inside
+    if usage.reached_type is None and isinstance(line_reached, dict | str):
+        usage.reached_type = _text(line_reached.get("type") if isinstance(line_reached, dict) else line_reached)
+    window = _spend_window(payload, container, reference)
+    if window is not None:
+        usage.windows.append(window)
 
 
 def _relabel(window: Window, kind: str) -> Window:
@@ -228,7 +302,7 @@ def parse_payload(payload: Any, reference: datetime) -> Usage:
     if container is not None:
         if not isinstance(container, dict):
             raise Unreadable(f"rate_limit is a {type(container).__name__}, not an object")
-        main_limit = _text(container.get("limit_id")) or MAIN_LIMIT
+        main_limit = _limit_name(container)
         usage.windows.extend(_windows_of(container, main_limit, reference))
         if isinstance(container.get("limit_reached"), bool):
             usage.limit_reached = container["limit_reached"]
@@ -252,4 +326,5 @@ def parse_payload(payload: Any, reference: datetime) -> Usage:
         credits = container.get("credits")
     if isinstance(credits, dict):
         usage.credits_balance = _text(credits.get("balance"))
+    _extras(usage, payload, container, reference)
     return usage

@@ -47,6 +47,7 @@ class AccountReport:
     stale: bool
     last_error: LastError | None
     windows: list[WindowReport] = field(default_factory=list)
+    reset_credits_available: int | None = None
 
     @property
     def runs_out_before_reset(self) -> bool:
@@ -102,7 +103,7 @@ def build_report(
         account = AccountReport(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,
             stale=state.last_snapshot_at is None or at - state.last_snapshot_at > stale_after,
-            last_error=_last_error(state),
+            last_error=_last_error(state), reset_credits_available=state.reset_credits_available,
         )
         for key in state.series:
             points = recent_points(store, key, at, lookback)
@@ -158,6 +159,7 @@ def report_json(report: Report) -> dict:
                 "may_run_out_before_reset": a.may_run_out_before_reset,
                 "effective_remaining_percent": a.effective_remaining_percent,
                 "binding_kind": a.binding.key.kind if a.binding else None,
+                "reset_credits_available": a.reset_credits_available,
                 "windows": [
                     {
                         "limit": w.key.limit,
@@ -227,6 +229,8 @@ def report_table(report: Report, tz: tzinfo) -> str:
             head += f" · last snapshot {format_local(a.last_snapshot_at, tz, now)} ({format_countdown(a.last_snapshot_at - now)})"
         else:
             head += " · no snapshot yet"
+        if a.reset_credits_available:
+            head += f" · {a.reset_credits_available} reset credit{'s' if a.reset_credits_available != 1 else ''}"
         if a.stale:
             head += " · STALE"
         if a.runs_out_before_reset:

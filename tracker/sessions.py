@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tracker.fsutil import NotRegularFile, open_regular
-from tracker.normalize import RESET_RELATIVE_KEYS, normalize_payload
+from tracker.normalize import RESET_RELATIVE_KEYS, is_flat, normalize_payload
 from tracker.store import SnapshotRecord, snapshot_key
 
 SOURCE = "session-log"
@@ -39,12 +39,13 @@ class ImportSummary:
     token_count_events: int = 0
     imported: int = 0
     duplicates: int = 0
+    flat_events: int = 0  # token_count events in the older flat form (Codex around 0.40)
     skipped: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
         return {"files": self.files, "files_read": self.files_read, "bytes_read": self.bytes_read,
                 "lines": self.lines, "token_count_events": self.token_count_events,
-                "imported": self.imported, "duplicates": self.duplicates,
+                "imported": self.imported, "duplicates": self.duplicates, "flat_events": self.flat_events,
                 "skipped": dict(sorted(self.skipped.items()))}
 
 
@@ -255,6 +256,8 @@ class _Importer:
         if not usage.windows:
             self.summary.skipped["no_windows"] += 1
             return
+        if is_flat(limits):
+            self.summary.flat_events += 1
         self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw))
 
     def flush(self) -> None:

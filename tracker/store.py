@@ -108,6 +108,7 @@ class AccountState:
     last_failure: FailureEntry | None
     failing_since: datetime | None  # the first failure after the last success
     series: list[SeriesKey]
+    reset_credits_available: int | None = None  # as the latest snapshot said
 
 
 def _upsert_ignore(conn: Connection, table, values: dict) -> None:  # noqa: ANN001
@@ -210,6 +211,8 @@ class Store:
                     "limit_reached": r.usage.limit_reached,
                     "reached_type": r.usage.reached_type,
                     "credits_balance": r.usage.credits_balance,
+                    "reset_credits_available": r.usage.reset_credits_available,
+                    "spend_control_reached": r.usage.spend_control_reached,
                     "raw": pack_body(r.raw),
                 }
                 for r in records
@@ -495,7 +498,7 @@ class Store:
                 if names and name not in names:
                     continue
                 latest = conn.execute(
-                    select(sn.c.collected_at, sn.c.plan)
+                    select(sn.c.collected_at, sn.c.plan, sn.c.reset_credits_available)
                     .where(sn.c.account_id == account_id, sn.c.collected_at <= at)
                     .order_by(sn.c.collected_at.desc()).limit(1)
                 ).first()
@@ -526,6 +529,7 @@ class Store:
                     last_failure=FailureEntry(name, *failure) if failure else None,
                     failing_since=failing_since,
                     series=series,
+                    reset_credits_available=latest.reset_credits_available if latest else None,
                 ))
         return states
 

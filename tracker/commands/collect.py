@@ -74,7 +74,7 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     settings = CollectSettings(
         endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
         auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
-        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else utcnow,
+        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else utcnow, endpoint_fixed=bool(url),
     )
     wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
         notify_settings["exec_commands"]

@@ -61,7 +61,9 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
     skipped = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(summary.skipped.items()))
     click.echo(f"{summary.files} files ({summary.files_read} with new lines), {summary.lines} lines read, "
                f"{summary.token_count_events} token_count events: {summary.imported} snapshots imported, "
-               f"{summary.duplicates} duplicates skipped" + (f"; skipped: {skipped}" if skipped else ""))
+               f"{summary.duplicates} duplicates skipped" + (f"; skipped: {skipped}" if skipped else "")
+               + (f"; {summary.flat_events} events in the older flat form (no reset time)"
+                  if summary.flat_events else ""))
 
 
 # -- history, export -------------------------------------------------------------------------
