@@ -11,6 +11,7 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,16 +45,25 @@ def _os_error(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"cannot write {path}: {exc.strerror or exc}", EXIT_SETUP)
 
 
+FIFO_GRACE = 2.0  # seconds a FIFO may wait for its reader to open it
+
+
 @contextmanager
 def _stream(path: Path, kind: int) -> Iterator[BinaryIO]:
     """Write to a FIFO or a device in place; a FIFO nobody reads is refused instead of blocking."""
     flags = os.O_WRONLY | (os.O_NONBLOCK if kind == stat.S_IFIFO else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:
-            raise OutputError(f"cannot write {path}: it is a FIFO and nothing reads it", EXIT_SETUP) from None
-        raise _os_error(path, exc) from None
+    deadline = time.monotonic() + FIFO_GRACE
+    while True:
+        try:
+            fd = os.open(path, flags)
+            break
+        except OSError as exc:
+            if exc.errno == errno.ENXIO and time.monotonic() < deadline:
+                time.sleep(0.05)  # a reader started alongside (`tracker export -o p & cat p`) may not be there yet
+                continue
+            if exc.errno == errno.ENXIO:
+                raise OutputError(f"cannot write {path}: it is a FIFO and nothing reads it", EXIT_SETUP) from None
+            raise _os_error(path, exc) from None
     os.set_blocking(fd, True)
     try:
         with os.fdopen(fd, "wb") as handle:
