@@ -25,7 +25,7 @@ BODY = json.dumps({
 @contextmanager
 def slow_server(latency: float):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             time.sleep(latency)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -65,7 +65,7 @@ def write_accounts(directory: Path, count: int) -> list[Path]:
     return paths
 
 
-def options(doc: str, **defaults):  # noqa: ANN201 - an argparse.Namespace
+def options(doc: str, **defaults):  # an argparse.Namespace
     """Each benchmark's command line: ``--name VALUE`` for every default given."""
     import argparse
 

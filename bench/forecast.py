@@ -92,7 +92,7 @@ def simulate(seed: int, weeks: int) -> tuple[list, list]:
     return polled, logged
 
 
-def _store_readings(store, name: str, readings: list, source: str) -> None:  # noqa: ANN001
+def _store_readings(store, name: str, readings: list, source: str) -> None:
     from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
     from tracker.store import SnapshotRecord
 

@@ -59,7 +59,7 @@ def pg_url():
         pytest.skip("psycopg is not installed (pip install -e '.[dev]')")
     try:
         psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"no PostgreSQL server answers at {url}: {exc}")
     return url
 

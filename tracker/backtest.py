@@ -132,7 +132,7 @@ def replay(
 
 
 def run_backtest(
-    store, names: tuple[str, ...], since: datetime, until: datetime, every: timedelta,  # noqa: ANN001
+    store, names: tuple[str, ...], since: datetime, until: datetime, every: timedelta,
     lookback: timedelta = timedelta(hours=1),
 ) -> list[SeriesScore]:
     """Replay every window of the named accounts (all by default) over [since, until]."""

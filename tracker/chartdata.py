@@ -70,7 +70,7 @@ def split_lines(points: list[Point], window_seconds: int | None) -> tuple[list[l
 
 
 def build_chart_data(
-    store, names: tuple[str, ...], since: datetime, until: datetime, kinds: tuple[str, ...],  # noqa: ANN001
+    store, names: tuple[str, ...], since: datetime, until: datetime, kinds: tuple[str, ...],
     tz: tzinfo, tz_name: str, now: datetime, lookback: timedelta = timedelta(hours=1),
 ) -> ChartData:
     states = [s for s in store.account_states(names, until) if s.last_snapshot_at]
@@ -103,7 +103,7 @@ def build_chart_data(
     return ChartData(accounts, series, daily, since, until, tz, tz_name, last)
 
 
-def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,  # noqa: ANN001
+def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,
                     lookback: timedelta) -> None:
     """The forecast's expected path from the last reading to the reset (it bends with the usual
     daily pattern), cut where it reaches 100 %."""

@@ -101,7 +101,7 @@ def _drawable_characters() -> set[int]:
 _GLYPHS: set[int] | None = None
 
 
-def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:  # noqa: ANN001
+def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:
     import matplotlib.dates as mdates
 
     start, end = _x_start(data), _x_end(data)
@@ -127,7 +127,7 @@ def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) ->
         ax.tick_params(labelbottom=False)
 
 
-def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:  # noqa: ANN001
+def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:
     ax.axhline(100, color="#c0392b", linestyle="--", linewidth=1, gid="limit-100")
     if (data.end - data.start) <= timedelta(days=31):
         for moment in _day_starts(data):
@@ -138,7 +138,7 @@ def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:  # noqa: ANN0
     ax.grid(axis="y", alpha=0.3)
 
 
-def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | None = None) -> None:  # noqa: ANN001
+def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | None = None) -> None:
     # One artist per series: segments (split at resets and gaps) are separated by NaN, which
     # matplotlib draws as a break in the line.
     xs: list[float] = []
@@ -168,7 +168,7 @@ def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | 
         ax.axvline(_num(s.next_reset), color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
 
 
-def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:  # noqa: ANN001
+def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:
     """Bars at the middle of each local day, on the same time axis as the panels above."""
     accounts = [a for a in data.accounts if a in data.daily]
     width = 0.8 / max(1, len(accounts))
@@ -188,7 +188,7 @@ def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:  # noqa: ANN001
     _format_time_axis(ax, data, label=True)
 
 
-def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:  # noqa: ANN001
+def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:
     days = sorted({d for per_day in data.daily.values() for d in per_day})
     accounts = [a for a in data.accounts if a in data.daily]
     grid = [[data.daily[a].get(d, 0.0) for d in days] for a in accounts]
@@ -208,7 +208,7 @@ def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:  # noqa: ANN001
     ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
 
 
-def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN201 - Figure
+def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
     """The figure for ``data``: stacked panels for a handful of accounts, small multiples beyond."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -274,7 +274,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # noqa: ANN
     return fig
 
 
-def save(fig, path: Path) -> Path:  # noqa: ANN001
+def save(fig, path: Path) -> Path:
     """Write atomically: a failed render never leaves an empty or partial file behind."""
     from matplotlib import rc_context
 

@@ -66,7 +66,7 @@ def cli() -> None:
 
 
 def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, stale_after: timedelta,
-                  db: str | None, zone: tzinfo, with_paths: bool = False):  # noqa: ANN202
+                  db: str | None, zone: tzinfo, with_paths: bool = False):
     """The report of the known NAMES (and each account's auth file), and the unknown NAMES."""
     from tracker.errors import NoDataError
     from tracker.report import NoSnapshotsError, build_report

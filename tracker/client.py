@@ -316,7 +316,7 @@ def _get_within(session: Any, url: str, headers: dict[str, str], timeout: float)
     def run() -> None:
         try:
             response = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+        except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
             return
         with lock:

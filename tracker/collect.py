@@ -1,7 +1,8 @@
-"""``tracker collect``: read every account, fetch concurrently, normalise, hand back results.
+"""``tracker collect``: read every account, fetch concurrently, normalise, store each result.
 
-No database and no printing here: the caller stores each result as it arrives (so one slow
-account never holds back the others' rows) and renders the list at the end.
+``run_collection`` starts every request first and opens the store (given as a callable) while
+they are in flight; each result is stored as it arrives, on its own, so one slow or unstorable
+account never holds back the others' rows. No printing here: ``collect_output`` renders.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class PendingResults:
                 ref = self.futures[future]
                 try:
                     yield future.result()
-                except Exception as exc:  # noqa: BLE001 - one account's bug must not stop the others
+                except Exception as exc:  # one account's bug must not stop the others
                     yield AccountResult(ref.name, "unparsed", self.clock(), EXIT_HTTP,
                                         error=f"internal error ({type(exc).__name__}); please report it")
         finally:
@@ -185,8 +186,8 @@ class CollectSettings:
     endpoint_fixed: bool = True  # False: accounts from a Codex home follow its config.toml
 
 
-def run_collection(settings: CollectSettings, open_store: Callable[[], object], default_home,  # noqa: ANN001
-                   stop=None) -> list[AccountResult]:  # noqa: ANN001
+def run_collection(settings: CollectSettings, open_store: Callable[[], object], default_home,
+                   stop=None) -> list[AccountResult]:
     """One collection: discover the accounts, fetch them all, store each result as it arrives.
 
     ``open_store`` is called once the requests are in flight, so opening the database (and
@@ -230,7 +231,7 @@ def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:
     return sorted(results, key=lambda r: (-left(r, "five_hour"), -left(r, "weekly"), r.account))
 
 
-def record_result(store, result: AccountResult) -> None:  # noqa: ANN001 - tracker.store.Store
+def record_result(store, result: AccountResult) -> None:  # tracker.store.Store
     """Store a snapshot, or the failure (with the raw body when there was one).
 
     Each account is stored on its own: a snapshot the database refuses (a value too long or

@@ -49,7 +49,7 @@ def _create_sqlite_file(path: Path) -> None:
 
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's begin event issue BEGIN, so writers can take the lock up front.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -59,7 +59,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -87,7 +87,7 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         connect_args["options"] = "-c default_transaction_read_only=on"
     try:
         engine = create_engine(url, connect_args=connect_args)
-    except Exception as exc:  # noqa: BLE001 - bad URL, unknown dialect: one line for the user
+    except Exception as exc:  # bad URL, unknown dialect: one line for the user
         raise StorageError(f"cannot use database URL {display_url(url)}: {display_url(str(exc))}") from None
     if engine.dialect.name == "sqlite":
         _install_sqlite_hooks(engine)
@@ -173,7 +173,7 @@ def current_revision(engine: Engine) -> str | None:
             raise
 
 
-def alembic_config(connection=None):  # noqa: ANN001, ANN201 - alembic types are imported lazily
+def alembic_config(connection=None):  # alembic types are imported lazily
     from alembic.config import Config
 
     config = Config()

@@ -173,7 +173,7 @@ def generate(
 
 
 def fill_demo(
-    store, *, accounts: int = 3, days: float = 7, interval: timedelta = timedelta(minutes=5),  # noqa: ANN001
+    store, *, accounts: int = 3, days: float = 7, interval: timedelta = timedelta(minutes=5),
     seed: int = 1, end: datetime, tz: tzinfo,
 ) -> DemoSummary:
     names = account_names(accounts)

@@ -19,14 +19,14 @@ FAILURE_HEADERS = ["account", "at", "kind", "http_status", "message"]
 TIME_COLUMNS = {"collected_at", "reset_at", "at"}
 
 
-def snapshot_rows(store, names, since, until, limit, newest_first) -> tuple[list[str], list[list]]:  # noqa: ANN001
+def snapshot_rows(store, names, since, until, limit, newest_first) -> tuple[list[str], list[list]]:
     rows = [[h.snapshot_id, h.account, h.collected_at, h.source, h.plan, h.limit, h.kind, h.window_seconds,
              h.used_percent, h.remaining_percent, h.reset_at]
             for h in store.history(names, since, until, limit, newest_first)]
     return SNAPSHOT_HEADERS, rows
 
 
-def failure_rows(store, names, since, until, limit, newest_first) -> tuple[list[str], list[list]]:  # noqa: ANN001
+def failure_rows(store, names, since, until, limit, newest_first) -> tuple[list[str], list[list]]:
     rows = [[f.account, f.at, f.kind, f.http_status, f.message]
             for f in store.failures(names, since, until, limit, newest_first)]
     return FAILURE_HEADERS, rows
@@ -35,7 +35,7 @@ def failure_rows(store, names, since, until, limit, newest_first) -> tuple[list[
 COUNT_CAP = 100_000  # counting further would cost as much as reading the history
 
 
-def row_count(store, names, since, until, errors: bool) -> int:  # noqa: ANN001
+def row_count(store, names, since, until, errors: bool) -> int:
     """The rows there are to show, up to COUNT_CAP."""
     if errors:
         return len(store.failures(names, since, until, COUNT_CAP, True))

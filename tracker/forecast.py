@@ -65,7 +65,7 @@ class Profile:
         weeks, index = divmod(whole, HOURS_PER_WEEK)
         return weeks * self.cumulative[-1] + self.cumulative[index] + (hours - whole) * self.rates[index]
 
-    def expected_from(self, start: datetime):  # noqa: ANN201 - Callable[[datetime], float]
+    def expected_from(self, start: datetime):  # Callable[[datetime], float]
         """``expected(start, t)`` as a function of ``t`` (for paths: the start is computed once)."""
         base = self._integral(start)
         return lambda t: max(0.0, self._integral(t) - base) if t > start else 0.0
@@ -221,7 +221,7 @@ def _idle(window: Sequence[Point], now: datetime) -> bool:
     return True
 
 
-def _path(now: datetime, reset_at: datetime, used: float, amount_until) -> list[tuple[datetime, float]]:  # noqa: ANN001
+def _path(now: datetime, reset_at: datetime, used: float, amount_until) -> list[tuple[datetime, float]]:
     """Hourly points of used % + expected use from ``now`` to the reset (not capped)."""
     points = [(now, used)]
     # hourly, or coarser for a reset far away (at most ``MAX_PATH_POINTS``: a bogus reset time
@@ -297,14 +297,14 @@ def forecast_window(
 
 
 def _model(result: Forecast, window: Sequence[Point], now: datetime, start: datetime, elapsed: float,
-           window_seconds: int, profile: Profile | None):  # noqa: ANN202 - (amount_until, range factors)
+           window_seconds: int, profile: Profile | None):  # (amount_until, range factors)
     """Choose the method; return expected use from now until a moment, and the range's factors."""
     used = result.used_percent
 
     def flat(_t: datetime) -> float:
         return 0.0
 
-    def steady(pace: float):  # noqa: ANN202
+    def steady(pace: float):
         return lambda t: pace * max(0.0, (t - now).total_seconds()) / 3600.0
 
     if window_seconds >= LONG_WINDOW:

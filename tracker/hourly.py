@@ -34,7 +34,7 @@ FROM grid ORDER BY grid.t
 """  # one index seek per step; the row comes back as one text value (a scalar subquery has one column)
 
 
-def profile_points(store, key: SeriesKey, since: datetime, until: datetime,  # noqa: ANN001
+def profile_points(store, key: SeriesKey, since: datetime, until: datetime,
                    step: timedelta = PROFILE_STEP) -> list[Point]:
     """The last reading before each multiple of ``step`` in (since, until]: one index seek per
     step (168 for four weeks at 4 h), never a scan of the readings in between. Equal to
@@ -65,7 +65,7 @@ def profile_points(store, key: SeriesKey, since: datetime, until: datetime,  # n
     return points
 
 
-def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:  # noqa: ANN001
+def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:
     """The hour-of-week profile of a long window's series from the weeks before the current window
     (one reading per ``PROFILE_STEP`` over at most ``HISTORY``: a bounded read whatever the size
     of the history)."""
@@ -75,7 +75,7 @@ def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:  # noq
     return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start)
 
 
-def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:  # noqa: ANN001
+def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:
     """One point per hour in [since, until): the hour's last reading, oldest first (the grid read
     with a one-hour step)."""
     points = profile_points(store, key, since, until + timedelta(hours=1), timedelta(hours=1))

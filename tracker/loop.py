@@ -33,7 +33,7 @@ class StopFlag:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._handle)
 
-    def _handle(self, signum: int, _frame) -> None:  # noqa: ANN001
+    def _handle(self, signum: int, _frame) -> None:
         self.signal_name = signal.Signals(signum).name
         self.event.set()
 

@@ -32,7 +32,7 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-def Outside(size: int):  # noqa: N802 - reads as a type in the table definitions
+def Outside(size: int):  # reads as a type in the table definitions
     """Text that comes from outside (server, file names): unbounded on PostgreSQL (revision 0003).
 
     SQLite never enforces a VARCHAR size, so its tables keep the declared size as 0001 made them.
@@ -159,7 +159,7 @@ def stored_length(window_seconds: int | None) -> int:
     return window_seconds or 0
 
 
-def series_id_query(key):  # noqa: ANN001, ANN201 - a SeriesKey in, a Select of one id out
+def series_id_query(key):  # a SeriesKey in, a Select of one id out
     """The id of the series a ``SeriesKey`` names (no row when there is none)."""
     from sqlalchemy import select
 

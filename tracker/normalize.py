@@ -283,7 +283,7 @@ def normalize_payload(payload: Any, reference: datetime) -> Usage:
         return parse_payload(payload, reference)
     except Unreadable as exc:
         return Usage(problem=str(exc))
-    except Exception as exc:  # noqa: BLE001 - total by contract: report, never raise
+    except Exception as exc:  # total by contract: report, never raise
         return Usage(problem=f"unexpected shape ({type(exc).__name__})")
 
 

@@ -34,13 +34,13 @@ def load_sent(store: Store) -> list[Sent]:
                 for r in conn.execute(select(n))]
 
 
-def _key_filter(key: Key, channel: str):  # noqa: ANN202
+def _key_filter(key: Key, channel: str):
     n = notifications_t
     return and_(n.c.account == key.account, n.c.limit_name == key.limit, n.c.kind == key.kind,
                 n.c.rule == key.rule, n.c.channel == channel)
 
 
-def run_notify(store: Store, report, rules: Rules, channels: list[Channel], tz: tzinfo,  # noqa: ANN001
+def run_notify(store: Store, report, rules: Rules, channels: list[Channel], tz: tzinfo,
                dry_run: bool = False) -> NotifyOutcome:
     by_key = {c.key: c for c in channels}
     plan = plan_notifications(report, rules, load_sent(store), list(by_key), tz)

@@ -72,7 +72,7 @@ def slices(start: datetime, cutoff: datetime, bucket: timedelta | None) -> Itera
         yield since, min(cutoff, datetime.fromtimestamp(edge, tz=UTC))
 
 
-def prune(store, cutoff: datetime, downsample: timedelta | None, dry_run: bool = False,  # noqa: ANN001
+def prune(store, cutoff: datetime, downsample: timedelta | None, dry_run: bool = False,
           batch: int = BATCH) -> PruneSummary:
     summary = PruneSummary(cutoff, dry_run=dry_run)
     for account_id in store.account_ids().values():
@@ -86,7 +86,7 @@ def prune(store, cutoff: datetime, downsample: timedelta | None, dry_run: bool =
     return summary
 
 
-def _prune_slice(store, account_id: int, since: datetime, until: datetime, cutoff: datetime,  # noqa: ANN001
+def _prune_slice(store, account_id: int, since: datetime, until: datetime, cutoff: datetime,
                  downsample: timedelta | None, summary: PruneSummary, batch: int) -> None:
     snapshots = store.old_snapshots(account_id, until, since)
     if not snapshots:

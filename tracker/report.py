@@ -89,7 +89,7 @@ class Report:
 
 
 def build_report(
-    store, names: tuple[str, ...], at: datetime, lookback: timedelta, stale_after: timedelta  # noqa: ANN001
+    store, names: tuple[str, ...], at: datetime, lookback: timedelta, stale_after: timedelta
 ) -> Report:
     """Read only the latest points of each account's windows and compute their figures."""
     states = store.account_states(names, at)
@@ -118,7 +118,7 @@ def build_report(
     return Report(at, accounts)
 
 
-def recent_points(store, key: SeriesKey, at: datetime, lookback: timedelta) -> list[Point]:  # noqa: ANN001
+def recent_points(store, key: SeriesKey, at: datetime, lookback: timedelta) -> list[Point]:
     """The readings within ``lookback`` and the two before them (the slope, idleness and the
     window's state need no more)."""
     before = store.points(key, None, at - lookback, last=2)
@@ -127,7 +127,7 @@ def recent_points(store, key: SeriesKey, at: datetime, lookback: timedelta) -> l
     return [p for p in before if p.at not in seen] + recent
 
 
-def _last_error(state) -> LastError | None:  # noqa: ANN001
+def _last_error(state) -> LastError | None:
     failure = state.last_failure
     if failure is None or state.failing_since is None:
         return None

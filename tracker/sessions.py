@@ -142,7 +142,7 @@ def parse_line(line: bytes) -> tuple[datetime, dict] | str:
 
 
 class _Importer:
-    def __init__(self, store, since: datetime | None, on_bytes: Callable[[int], None] | None) -> None:  # noqa: ANN001
+    def __init__(self, store, since: datetime | None, on_bytes: Callable[[int], None] | None) -> None:
         self.store, self.since, self.on_bytes = store, since, on_bytes
         self.summary = ImportSummary()
         self.records: list[SnapshotRecord] = []
@@ -286,7 +286,7 @@ class _Importer:
 
 
 def import_sessions(
-    store, homes: list[tuple[str, Path]], since: datetime | None = None,  # noqa: ANN001
+    store, homes: list[tuple[str, Path]], since: datetime | None = None,
     on_plan: Callable[[int], None] | None = None, on_bytes: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import every new token_count event under the given Codex homes into ``store``."""

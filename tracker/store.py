@@ -111,7 +111,7 @@ class AccountState:
     reset_credits_available: int | None = None  # as the latest snapshot said
 
 
-def _upsert_ignore(conn: Connection, table, values: dict) -> None:  # noqa: ANN001
+def _upsert_ignore(conn: Connection, table, values: dict) -> None:
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
@@ -143,7 +143,7 @@ class Store:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _write(self):  # noqa: ANN202
+    def _write(self):
         return self.engine.connect().execution_options(**write_options(self.engine))
 
     def _account_id(self, conn: Connection, info: AccountInfo) -> int:
@@ -187,7 +187,7 @@ class Store:
             return []
         return self._refusing(self._add_snapshots, records, infos or {})
 
-    def _refusing(self, write, *args):  # noqa: ANN001, ANN202
+    def _refusing(self, write, *args):
         """Run a write; a refused value becomes ``UnstorableValue``, and the id caches, which
         may name rows of the rolled-back transaction, are dropped."""
         try:
@@ -434,7 +434,7 @@ class Store:
             rows.reverse()
         return rows
 
-    def _newest_rows(self, conn: Connection, query, names: Sequence[str], limit: int,  # noqa: ANN001
+    def _newest_rows(self, conn: Connection, query, names: Sequence[str], limit: int,
                      since: datetime | None, until: datetime | None) -> list:
         w = windows_t
         ids = list(conn.execute(self._series_query(names)).scalars())
@@ -457,7 +457,7 @@ class Store:
             reach *= 4
 
     @staticmethod
-    def _series_query(names: Sequence[str]):  # noqa: ANN205
+    def _series_query(names: Sequence[str]):
         query = select(series_t.c.id).join(accounts_t, series_t.c.account_id == accounts_t.c.id)
         return query.where(accounts_t.c.name.in_(names)) if names else query
 
@@ -566,7 +566,7 @@ def snapshot_key(at: datetime, windows: Iterable[tuple]) -> tuple:
     )))
 
 
-def _time_filters(column, since: datetime | None, until: datetime | None) -> list:  # noqa: ANN001
+def _time_filters(column, since: datetime | None, until: datetime | None) -> list:
     filters = []
     if since is not None:
         filters.append(column >= since)

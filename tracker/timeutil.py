@@ -1,4 +1,5 @@
-"""Parsing and showing times: durations, moments, zones. Pure: the clock is always an argument."""
+"""Parsing and showing times: durations, moments, zones. The clock is always an argument; the only
+thing read from the system is the local zone, when no zone is given."""
 
 from __future__ import annotations
 

@@ -33,14 +33,14 @@ def fill(url: str, accounts: int = 3, days: float = 7, end: datetime = END) -> s
     return url
 
 
-def get(server, path: str, **kwargs):  # noqa: ANN001, ANN201
+def get(server, path: str, **kwargs):
     """GET ``path`` from a running dashboard server."""
     import requests
 
     return requests.get(server.url + path.lstrip("/"), timeout=10, **kwargs)
 
 
-def moves_db(path, t0: datetime) -> str:  # noqa: ANN001
+def moves_db(path, t0: datetime) -> str:
     """Account "solo" from ``t0``: its 5-hour window's reset time moves 2 h later at t0+2h
     (50 → 55 %), then it resets late (seen at t0+9h, announced for t0+7h; 60 → 3 %); a steady
     weekly window beside it (so the page has every chart it asks for)."""

@@ -99,7 +99,7 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     sys.exit(run_every(every, once, stop))
 
 
-def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:  # noqa: ANN001
+def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
     """Run one collection and print it; returns the exit code (the highest over accounts)."""
     from tracker import collect_output, config
     from tracker.collect import run_collection

@@ -44,16 +44,16 @@ class AppSettings:
 class Guard:
     """Pure ASGI middleware: host, token and method checks, then the security headers."""
 
-    def __init__(self, app, settings: AppSettings) -> None:  # noqa: ANN001
+    def __init__(self, app, settings: AppSettings) -> None:
         self.app, self.settings = app, settings
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 await self.app(scope, receive, send)
             return  # no websockets
 
-        async def send_secured(message) -> None:  # noqa: ANN001
+        async def send_secured(message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
@@ -69,7 +69,7 @@ class Guard:
             return
         await self.app(scope, receive, send_secured)
 
-    def _refusal(self, scope):  # noqa: ANN001, ANN202
+    def _refusal(self, scope):
         from starlette.datastructures import Headers
         from starlette.responses import JSONResponse
 
@@ -85,17 +85,17 @@ class Guard:
         return None
 
 
-def _json_endpoint(compute: Callable):  # noqa: ANN202
+def _json_endpoint(compute: Callable):
     """A sync handler: the payload as JSON, or the error as {"error": message} with its status."""
     from starlette.responses import JSONResponse
 
-    def endpoint(request):  # noqa: ANN001, ANN202
+    def endpoint(request):
         try:
             return JSONResponse(compute(request))
         except TrackerError as exc:
             status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
             return JSONResponse({"error": exc.message}, status)
-        except Exception as exc:  # noqa: BLE001 - one line in the log, no traceback to the client
+        except Exception as exc:  # one line in the log, no traceback to the client
             from sqlalchemy.exc import SQLAlchemyError
 
             if isinstance(exc, SQLAlchemyError):  # locked, gone, unreadable: worth retrying later
@@ -107,7 +107,7 @@ def _json_endpoint(compute: Callable):  # noqa: ANN202
     return endpoint
 
 
-def _int_param(request, name: str, default: int) -> int:  # noqa: ANN001
+def _int_param(request, name: str, default: int) -> int:
     value = request.query_params.get(name)
     if value is None:
         return default
@@ -117,7 +117,7 @@ def _int_param(request, name: str, default: int) -> int:  # noqa: ANN001
         raise payloads.BadRequest(f"{name} must be a whole number") from None
 
 
-def create_app(store, settings: AppSettings):  # noqa: ANN001, ANN201 - an ASGI application
+def create_app(store, settings: AppSettings):  # an ASGI application
     """The application over an open (read-only) store."""
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse
@@ -127,13 +127,13 @@ def create_app(store, settings: AppSettings):  # noqa: ANN001, ANN201 - an ASGI 
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace(
         "{{refresh_ms}}", str(int(settings.refresh_seconds * 1000)))
 
-    def index(_request):  # noqa: ANN001, ANN202
+    def index(_request):
         return HTMLResponse(page)
 
-    def report(_request):  # noqa: ANN001, ANN202
+    def report(_request):
         return payloads.report_payload(store, settings.clock(), settings.figures)
 
-    def series(request):  # noqa: ANN001, ANN202
+    def series(request):
         q = request.query_params
         now = settings.clock()
         since, until = payloads.period(q.get("since"), q.get("until"), now)
@@ -145,20 +145,20 @@ def create_app(store, settings: AppSettings):  # noqa: ANN001, ANN201 - an ASGI 
         return payloads.series_payload(store, q["account"], q.get("kind", "five_hour"), since, until, now,
                                        settings.figures, max_points=points)
 
-    def daily(request):  # noqa: ANN001, ANN202
+    def daily(request):
         q = request.query_params
         if not q.get("account"):
             raise payloads.BadRequest("account is required")
         return payloads.daily_payload(store, q["account"], q.get("tz"), _int_param(request, "days", 7),
                                       settings.clock())
 
-    def resets(request):  # noqa: ANN001, ANN202
+    def resets(request):
         q = request.query_params
         since, until = payloads.period(q.get("since"), q.get("until"), settings.clock(),
                                        payloads.DEFAULT_RESET_PERIOD)
         return payloads.resets_payload(store, q.get("account") or None, q.get("kind", "all"), since, until)
 
-    def healthz(_request):  # noqa: ANN001, ANN202
+    def healthz(_request):
         from tracker.db import current_revision
 
         return {"status": "ok", "schema": current_revision(store.engine)}

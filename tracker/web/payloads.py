@@ -44,7 +44,7 @@ class Figures:
     stale_after: timedelta = timedelta(minutes=30)
 
 
-def report_payload(store, now: datetime, figures: Figures) -> dict:  # noqa: ANN001
+def report_payload(store, now: datetime, figures: Figures) -> dict:
     from tracker.report import build_report, report_json
 
     return report_json(build_report(store, (), now, figures.lookback, figures.stale_after))
@@ -67,7 +67,7 @@ def period(since: str | None, until: str | None, now: datetime,
     return start, end
 
 
-def _series_key(store, account: str, kind: str, limit: str) -> SeriesKey:  # noqa: ANN001
+def _series_key(store, account: str, kind: str, limit: str) -> SeriesKey:
     if kind not in KINDS:
         raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
     lengths = series_window_seconds(store, account, limit, kind)
@@ -77,7 +77,7 @@ def _series_key(store, account: str, kind: str, limit: str) -> SeriesKey:  # noq
 
 
 def series_payload(
-    store, account: str, kind: str, since: datetime, until: datetime, now: datetime,  # noqa: ANN001
+    store, account: str, kind: str, since: datetime, until: datetime, now: datetime,
     figures: Figures, limit: str = MAIN_LIMIT, max_points: int = MAX_POINTS,
 ) -> dict:
     from tracker.chartdata import KindSeries, _add_projection, split_lines
@@ -101,7 +101,7 @@ def series_payload(
     }
 
 
-def daily_payload(store, account: str, tz_name: str | None, days: int, now: datetime) -> dict:  # noqa: ANN001
+def daily_payload(store, account: str, tz_name: str | None, days: int, now: datetime) -> dict:
     """Percentage points of the weekly window used per local day, the last ``days`` days."""
     from tracker.analysis import daily_consumption
 
@@ -125,7 +125,7 @@ def daily_payload(store, account: str, tz_name: str | None, days: int, now: date
     }
 
 
-def resets_payload(store, account: str | None, kind: str, since: datetime, until: datetime) -> dict:  # noqa: ANN001
+def resets_payload(store, account: str | None, kind: str, since: datetime, until: datetime) -> dict:
     """The reset ledger of one account (or all) in [since, until]: ``tracker resets --json``'s events.
 
     ``kind`` "all" means what it means for ``tracker resets``. The period is bounded because the

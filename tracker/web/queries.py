@@ -28,7 +28,7 @@ class SeriesPoints:
     downsampled: bool
 
 
-def series_window_seconds(store, account: str, limit: str, kind: str) -> list[int | None]:  # noqa: ANN001
+def series_window_seconds(store, account: str, limit: str, kind: str) -> list[int | None]:
     """The window lengths stored for (account, limit, kind): usually exactly one."""
     from sqlalchemy import select
 
@@ -78,7 +78,7 @@ def _point(row: Row) -> Point:
                  None if reset is None else datetime.fromtimestamp(reset, tz=UTC))
 
 
-def read_series(store, key: SeriesKey, since: datetime, until: datetime,  # noqa: ANN001
+def read_series(store, key: SeriesKey, since: datetime, until: datetime,
                 max_points: int = MAX_POINTS) -> SeriesPoints:
     """The values of one series in [since, until], at most ``max_points`` of them."""
     from sqlalchemy import BigInteger, select, type_coerce

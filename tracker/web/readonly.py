@@ -15,7 +15,7 @@ from tracker.config import sqlite_path
 from tracker.errors import StorageError
 
 
-def readonly_engine(url: str):  # noqa: ANN201 - sqlalchemy is imported lazily
+def readonly_engine(url: str):  # sqlalchemy is imported lazily
     """An engine that cannot write; a missing SQLite file is an error, not a new database."""
     from sqlalchemy import create_engine, event
 
@@ -36,7 +36,7 @@ def readonly_engine(url: str):  # noqa: ANN201 - sqlalchemy is imported lazily
                            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA query_only = ON")
@@ -45,7 +45,7 @@ def readonly_engine(url: str):  # noqa: ANN201 - sqlalchemy is imported lazily
     return engine
 
 
-def open_readonly(url: str):  # noqa: ANN201 - returns a tracker.store.Store
+def open_readonly(url: str):  # returns a tracker.store.Store
     """A Store over a read-only engine, refused unless the schema is already current."""
     from sqlalchemy.exc import SQLAlchemyError
 

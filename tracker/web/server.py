@@ -61,7 +61,7 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def _uvicorn_server(app):  # noqa: ANN001, ANN202
+def _uvicorn_server(app):
     import uvicorn
 
     config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False,
@@ -69,7 +69,7 @@ def _uvicorn_server(app):  # noqa: ANN001, ANN202
     return uvicorn.Server(config)
 
 
-def build(options: ServeOptions):  # noqa: ANN201 - (store, ASGI app)
+def build(options: ServeOptions):  # (store, ASGI app)
     """Check the rules, open the store read-only and build the application (nothing bound yet)."""
     from tracker.web.app import AppSettings, create_app
     from tracker.web.readonly import open_readonly
@@ -133,7 +133,7 @@ class RunningServer:
             time.sleep(0.005)
         return self
 
-    def __exit__(self, *exc_info) -> None:  # noqa: ANN002
+    def __exit__(self, *exc_info) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
