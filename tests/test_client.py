@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from werkzeug import Response
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import NOW, make_jwt, usage_body, write_auth
+from tests.helpers import NOW, USAGE_PATH, make_jwt, usage_body, write_auth
 from tracker.accounts import AccountRef, load_account
 from tracker.client import MAX_BODY_BYTES, check_url, fetch_usage, redact, usage_url
 from tracker.errors import UnsafeURLError

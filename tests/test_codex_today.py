@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import NOW, usage_body, write_auth
+from tests.helpers import NOW, USAGE_PATH, usage_body, write_auth
 from tracker.accounts import AccountRef, load_account
 from tracker.client import fetch_usage
 from tracker.codex_config import base_to_usage_url, chatgpt_base_url, home_usage_url

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import usage_body, write_auth
+from tests.helpers import USAGE_PATH, usage_body, write_auth
 from tracker.collect import CollectSettings, run_collection
 from tracker.loop import StopFlag
 from tracker.store import Store

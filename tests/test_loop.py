@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import usage_body, write_auth
+from tests.helpers import USAGE_PATH, usage_body, write_auth
 from tracker.loop import StopFlag, next_slot, run_every
 
 

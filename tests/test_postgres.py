@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.helpers import USAGE_PATH, usage_body, write_auth
-from tests.test_sessions import codex_home  # noqa: F401 - fixture
+from tests.sessiondata import make_codex_home
 from tracker.cli import cli
 from tracker.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
 from tracker.store import Store
@@ -97,7 +97,8 @@ def test_demo_chart_prune(tmp_path, pg_db):
     store.close()
 
 
-def test_import_sessions_idempotent(codex_home, pg_db):  # noqa: F811
+def test_import_sessions_idempotent(tmp_path, pg_db):
+    codex_home = make_codex_home(tmp_path)
     first = json.loads(run("import-sessions", "--db", pg_db, "--codex-home", str(codex_home), "--json").stdout)
     again = json.loads(run("import-sessions", "--db", pg_db, "--codex-home", str(codex_home), "--json").stdout)
     assert (first["imported"], again["imported"]) == (5, 0)

@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import usage_body, write_auth
+from tests.helpers import USAGE_PATH, usage_body, write_auth
 
 
 def tracker_cmd() -> list[str]:

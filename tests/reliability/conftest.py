@@ -13,8 +13,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import usage_body, write_auth
+from tests.helpers import USAGE_PATH, usage_body, write_auth
 
 
 def tracker_process(args, env, **kw):

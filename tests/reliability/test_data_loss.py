@@ -12,8 +12,7 @@ from datetime import timedelta
 import pytest
 
 import tracker.sessions
-from tests.conftest import USAGE_PATH
-from tests.helpers import usage_body, write_auth
+from tests.helpers import USAGE_PATH, usage_body, write_auth
 from tests.reliability.builders import T0, one_line_error, run, session_line, sqlite_rows, write_log
 from tracker.sessions import import_sessions
 from tracker.store import Store

@@ -8,8 +8,7 @@ import sqlite3
 
 from click.testing import CliRunner
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import b64, usage_body, write_auth
+from tests.helpers import USAGE_PATH, b64, usage_body, write_auth
 from tracker.cli import cli
 
 

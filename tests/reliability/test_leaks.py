@@ -11,8 +11,7 @@ import json
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import SECRETS, make_jwt, tokens_for, write_auth
+from tests.helpers import SECRETS, USAGE_PATH, make_jwt, tokens_for, write_auth
 from tests.reliability.builders import one_line_error, run, stored_text
 
 # -- tokens and ids that a header cannot carry -------------------------------------------------------

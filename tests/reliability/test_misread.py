@@ -10,8 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import USAGE_PATH
-from tests.helpers import tokens_for, usage_body, write_auth
+from tests.helpers import USAGE_PATH, tokens_for, usage_body, write_auth
 from tests.reliability.builders import (
     T0,
     make_read_only,
