@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
 
+from tracker.accounts import check_account_name
 from tracker.errors import EXIT_AUTH, TrackerError
 from tracker.models import accounts as accounts_t
 from tracker.models import failures as failures_t
@@ -79,8 +80,7 @@ def _ids(conn: Connection, names: list[str]) -> dict[str, int]:
 
 def rename_account(store: Store, old: str, new: str, merge: bool = False) -> str:
     """Rename OLD to NEW; with ``merge``, fold OLD's history into an existing NEW."""
-    if not new.strip() or any(ord(c) < 32 or ord(c) == 127 for c in new) or "/" in new:
-        raise TrackerError(f"not a usable account name: {new!r}", exit_code=2)
+    check_account_name(new)
     if old == new:
         raise TrackerError("the old and new names are the same", exit_code=2)
     with store._write() as conn, conn.begin():

@@ -94,23 +94,26 @@ def discover_accounts(
     refs: list[AccountRef] = []
     looked: list[str] = []
     for directory in account_dirs:
-        path = Path(directory).expanduser()
+        path = Path(directory).expanduser().absolute()
         looked.append(f"{path}/*{AUTH_SUFFIX}")
         try:
             entries = sorted(path.iterdir())
         except OSError as exc:
             raise NoAccountsError(f"cannot read account directory {path}: {exc.strerror or exc}") from None
-        refs += [AccountRef(name_for_auth_file(p), p) for p in entries if p.name.endswith(AUTH_SUFFIX)]
+        refs += [AccountRef(name_for_auth_file(p), p) for p in entries if p.name.endswith(AUTH_SUFFIX)
+                 and _usable(name_for_auth_file(p))]  # a file name with a newline names no account
     for value in auth_files:
         name, raw = split_named(value)
-        path = Path(raw).expanduser()
+        if not raw.strip():
+            raise TrackerError("--auth needs a file: --auth [NAME=]FILE", exit_code=2)
+        path = Path(raw).expanduser().absolute()
         looked.append(str(path))
-        refs.append(AccountRef(name or name_for_auth_file(path), path))
+        refs.append(AccountRef(check_account_name(name or name_for_auth_file(path)), path))
     for value in codex_homes:
         name, raw = split_named(value)
-        path = Path(raw).expanduser()
+        path = Path(raw).expanduser().absolute()
         looked.append(str(path / "auth.json"))
-        refs.append(AccountRef(name or name_for_codex_home(path), path / "auth.json"))
+        refs.append(AccountRef(check_account_name(name or name_for_codex_home(path)), path / "auth.json"))
     if not (account_dirs or auth_files or codex_homes):
         path = default_home / "auth.json"
         looked.append(str(path))
@@ -200,6 +203,8 @@ def load_account(ref: AccountRef) -> Account:
     exp = claims.get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 1e11:
         expires_at = datetime.fromtimestamp(exp, tz=UTC)
+    elif isinstance(exp, int | float) and not isinstance(exp, bool) and exp <= 0:
+        expires_at = datetime.fromtimestamp(0, tz=UTC)  # expired before it was issued: never send it
     id_claims = decode_jwt_payload(_str_or_none(tokens.get("id_token")) or "") or {}
     auth_claims = id_claims.get("https://api.openai.com/auth")
     auth_claims = auth_claims if isinstance(auth_claims, dict) else {}
@@ -223,8 +228,21 @@ def load_account(ref: AccountRef) -> Account:
     )
 
 
+def _usable(name: str) -> bool:
+    return bool(name.strip()) and "/" not in name and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
+def check_account_name(name: str) -> str:
+    """A name given on the command line: not empty, no control characters, no ``/``."""
+    if not _usable(name):
+        raise TrackerError(f"not a usable account name: {name!r} (use letters, digits, - or _)", exit_code=2)
+    return name
+
+
 def resolve_codex_homes(values: tuple[str, ...], default_home: Path, account: str | None = None) -> list[tuple[str, Path]]:
     """The Codex homes ``import-sessions`` reads, each named as ``collect`` names it."""
+    if account is not None:
+        check_account_name(account)
     homes = []
     for value in values or (str(default_home),):
         name, raw = split_named(value)

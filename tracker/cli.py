@@ -94,8 +94,10 @@ def _unknown_line(unknown: list[str]) -> str:
 
 def _exit_for_unknown(unknown: list[str]) -> None:
     """After the known accounts' output: one line per unknown name, and exit 1."""
+    from tracker.render import printable
+
     for name in unknown:
-        click.echo(f"tracker: {_unknown_line([name])}", err=True)
+        click.echo(f"tracker: {printable(_unknown_line([name]))}", err=True)
     if unknown:
         sys.exit(1)
 
@@ -121,7 +123,7 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
     """
     from tracker import exports, render
     from tracker.report import report_json, report_table
-    from tracker.timeutil import format_local, zone_name
+    from tracker.timeutil import zone_name
 
     result, unknown, _ = _build_report(names, at, lookback, stale_after, db, tz)
     fmt = "json" if as_json else fmt
@@ -132,7 +134,7 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
     else:
         text = report_table(result, tz) + "\n"
         if at is not None:
-            text = f"as of {format_local(result.generated_at, tz)} ({zone_name(tz)})\n\n" + text
+            text = f"as of {result.generated_at.astimezone(tz):%a %d %b %Y %H:%M} ({zone_name(tz)})\n\n" + text
     emit(text, output)
     _exit_for_unknown(unknown)
 
@@ -165,8 +167,10 @@ def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, d
         click.echo(exc.message)
         sys.exit(EXIT_STALE)
     outcome = check_report(result, kinds(kind), min_remaining, before_reset, tz)
+    from tracker.render import printable
+
     for problem in [*outcome.problems, *(_unknown_line([n]) for n in unknown)]:
-        click.echo(problem)
+        click.echo(printable(problem))
     sys.exit(EXIT_STALE if unknown else outcome.exit_code)
 
 
@@ -265,8 +269,11 @@ def resets(names, since, until, kind, as_json, db, tz) -> None:
     from tracker.resets import build_ledger, ledger_table
 
     now = utcnow()
+    since_at, until_at = resolve(since, now, tz), resolve(until, now, tz) or now
+    if since_at >= until_at:
+        raise click.BadParameter("the period is empty: --since must be before --until")
     with open_store(db, readonly=True) as store:
-        events = build_ledger(store, names, resolve(since, now, tz), resolve(until, now, tz) or now, kinds(kind))
+        events = build_ledger(store, names, since_at, until_at, kinds(kind))
     if as_json:
         click.echo(render.to_json([e.as_dict() for e in events]))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -67,12 +68,13 @@ def run(group: click.Group) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            _interrupted()
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("tracker: interrupted", err=True)
-        sys.exit(130)
+        _interrupted()
     except BrokenPipeError:
         _silence_stdout()
         sys.exit(0)
@@ -83,6 +85,16 @@ def run(group: click.Group) -> None:
         click.echo(f"tracker: cannot write the output: {os.strerror(exc.errno)}", err=True)
         sys.exit(EXIT_SETUP)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: say so and leave now. Requests still in flight are abandoned rather than waited
+    for (up to --timeout); what was stored is committed, an unfinished transaction rolls back."""
+    click.echo("tracker: interrupted; what was stored is kept (run the command again to go on)", err=True)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+    os._exit(130)
 
 
 def _silence_stdout() -> None:

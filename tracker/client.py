@@ -157,7 +157,7 @@ def _ambiguity(url: str) -> str | None:
     return None
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, what: str = "the usage URL", carrying: str = "a token") -> str:
     """Refuse to send a bearer token in clear text anywhere but this machine.
 
     The URL is also parsed the way urllib3 will parse it; any disagreement (``http://127.0.0.1\\
@@ -165,15 +165,15 @@ def check_url(url: str) -> str:
     """
     reason = _ambiguity(url)
     if reason:
-        raise UnsafeURLError(f"refusing the usage URL: {reason}")
+        raise UnsafeURLError(f"refusing {what}: {reason}")
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
         return url
-    if parts.scheme == "http":
+    if parts.scheme == "http" and parts.hostname:
         raise UnsafeURLError(
-            f"refusing to send a token over plain http to {parts.hostname}: use https "
+            f"refusing to send {carrying} over plain http to {printable(parts.hostname)}: use https "
             "(plain http is allowed only to 127.0.0.1/localhost)"
         )
     raise UnsafeURLError(f"not a usable URL: {printable(url)!r} (expected https://…)")
@@ -182,7 +182,10 @@ def check_url(url: str) -> str:
 def usage_url(url: str) -> str:
     """Accept the full usage URL or a base URL, as other Codex clients do."""
     url = check_url(url.rstrip("/"))
-    path = urlsplit(url).path
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise UnsafeURLError(f"refusing the usage URL {printable(url)!r}: a base or usage URL has no ?query or #fragment")
+    path = parts.path
     if path.endswith("/usage"):
         return url
     if "/backend-api" in path:

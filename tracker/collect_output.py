@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from tracker.collect import AccountResult
-from tracker.render import percent, table, to_json
+from tracker.render import percent, printable, table, to_json
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
 MAIN_LIMIT = "codex"
@@ -22,7 +22,7 @@ def problem_lines(results: Sequence[AccountResult], quiet: bool) -> list[str]:
         if not quiet:
             lines += [f"warning: {warning}" for warning in result.warnings]
         if result.status != "ok":
-            lines.append(f"{result.account}: {result.status}: {result.error}")
+            lines.append(printable(f"{result.account}: {result.status}: {result.error}"))
     return lines
 
 
@@ -32,9 +32,9 @@ def raw_text(results: Sequence[AccountResult], bodies: bool, headers: bool) -> s
         lines.append(f"# {result.account}: {result.status}"
                      + (f" (HTTP {result.http_status})" if result.http_status else ""))
         if headers:
-            lines += [f"{key}: {value}" for key, value in result.raw_headers.items()]
+            lines += [printable(f"{key}: {value}") for key, value in result.raw_headers.items()]
         if bodies and result.raw_body is not None:
-            lines.append(result.raw_body.decode("utf-8", "replace"))
+            lines.append(printable(result.raw_body.decode("utf-8", "replace"), keep="\n\t"))
     return "\n".join(lines)
 
 

@@ -59,9 +59,9 @@ def webhook_channel(url: str, post: Callable | None = None, sleep: Callable[[flo
     from tracker.client import check_url
 
     try:
-        check_url(url)
+        check_url(url, what="the webhook URL", carrying="notifications")
     except UnsafeURLError as exc:
-        raise UnsafeURLError(f"webhook: {exc.message.replace('the usage URL', 'this URL')}") from None
+        raise UnsafeURLError(f"webhook: {exc.message}") from None
     host = urlsplit(url).hostname or "?"
 
     def deliver(notice: Notice) -> str | None:

@@ -13,20 +13,29 @@ from typing import Any
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """``text`` with every control character shown as an escape (``\\x1b``), never obeyed.
 
     Server text (plan and limit names, error bodies) and file names reach the terminal: an
     ANSI sequence in them must not recolour, move the cursor or rewrite what is shown.
     """
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                            else f"\\u{ord(m.group()):04x}", text)
+    return _UNPRINTABLE.sub(lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}"
+                            if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+MAX_CELL = 120  # a 200,000-character name from a server must not pad every row to that width
+
+
+def cell(value: Any) -> str:
+    """A table cell: escaped, and shortened with ``…`` past MAX_CELL characters."""
+    text = "" if value is None else printable(str(value))
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: set[int] | None = None) -> str:
     """A plain aligned table; columns in ``right`` are right-aligned (numbers)."""
     right = right or set()
-    cells = [[str(h) for h in headers]] + [["" if c is None else printable(str(c)) for c in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [[cell(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for row in cells:

@@ -15,7 +15,7 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tracker.fsutil import NotRegularFile, open_regular
@@ -118,11 +118,14 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
     return plan
 
 
+PLAUSIBLE = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))  # Codex logs, not history
+
+
 def parse_line(line: bytes) -> tuple[datetime, dict] | str:
     """A token_count event's (timestamp, rate_limits), or the reason the line is skipped."""
     try:
         event = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line nested thousands deep
         return "not_json"
     if not isinstance(event, dict):
         return "not_json"
@@ -136,8 +139,8 @@ def parse_line(line: bytes) -> tuple[datetime, dict] | str:
         at = datetime.fromisoformat(str(event.get("timestamp")).replace("Z", "+00:00"))
     except ValueError:
         return "bad_timestamp"
-    if at.tzinfo is None:
-        return "bad_timestamp"
+    if at.tzinfo is None or not PLAUSIBLE[0] <= at <= PLAUSIBLE[1]:
+        return "bad_timestamp"  # year 1 or 2999 would overflow every later date computation
     return at, limits
 
 

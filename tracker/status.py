@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from tracker.render import cell
 from tracker.report import AccountReport, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
@@ -47,6 +48,7 @@ def _severity(account: AccountReport, windows: list[WindowReport]) -> str:
 
 def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, now: datetime) -> AccountStatus:
     windows = _windows(account, kinds)
+    name = cell(account.account)  # escaped: a newline would split the line, an escape obey
     parts, detail, described = [], [], []
     for w in windows:
         f = w.figures
@@ -56,19 +58,19 @@ def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, n
         parts.append(part)
         resets = f"resets {format_local(f.reset_at, tz, now)}" if f.reset_at else "reset time unknown"
         runs_out = f", runs out {format_local(f.exhausts_at, tz, now)}" if f.exhausts_before_reset else ""
-        detail.append(f"{account.account} {SHORT.get(w.key.kind, w.key.kind)}: {f.remaining_percent:.0f}% left, "
+        detail.append(f"{name} {SHORT.get(w.key.kind, w.key.kind)}: {f.remaining_percent:.0f}% left, "
                       f"{resets}{runs_out}")
         described.append({"kind": w.key.kind, "used_percent": f.used_percent, "remaining_percent": f.remaining_percent,
                           "reset_at": iso_utc(f.reset_at), "exhausts_at": iso_utc(f.exhausts_at),
                           "exhausts_before_reset": f.exhausts_before_reset})
-    text = f"{account.account} " + (" · ".join(parts) if parts else "no data")
+    text = f"{name} " + (" · ".join(parts) if parts else "no data")
     if account.last_error and account.last_error.kind in LOGIN_KINDS:
         text += " · login needed"
-        detail.append(f"{account.account}: {account.last_error.kind}: run `codex login`")
+        detail.append(f"{name}: {account.last_error.kind}: run `codex login`")
     if account.stale:
         age = format_countdown(account.last_snapshot_at - now) if account.last_snapshot_at else "never"
         text += f" · stale ({age})"
-        detail.append(f"{account.account}: stale: last snapshot {age}")
+        detail.append(f"{name}: stale: last snapshot {age}")
     remaining = min((w.figures.remaining_percent for w in windows), default=None)
     return AccountStatus(account.account, text, _severity(account, windows), remaining, detail, described)
 
@@ -91,7 +93,7 @@ def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo) 
     if fmt == "tmux":
         return f"#[fg={TMUX_COLOURS[severity]}]{line.replace('#', '##')}#[default]"
     if fmt == "i3blocks":  # full text, short text, colour
-        short = "  ".join(f"{i.account} {i.remaining_percent:.0f}%" if i.remaining_percent is not None
-                          else f"{i.account} ?" for i in items)
+        short = "  ".join(f"{cell(i.account)} {i.remaining_percent:.0f}%" if i.remaining_percent is not None
+                          else f"{cell(i.account)} ?" for i in items)
         return f"{line}\n{short}\n{I3_COLOURS[severity]}"
     return line

@@ -125,7 +125,7 @@ def test_stale_and_missing_desktop_program(httpserver, env, monkeypatch, tmp_pat
 
 
 @pytest.mark.parametrize("args,code,needle", [
-    (["--webhook", "http://example.com/hook"], 4, "webhook: refusing to send a token over plain http"),
+    (["--webhook", "http://example.com/hook"], 4, "webhook: refusing to send notifications over plain http"),
     ([], 2, "name where to send"),
     (["--below", "nan", "--desktop"], 2, "not a finite number"),
 ])

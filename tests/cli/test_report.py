@@ -71,7 +71,7 @@ def test_stale_and_last_error_keep_the_last_balance(history_db, tmp_path):
 def test_report_table(history_db):
     db, _, _ = history_db
     out = run("report", "--db", str(db), "--at", iso(T0 + timedelta(hours=1)), "--tz", "Asia/Tokyo").stdout
-    assert out.startswith("as of Fri 20 Nov 20:00 (Asia/Tokyo)\n\n")
+    assert out.startswith("as of Fri 20 Nov 2026 20:00 (Asia/Tokyo)\n\n")
     lines = out.splitlines()[2:]
     assert lines[0].startswith("work (pro) · last snapshot 20:00")
     assert "RUNS OUT" not in lines[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from tracker.options import (
     period_options,
     tz_option,
 )
+
+if TYPE_CHECKING:
+    from tracker.timeutil import When
 
 # -- import-sessions -------------------------------------------------------------------------
 
@@ -72,7 +76,7 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
 @click.command()
 @names_argument
 @period_options
-@click.option("--limit", type=click.IntRange(1), help="At most N rows, the newest.")
+@click.option("--limit", type=click.IntRange(1, 10**9), help="At most N rows, the newest.")
 @click.option("--all", "show_all", is_flag=True, help="Every row (the table's default without --since/--until "
                                                      "is the newest 50).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
@@ -93,7 +97,7 @@ def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
     from tracker import exports, render, timeutil
 
     now = utcnow()
-    since_at, until_at = resolve(since, now, tz), resolve(until, now, tz)
+    since_at, until_at = _period(since, until, now, tz)
     if limit is None and not show_all and fmt == "table" and since is None and until is None:
         limit = 50
     with open_store(db, readonly=True) as store:
@@ -112,6 +116,14 @@ def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
                        render.percent(c) if isinstance(c, float) else c for h, c in zip(headers, row, strict=True)]
                       for row in rows]
         click.echo(render.table(headers, shown_rows))
+
+
+def _period(since: When | None, until: When | None, now: datetime, zone: tzinfo | None) -> tuple:
+    """(since, until) resolved; a reversed period is a usage error, not "no snapshots"."""
+    since_at, until_at = resolve(since, now, zone), resolve(until, now, zone)
+    if since_at and until_at and since_at >= until_at:
+        raise click.BadParameter("the period is empty: --since must be before --until")
+    return since_at, until_at
 
 
 def _nothing_stored(errors: bool, since: datetime | None, until: datetime | None, zone: tzinfo) -> str:
@@ -155,6 +167,6 @@ def export(names, fmt, since, until, errors, output, db) -> None:
                                                         DEFAULT_STALE_AFTER))
         else:
             rows_of = exports.failure_rows if errors else exports.snapshot_rows
-            headers, rows = rows_of(store, names, resolve(since, now), resolve(until, now), None, False)
+            headers, rows = rows_of(store, names, *_period(since, until, now, None), None, False)
             text = exports.format_rows(headers, rows, fmt)
     emit(text, output)

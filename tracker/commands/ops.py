@@ -89,9 +89,13 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
 
     args = list(collect_args)
     try:  # the options must be ones `collect` accepts
-        collect.make_context("collect", list(args), parent=ctx.parent, resilient_parsing=False)
+        checked = collect.make_context("collect", list(args), parent=ctx.parent, resilient_parsing=False)
     except click.UsageError as exc:
         raise click.UsageError(f"not a collect option: {exc.format_message()}") from None
+    if checked.params.get("url"):  # an unsafe URL would fail every scheduled run: refuse it now
+        from tracker.client import usage_url
+
+        usage_url(checked.params["url"])
     if "--db" not in args:
         url = db_url(None)
         args += ["--db", str(sqlite_path(url) or url)]

@@ -1,0 +1,201 @@
+"""What a second adversarial pass found after the hardening: each class, one line, never exit 5."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+from werkzeug import Response
+
+from tests.helpers import USAGE_PATH, make_jwt, tokens_for, usage_body, write_auth
+from tests.reliability.builders import one_line_error, run, session_line, sqlite_rows, write_log
+
+AT = "2026-11-18T11:06:40Z"  # tests.helpers.NOW: the usage body's reset times are relative to it
+
+
+@pytest.fixture
+def collected(tmp_path, httpserver):
+    """One account named with a newline and an ANSI sequence, collected once."""
+    name = "evil\x1b]0;t\x07\nx"
+    write_auth(tmp_path / "auth.json", "evil")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body(95, 40))
+    db = tmp_path / "t.db"
+    result = run("collect", "--auth", f"ok={tmp_path / 'auth.json'}", "--url", httpserver.url_for(USAGE_PATH),
+                 "--db", db, "-q", "--at", AT)
+    assert result.exit_code == 0, result.output
+    sqlite_rows_before = sqlite_rows(db, "select count(*) from snapshots")
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:  # as a file-named account or an older version could have stored it
+        conn.execute("update accounts set name = ?", (name,))
+    return db, sqlite_rows_before
+
+
+# -- numbers and sizes that overflowed ------------------------------------------------------------
+
+
+def usage_error(result, text: str) -> None:
+    assert result.exit_code == 2 and text in result.stderr and "internal error" not in result.stderr, result.output
+
+
+def test_a_huge_row_limit_is_a_usage_error(collected):
+    db, _ = collected
+    usage_error(run("history", "--db", db, "--limit", str(2**63)), "is not in the range")
+
+
+def test_a_reversed_period_is_a_usage_error_not_no_data(collected):
+    db, _ = collected
+    for command in ("history", "export", "resets"):
+        usage_error(run(command, "--db", db, "--since", "1d", "--until", "3d"), "the period is empty")
+
+
+def test_a_far_moment_shows_its_year(collected):
+    db, _ = collected
+    out = run("report", "--db", db, "--at", "2099-01-01", "--tz", "UTC").stdout
+    assert out.startswith("as of Thu 01 Jan 2099 00:00 (UTC)")
+
+
+def test_a_huge_name_is_shortened_in_tables():
+    from tracker.render import MAX_CELL, table
+
+    text = table(["limit", "used"], [["x" * 200_000, 1.0], ["codex", 2.0]])
+    assert max(len(line) for line in text.splitlines()) < MAX_CELL + 20 and "…" in text
+
+
+# -- session logs: nesting and dates that broke every rerun ---------------------------------------
+
+
+def test_a_line_nested_fifty_thousand_deep_is_skipped_and_the_rest_imported(tmp_path):
+    home = tmp_path / ".codex"
+    deep = json.dumps({"timestamp": "2026-11-16T02:00:00Z", "type": "event_msg",
+                       "payload": {"type": "token_count"}})[:-2] + ', "rate_limits": ' + "[" * 50_000 + "]" * 50_000 + "}}"
+    write_log(home / "sessions" / "rollout-a.jsonl", [session_line(0, 10.0), deep, session_line(5, 12.0)])
+    first = run("import-sessions", "--codex-home", home, "--db", tmp_path / "t.db", "--json")
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["imported"] == 2 and summary["skipped"].get("not_json") == 1
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "2999-01-01T00:00:00Z"])
+def test_session_dates_out_of_any_plausible_range_are_skipped(tmp_path, stamp):
+    home = tmp_path / ".codex"
+    odd = json.loads(session_line(0, 50.0))
+    odd["timestamp"] = stamp
+    write_log(home / "sessions" / "rollout-a.jsonl", [json.dumps(odd), session_line(5, 12.0)])
+    db = tmp_path / "t.db"
+    summary = json.loads(run("import-sessions", "--codex-home", home, "--db", db, "--json").stdout)
+    assert summary["imported"] == 1 and summary["skipped"].get("bad_timestamp") == 1
+    for args in (("prune", "--older-than", "1d", "--dry-run"), ("backtest", "--since", "36500d")):
+        result = run(*args, "--db", db)
+        assert result.exit_code in (0, 1) and "internal error" not in result.stderr
+
+
+# -- names and server text reach the terminal escaped ----------------------------------------------
+
+
+def test_status_check_and_notify_escape_account_names(collected):
+    db, _ = collected
+    for args in (("status",), ("status", "--format", "i3blocks"), ("check",), ("notify", "--dry-run")):
+        result = run(*args, "--db", db, "--at", AT)
+        assert "\x1b" not in result.output and "\x07" not in result.output, args
+        assert "evil\\x1b]0;t\\x07\\x0ax" in result.output, args
+    assert len(run("status", "--db", db, "--at", AT).stdout.splitlines()) == 1
+
+
+def test_raw_bodies_never_reach_the_terminal_raw(tmp_path, httpserver):
+    write_auth(tmp_path / "a.auth.json", "a")
+    httpserver.expect_request(USAGE_PATH).respond_with_response(
+        Response('{"plan_type": "plus\x1b]0;PWNED\x07", "rate_limit": {}}', content_type="application/json"))
+    result = run("collect", "--auth", tmp_path / "a.auth.json", "--url", httpserver.url_for(USAGE_PATH),
+                 "--db", tmp_path / "t.db", "--raw-json")
+    assert "\x1b" not in result.stdout and "\\x1b]0;PWNED\\x07" in result.stdout
+
+
+# -- names, URLs and tokens refused before any request ---------------------------------------------
+
+
+@pytest.mark.parametrize("value,text", [("", "--auth needs a file"), ("a\nb=FILE", "not a usable account name"),
+                                        (" =FILE", "not a usable account name")])
+def test_unusable_account_names_are_refused(tmp_path, value, text):
+    write_auth(tmp_path / "FILE", "x")
+    result = run("collect", "--auth", value.replace("FILE", str(tmp_path / "FILE")), "--db", tmp_path / "t.db")
+    one_line_error(result, 2, text)
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_import_under_an_unusable_name_is_refused(tmp_path):
+    (tmp_path / ".codex").mkdir()
+    one_line_error(run("import-sessions", "--codex-home", tmp_path / ".codex", "--account", "a\nb",
+                       "--db", tmp_path / "t.db"), 2, "not a usable account name")
+
+
+@pytest.mark.parametrize("suffix", ["?x=1", "#frag", "#@evil.example/backend-api"])
+def test_a_usage_url_with_a_query_or_fragment_is_refused(tmp_path, httpserver, suffix):
+    write_auth(tmp_path / "a.auth.json", "a")
+    result = run("collect", "--auth", tmp_path / "a.auth.json", "--url", httpserver.url_for("/backend-api") + suffix,
+                 "--db", tmp_path / "t.db")
+    one_line_error(result, 4, "no ?query or #fragment")
+    assert httpserver.log == []
+
+
+def test_schedule_refuses_an_unsafe_url_it_would_run_every_five_minutes():
+    one_line_error(run("schedule", "install", "--print", "--scheduler", "cron", "--", "--url",
+                       "http://evil.example/x"), 4, "plain http")
+
+
+def test_a_token_that_expired_before_the_epoch_is_not_sent(tmp_path, httpserver):
+    tokens = tokens_for("old")
+    tokens["access_token"] = make_jwt({"exp": -1e308})
+    write_auth(tmp_path / "old.auth.json", "old", tokens=tokens)
+    result = run("collect", "--auth", tmp_path / "old.auth.json", "--url", httpserver.url_for(USAGE_PATH),
+                 "--db", tmp_path / "t.db")
+    assert result.exit_code == 1 and "expired" in result.stderr and httpserver.log == []
+
+
+def test_pick_path_is_absolute_whatever_the_directory_collect_ran_in(tmp_path, httpserver, monkeypatch):
+    write_auth(tmp_path / "accts" / "work.auth.json", "work")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body(10, 10))
+    monkeypatch.chdir(tmp_path)
+    run("collect", "--account-dir", "accts", "--url", httpserver.url_for(USAGE_PATH), "--db", tmp_path / "t.db", "-q")
+    assert run("pick", "--path", "--db", tmp_path / "t.db").stdout == f"work\t{tmp_path / 'accts' / 'work.auth.json'}\n"
+
+
+def test_notify_dry_run_creates_nothing(tmp_path):
+    one_line_error(run("notify", "--dry-run", "--db", tmp_path / "typo" / "x.db"), 1, "no database at")
+    assert not (tmp_path / "typo").exists()
+
+
+# -- Ctrl-C is an interruption, not an auth problem -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_collect_exits_130_and_keeps_the_database(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = threading.Event()
+
+    def accept():
+        conn, _ = listener.accept()  # hold the request: never answer
+        accepted.set()
+        conn.recv(1024)
+
+    threading.Thread(target=accept, daemon=True).start()
+    write_auth(tmp_path / "a.auth.json", "a")
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/backend-api/wham/usage"
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "collect", "--auth", str(tmp_path / "a.auth.json"),
+                             "--url", url, "--db", str(tmp_path / "t.db"), "--timeout", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert accepted.wait(timeout=60)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    listener.close()
+    assert proc.returncode == 130, err
+    assert err.strip().startswith("tracker: interrupted") and "Traceback" not in err
