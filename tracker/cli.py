@@ -41,7 +41,32 @@ def main() -> None:
     run(cli)
 
 
-@click.group(cls=TrackerGroup, context_settings=CONTEXT)
+# The commands of tracker/commands/, imported only when used: (module, attribute, first line of help).
+LAZY_COMMANDS = {
+    "collect": ("tracker.commands.collect", "collect", "Fetch and store the current usage of every account."),
+    "notify": ("tracker.commands.notify", "notify",
+               "Notify once per episode: a window low, running out before its reset, or data stale."),
+    "import-sessions": ("tracker.commands.data", "import_sessions_command",
+                        "Backfill history from Codex's own session logs."),
+    "history": ("tracker.commands.data", "history", "List stored snapshots, one row per snapshot and window."),
+    "export": ("tracker.commands.data", "export",
+               "Export snapshots (or failures) for spreadsheets and notebooks, or current gauges for Prometheus."),
+    "accounts": ("tracker.commands.accounts", "accounts",
+                 "The accounts stored: where their credentials come from, their history, their last status."),
+    "backtest": ("tracker.commands.backtest", "backtest",
+                 "How good is the forecast on your own data? Replay the history and score it."),
+    "serve": ("tracker.commands.serve", "serve",
+              "A local, read-only web dashboard of every account (needs the web extra)."),
+    "prune": ("tracker.commands.ops", "prune",
+              "Delete or thin old snapshots, in small batches that never hold up a running collect."),
+    "schedule": ("tracker.commands.ops", "schedule",
+                 "Run `tracker collect --quiet` on a schedule: systemd user timer, launchd agent or crontab."),
+    "db": ("tracker.commands.ops", "db",
+           "Where the database is, and upgrading it by hand (every command upgrades it anyway)."),
+}
+
+
+@click.group(cls=TrackerGroup, context_settings=CONTEXT, lazy=LAZY_COMMANDS)
 @click.version_option(__version__, prog_name="codex-usage-tracker")
 def cli() -> None:
     """Keep the history of your ChatGPT Codex rate limits.
@@ -355,13 +380,3 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
     click.echo()
     click.echo(f"chart: {done.chart}")
 
-
-def _register() -> None:
-    from tracker.commands import accounts, backtest, collect, data, notify, ops, serve
-
-    for command in (collect.collect, backtest.backtest, notify.notify, data.import_sessions_command, data.history,
-                    data.export, accounts.accounts, serve.serve, ops.prune, ops.schedule, ops.db):
-        cli.add_command(command)
-
-
-_register()

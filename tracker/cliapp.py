@@ -16,7 +16,38 @@ OUTPUT_ERRNOS = (errno.EPIPE, errno.ENOSPC, errno.EIO)
 
 
 class TrackerGroup(click.Group):
-    """Turns the errors users can act on into one line on stderr and their exit code."""
+    """Turns the errors users can act on into one line on stderr and their exit code.
+
+    Commands registered with ``lazy`` (name -> module, attribute, short help) are imported only
+    when run or asked for help, so ``tracker --help`` stays about as cheap as importing click.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attribute, _ = self.lazy[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, click.Command(name, help=self.lazy[name][2]).get_short_help_str(limit)))
+            elif not (command := self.get_command(ctx, name)).hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

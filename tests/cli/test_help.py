@@ -8,18 +8,28 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tracker.cli import cli
+from tracker.cli import LAZY_COMMANDS, cli
 from tracker.store import Store
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = (*prefix, name)
         if isinstance(command, click.Group):
             yield from all_commands(command, path)
         yield path, command
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_lazy_commands_are_listed_with_their_own_first_line(name):
+    module, attribute, short = LAZY_COMMANDS[name]
+    command = getattr(__import__(module, fromlist=[attribute]), attribute)
+    assert command.help.strip().splitlines()[0] == short
+    assert name in CliRunner().invoke(cli, ["--help"]).stdout
 
 
 @pytest.mark.parametrize("path,command", list(all_commands(cli)), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
