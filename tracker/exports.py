@@ -64,40 +64,39 @@ def _labels(**labels: str) -> str:
     return "{" + ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items()) + "}"
 
 
-def _timestamp(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
+def _gauge(value: object) -> float | None:
+    """A sample: times as Unix seconds, flags as 0/1, unknown as None (left out, never NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)  # numbers, and booleans as 0/1
 
 
+# name, help, the attribute of a window's figures it shows
 METRICS = [
-    # name, help, per-window getter (None: per account)
-    ("codex_usage_used_percent", "Used share of the window, in percent (0-100).",
-     lambda w: w.figures.used_percent),
-    ("codex_usage_remaining_percent", "Remaining share of the window, in percent (0-100).",
-     lambda w: w.figures.remaining_percent),
-    ("codex_usage_reset_timestamp_seconds", "When the window resets, Unix seconds.",
-     lambda w: _timestamp(w.figures.reset_at)),
-    ("codex_usage_burn_rate_percent_per_hour", "Burn rate over the current window's recent snapshots.",
-     lambda w: w.figures.burn_rate),
-    ("codex_usage_safe_rate_percent_per_hour", "The rate that would just last until the reset.",
-     lambda w: w.figures.safe_rate),
-    ("codex_usage_exhaustion_timestamp_seconds", "Predicted exhaustion at the current burn rate, Unix seconds.",
-     lambda w: _timestamp(w.figures.exhausts_at)),
-    ("codex_usage_exhausts_before_reset", "1 when the window is predicted to run out before it resets.",
-     lambda w: None if w.figures.exhausts_before_reset is None else float(w.figures.exhausts_before_reset)),
+    ("codex_usage_used_percent", "Used share of the window, in percent (0-100).", "used_percent"),
+    ("codex_usage_remaining_percent", "Remaining share of the window, in percent (0-100).", "remaining_percent"),
+    ("codex_usage_reset_timestamp_seconds", "When the window resets, Unix seconds.", "reset_at"),
+    ("codex_usage_burn_rate_percent_per_hour", "Burn rate over the current window's recent snapshots.", "burn_rate"),
+    ("codex_usage_safe_rate_percent_per_hour", "The rate that would just last until the reset.", "safe_rate"),
+    ("codex_usage_exhaustion_timestamp_seconds", "Expected time of reaching 100 %, Unix seconds.", "exhausts_at"),
+    ("codex_usage_exhausts_before_reset", "1 when the window is expected to run out before it resets.",
+     "exhausts_before_reset"),
     ("codex_usage_projected_used_percent_at_reset", "Expected used share of the window at its reset (0-100).",
-     lambda w: w.figures.projected),
+     "projected"),
     ("codex_usage_pace_delta_percent", "Used % minus an even pace's share of the window so far (negative: in reserve).",
-     lambda w: w.figures.pace_delta),
+     "pace_delta"),
     ("codex_usage_expected_rate_percent_per_hour", "Expected average pace from now to the reset, idle time included.",
-     lambda w: w.figures.expected_rate),
+     "expected_rate"),
 ]
+# name, help, how to read it from an account's report
 ACCOUNT_METRICS = [
     ("codex_usage_last_success_timestamp_seconds", "Time of the last stored snapshot, Unix seconds.",
-     lambda a: _timestamp(a.last_snapshot_at)),
+     lambda a: a.last_snapshot_at),
     ("codex_usage_last_failure_timestamp_seconds", "Time of the last failed collection since the last success.",
-     lambda a: None if not a.last_error else a.last_error.at.timestamp()),
-    ("codex_usage_stale", "1 when the last snapshot is older than the staleness limit.",
-     lambda a: float(a.stale)),
+     lambda a: a.last_error.at if a.last_error else None),
+    ("codex_usage_stale", "1 when the last snapshot is older than the staleness limit.", lambda a: a.stale),
     ("codex_usage_effective_remaining_percent", "What is really left: the least of the main limit's windows.",
      lambda a: a.effective_remaining_percent),
     ("codex_usage_reset_credits_available", "Banked window resets the account can redeem (as last collected).",
@@ -112,18 +111,18 @@ def _sample(value: float) -> str:
 def prometheus_text(report: Report) -> str:
     """Gauges for node_exporter's textfile collector; unknown values are left out, never NaN."""
     lines: list[str] = []
-    for name, help_text, getter in METRICS:
+    for name, help_text, attribute in METRICS:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
         for account in report.accounts:
             for window in account.windows:
-                value = getter(window)
+                value = _gauge(getattr(window.figures, attribute))
                 if value is not None:
                     labels = _labels(account=account.account, limit=window.key.limit, kind=window.key.kind)
                     lines.append(f"{name}{labels} {_sample(value)}")
     for name, help_text, getter in ACCOUNT_METRICS:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
         for account in report.accounts:
-            value = getter(account)
+            value = _gauge(getter(account))
             if value is not None:
                 lines.append(f"{name}{_labels(account=account.account)} {_sample(value)}")
     return "\n".join(lines) + "\n"

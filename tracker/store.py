@@ -90,22 +90,13 @@ class HistoryRow:
 
 
 @dataclass
-class FailureEntry:
-    account: str
-    at: datetime
-    kind: str
-    http_status: int | None
-    message: str
-
-
-@dataclass
 class AccountState:
     """What the report needs about an account besides its windows."""
 
     name: str
     plan: str | None
     last_snapshot_at: datetime | None
-    last_failure: FailureEntry | None
+    last_failure: FailureRecord | None
     failing_since: datetime | None  # the first failure after the last success
     series: list[SeriesKey]
     reset_credits_available: int | None = None  # as the latest snapshot said
@@ -473,9 +464,9 @@ class Store:
     def failures(
         self, names: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None,
         limit: int | None = None, newest_first: bool = True,
-    ) -> list[FailureEntry]:
+    ) -> list[FailureRecord]:
         f, a = failures_t, accounts_t
-        query = select(a.c.name, f.c.at, f.c.kind, f.c.http_status, f.c.message).join(a, f.c.account_id == a.c.id)
+        query = select(a.c.name, f.c.at, f.c.kind, f.c.message, f.c.http_status).join(a, f.c.account_id == a.c.id)
         query = query.where(*_time_filters(f.c.at, since, until))
         if names:
             query = query.where(a.c.name.in_(names))
@@ -483,7 +474,7 @@ class Store:
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            rows = [FailureEntry(*r) for r in conn.execute(query)]
+            rows = [FailureRecord(*r) for r in conn.execute(query)]  # raw stays None: never read back
         if limit and not newest_first:
             rows.reverse()
         return rows
@@ -503,7 +494,7 @@ class Store:
                     .order_by(sn.c.collected_at.desc()).limit(1)
                 ).first()
                 failure = conn.execute(
-                    select(f.c.at, f.c.kind, f.c.http_status, f.c.message)
+                    select(f.c.at, f.c.kind, f.c.message, f.c.http_status)
                     .where(f.c.account_id == account_id, f.c.at <= at)
                     .order_by(f.c.at.desc()).limit(1)
                 ).first()
@@ -526,7 +517,7 @@ class Store:
                     name=name,
                     plan=latest.plan if latest else None,
                     last_snapshot_at=latest.collected_at if latest else None,
-                    last_failure=FailureEntry(name, *failure) if failure else None,
+                    last_failure=FailureRecord(name, *failure) if failure else None,
                     failing_since=failing_since,
                     series=series,
                     reset_credits_available=latest.reset_credits_available if latest else None,
