@@ -131,14 +131,15 @@ def open_readonly(url: str) -> Engine:
     keep working after an update), when it can be written; anything else is never changed.
     """
     try:
-        return _open_readonly(url)
+        return open_readonly_as_is(url)
     except SchemaBehindError:
         with contextlib.suppress(StorageError):  # not writable here: the reader's message says what to do
             open_database(url).dispose()
-        return _open_readonly(url)
+        return open_readonly_as_is(url)
 
 
-def _open_readonly(url: str) -> Engine:
+def open_readonly_as_is(url: str) -> Engine:
+    """Read-only and never upgraded (the dashboard): an older schema is refused with what to do."""
     path = sqlite_path(url)
     if url.startswith("sqlite"):
         if path is None:

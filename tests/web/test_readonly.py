@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.web.helpers import fill
 from tracker.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
-from tracker.errors import StorageError
+from tracker.errors import NoDataError, StorageError
 from tracker.web.readonly import open_readonly
 
 
@@ -30,7 +30,7 @@ def assert_read_only(url: str, statement: str, refusal: str) -> None:
 
 def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path):
     path = tmp_path / "nowhere" / "tracker.db"
-    with pytest.raises(StorageError, match="no database at .*run `tracker collect`"):
+    with pytest.raises(NoDataError, match="no database at .*run `tracker collect`"):  # exit 1, as for readers
         open_readonly(f"sqlite:///{path}")
     assert not path.exists() and not path.parent.exists()
 

@@ -97,7 +97,7 @@ def test_without_the_web_extra_it_says_how_to_install(monkeypatch, shared_demo_u
 def test_a_missing_database_is_refused_and_not_created(tmp_path, web_extra):
     path = tmp_path / "typo.db"
     result = run("--db", str(path))
-    assert result.exit_code == 4 and "no database at" in result.stderr
+    assert result.exit_code == 1 and "no database at" in result.stderr
     assert not path.exists()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from tracker.config import sqlite_path
-from tracker.errors import StorageError
+from tracker.errors import NoDataError, StorageError
 
 
 def readonly_engine(url: str):  # sqlalchemy is imported lazily
@@ -31,7 +31,7 @@ def readonly_engine(url: str):  # sqlalchemy is imported lazily
         engine.dispose()
         return create_engine(engine.url, connect_args={"options": "-c default_transaction_read_only=on"})
     if not path.is_file():
-        raise StorageError(f"no database at {path}: run `tracker collect` (or `tracker demo --db {path}`) first")
+        raise NoDataError(f"no database at {path}: run `tracker collect` (or `tracker demo --db {path}`) first")
     engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
                            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
