@@ -99,6 +99,12 @@ def test_variants(payload, expected):
     assert summary(payload) == expected
 
 
+@pytest.mark.parametrize("used", [1e308, -1e9, 1001])
+def test_an_impossible_percentage_is_not_understood_rather_than_an_alert(used):
+    usage = normalize_payload({"rate_limit": {"primary": {"used_percent": used}}}, REF)
+    assert not usage.parsed and "not plausible" in usage.problem
+
+
 def test_additional_limits_and_extras():
     body = usage_body(10, 20)
     body["additional_rate_limits"] = [

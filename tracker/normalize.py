@@ -87,7 +87,13 @@ def _number(value: Any, name: str) -> float:
     return value
 
 
+PLAUSIBLE_PERCENT = (-100.0, 1000.0)  # clamped to 0..100 (api-notes); 1e308 or -1e9 is noise, not a reading
+
+
 def _clamp_percent(value: float) -> float:
+    """Into 0-100; a value no server could mean (1e308, -50) is not understood, not an alert."""
+    if not PLAUSIBLE_PERCENT[0] <= value <= PLAUSIBLE_PERCENT[1]:
+        raise Unreadable(f"a percentage of {value:g} is not plausible")
     return min(100.0, max(0.0, value))
 
 
