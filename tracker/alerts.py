@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
+from tracker.normalize import MAIN_LIMIT
 from tracker.report import KIND_LABELS, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local
 
@@ -30,7 +31,7 @@ def selected(window: WindowReport, kinds: tuple[str, ...]) -> bool:
 
 def _label(window: WindowReport) -> str:
     label = KIND_LABELS.get(window.key.kind, window.key.kind)
-    return label if window.key.limit == "codex" else f"{window.key.limit} {label}"
+    return label if window.key.limit == MAIN_LIMIT else f"{window.key.limit} {label}"
 
 
 def check_report(
@@ -67,7 +68,7 @@ def check_report(
 def headroom(windows: list[WindowReport], kinds: tuple[str, ...]) -> float | None:
     """The least left over the selected main-limit windows (one past its reset counts as full)."""
     values = [100.0 if w.figures.reset_since_last_snapshot else w.figures.remaining_percent
-              for w in windows if selected(w, kinds) and w.key.limit == "codex"]
+              for w in windows if selected(w, kinds) and w.key.limit == MAIN_LIMIT]
     return min(values) if values else None
 
 
@@ -86,7 +87,7 @@ def pick_account(report: Report, kinds: tuple[str, ...]) -> tuple[str, float] | 
         if score is None or score <= 0:
             continue
         runs_out = any(w.figures.exhausts_before_reset for w in account.windows
-                       if selected(w, kinds) and w.key.limit == "codex")
+                       if selected(w, kinds) and w.key.limit == MAIN_LIMIT)
         rank = (not runs_out, score)
         if best_rank is None or rank > best_rank:
             best, best_rank = (account.account, score), rank

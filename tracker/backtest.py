@@ -26,6 +26,7 @@ from tracker.forecast import (
     grid_sample,
     naive_projection,
 )
+from tracker.normalize import MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 from tracker.render import table
 
@@ -199,7 +200,7 @@ def backtest_table(scores: Sequence[SeriesScore]) -> str:
     rows = []
     for score in [*scores, *totals(scores)] if len(scores) > 1 else scores:
         label = KIND_LABELS.get(score.key.kind, score.key.kind)
-        if score.key.limit != "codex":
+        if score.key.limit != MAIN_LIMIT:
             label = f"{score.key.limit} {label}"
         rows.append([score.key.account, label, score.windows, len(score.steps), _pct(score.mae),
                      _pct(score.naive_mae), len(score.judged), _share(score.verdicts_right),

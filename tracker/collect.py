@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from tracker.accounts import Account, AccountRef, AuthFileError, load_account
 from tracker.client import FetchResult, fetch_usage
 from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK
-from tracker.normalize import Usage, Window, normalize_payload
+from tracker.normalize import MAIN_LIMIT, Usage, Window, normalize_payload
 
 STATUS_EXIT = {
     "ok": EXIT_OK,
@@ -224,7 +224,7 @@ def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:
 
     def left(result: AccountResult, kind: str) -> float:
         for window in result.windows:
-            if window.limit == "codex" and window.kind == kind:
+            if window.limit == MAIN_LIMIT and window.kind == kind:
                 return window.remaining_percent
         return -1.0
 

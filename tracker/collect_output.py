@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from tracker.collect import AccountResult
+from tracker.normalize import MAIN_LIMIT
 from tracker.render import percent, printable, table, to_json
 from tracker.timeutil import format_countdown, format_local, iso_utc
-
-MAIN_LIMIT = "codex"
 
 
 def problem_lines(results: Sequence[AccountResult], quiet: bool) -> list[str]:

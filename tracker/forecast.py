@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tracker.analysis import DROP_TOLERANCE, current_window, jitter_tolerance, least_squares_rate
+from tracker.normalize import remaining_percent
 from tracker.points import Point
 
 HOURS_PER_WEEK = 168
@@ -254,7 +255,7 @@ def forecast_window(
         return None
     last = window[-1]
     used = last.used_percent
-    remaining = round(max(0.0, 100.0 - used), 6)
+    remaining = remaining_percent(used)
     if last.reset_at is not None and now >= last.reset_at:
         # Show what was read, flagged: the window has probably reset, but nothing says to what.
         return Forecast(used, remaining, last.reset_at, last.at, None, None, None, False,

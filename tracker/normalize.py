@@ -46,7 +46,7 @@ class Window:
 
     @property
     def remaining_percent(self) -> float:
-        return round(100.0 - self.used_percent, 6)
+        return remaining_percent(self.used_percent)
 
 
 @dataclass
@@ -85,6 +85,11 @@ def _number(value: Any, name: str) -> float:
     if not math.isfinite(value):
         raise Unreadable(f"{name} is {value}, not a finite number")
     return value
+
+
+def remaining_percent(used: float) -> float:
+    """What is left of a window: the one place this is computed (clamped, rounded to 6 places)."""
+    return round(min(100.0, max(0.0, 100.0 - used)), 6)
 
 
 PLAUSIBLE_PERCENT = (-100.0, 1000.0)  # clamped to 0..100 (api-notes); 1e308 or -1e9 is noise, not a reading

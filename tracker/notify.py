@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from tracker.normalize import MAIN_LIMIT
 from tracker.report import KIND_LABELS, AccountReport, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
@@ -71,7 +72,7 @@ class Plan:
 
 def _label(w: WindowReport) -> str:
     label = f"{KIND_LABELS.get(w.key.kind, w.key.kind)} window"
-    return label if w.key.limit == "codex" else f"{w.key.limit} {label}"
+    return label if w.key.limit == MAIN_LIMIT else f"{w.key.limit} {label}"
 
 
 def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key], tz: tzinfo,

@@ -113,7 +113,7 @@ def build_report(
             figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1]), lookback)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
-        account.windows.sort(key=lambda w: (w.key.limit != "codex", w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
+        account.windows.sort(key=lambda w: (w.key.limit != MAIN_LIMIT, w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
         accounts.append(account)
     return Report(at, accounts)
 

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from tracker.normalize import MAIN_LIMIT
 from tracker.render import cell
 from tracker.report import AccountReport, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local, iso_utc
@@ -33,7 +34,7 @@ class AccountStatus:
 
 
 def _windows(account: AccountReport, kinds: tuple[str, ...]) -> list[WindowReport]:
-    return [w for w in account.windows if w.key.limit == "codex" and w.key.kind in kinds]
+    return [w for w in account.windows if w.key.limit == MAIN_LIMIT and w.key.kind in kinds]
 
 
 def _severity(account: AccountReport, windows: list[WindowReport]) -> str:

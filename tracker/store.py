@@ -17,7 +17,7 @@ from tracker import models
 from tracker.codec import pack_body, unpack_body
 from tracker.db import open_database, write_options
 from tracker.errors import StorageError
-from tracker.normalize import Usage, Window
+from tracker.normalize import Usage, Window, remaining_percent
 from tracker.points import Point, SeriesKey
 
 accounts_t = models.accounts
@@ -419,7 +419,7 @@ class Store:
                     query = query.where(a.c.name.in_(names))
                 order = w.c.collected_at.desc() if newest_first else w.c.collected_at
                 raw = conn.execute(query.order_by(order, a.c.name, s.c.id)).all()
-        rows = [HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or None, r[8], round(100.0 - r[8], 6), r[9])
+        rows = [HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or None, r[8], remaining_percent(r[8]), r[9])
                 for r in raw]
         if limit and not newest_first:
             rows.reverse()
