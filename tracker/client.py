@@ -12,6 +12,7 @@ import email.utils
 import errno
 import ipaddress
 import json
+import math
 import random
 import re
 import threading
@@ -210,9 +211,11 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf", "nan" or 1e308 say nothing a person can wait for: ignore them
+        return max(0.0, seconds) if math.isfinite(seconds) and seconds < 86400 * 7 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

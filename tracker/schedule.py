@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tracker.errors import TrackerError
+from tracker.timeutil import format_duration
 
 NAME = "codex-usage-tracker"
 MARKER = f"# installed by {NAME}"
@@ -114,7 +115,7 @@ def _cron_spec(every: timedelta) -> str:
     if hours.is_integer() and 1 <= hours <= 24 and 24 % hours == 0:
         return f"0 */{int(hours)} * * *" if hours > 1 else "0 * * * *"
     raise TrackerError("cron can run every 1-30 minutes (a divisor of 60) or every 1-24 hours (a divisor of 24); "
-                       f"{every} is neither", exit_code=2)
+                       f"{format_duration(every)} is neither", exit_code=2)
 
 
 def build_plan(scheduler: str, every: timedelta, collect_args: list[str]) -> SchedulePlan:

@@ -199,3 +199,20 @@ def test_ctrl_c_during_collect_exits_130_and_keeps_the_database(tmp_path):
     listener.close()
     assert proc.returncode == 130, err
     assert err.strip().startswith("tracker: interrupted") and "Traceback" not in err
+
+
+# -- numbers in messages ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value,expected", [("inf", None), ("nan", None), ("1e308", None), ("-5", 0.0), ("30", 30.0)])
+def test_retry_after_that_no_one_can_wait_for_is_ignored(value, expected):
+    from datetime import UTC, datetime
+
+    from tracker.client import _retry_after
+
+    assert _retry_after(value, datetime.now(UTC)) == expected
+
+
+def test_cron_refuses_a_period_it_cannot_express_in_words():
+    result = run("schedule", "install", "--print", "--scheduler", "cron", "--every", "7d")
+    assert result.exit_code == 2 and "7d is neither" in result.stderr
