@@ -215,4 +215,4 @@ def test_retry_after_that_no_one_can_wait_for_is_ignored(value, expected):
 
 def test_cron_refuses_a_period_it_cannot_express_in_words():
     result = run("schedule", "install", "--print", "--scheduler", "cron", "--every", "7d")
-    assert result.exit_code == 2 and "7d is neither" in result.stderr
+    assert result.exit_code == 2 and "1w is neither" in result.stderr
