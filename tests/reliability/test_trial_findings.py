@@ -123,8 +123,8 @@ def test_raw_bodies_never_reach_the_terminal_raw(tmp_path, httpserver):
 @pytest.mark.parametrize("value,text", [("", "--auth needs a file"), ("a\nb=FILE", "not a usable account name"),
                                         (" =FILE", "not a usable account name")])
 def test_unusable_account_names_are_refused(tmp_path, value, text):
-    write_auth(tmp_path / "FILE", "x")
-    result = run("collect", "--auth", value.replace("FILE", str(tmp_path / "FILE")), "--db", tmp_path / "t.db")
+    write_auth(tmp_path / "x.auth.json", "x")
+    result = run("collect", "--auth", value.replace("FILE", str(tmp_path / "x.auth.json")), "--db", tmp_path / "t.db")
     one_line_error(result, 2, text)
     assert not (tmp_path / "t.db").exists()
 
