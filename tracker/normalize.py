@@ -324,6 +324,9 @@ def parse_payload(payload: Any, reference: datetime) -> Usage:
             if not isinstance(item, dict):
                 continue
             name = _text(item.get("limit_name")) or _text(item.get("metered_feature"))
+            if name == MAIN_LIMIT:  # never merged into the account's own quota: its own series
+                feature = _text(item.get("metered_feature"))
+                name = feature if feature and feature != MAIN_LIMIT else f"{MAIN_LIMIT} (additional)"
             inner = item.get("rate_limit")
             if isinstance(inner, dict) and name:
                 usage.windows.extend(_windows_of(inner, name, reference))

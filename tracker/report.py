@@ -113,9 +113,21 @@ def build_report(
             figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1]), lookback)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
+        account.windows = _latest_per_kind(account.windows)
         account.windows.sort(key=lambda w: (w.key.limit != MAIN_LIMIT, w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
         accounts.append(account)
     return Report(at, accounts)
+
+
+def _latest_per_kind(windows: list[WindowReport]) -> list[WindowReport]:
+    """One window per limit and kind: the most recently read. A series stored under another length
+    (an answer that once gave a nonsense length) is history, not a second current window."""
+    latest: dict[tuple[str, str], WindowReport] = {}
+    for w in windows:
+        key = (w.key.limit, w.key.kind)
+        if key not in latest or w.figures.last_at > latest[key].figures.last_at:
+            latest[key] = w
+    return list(latest.values())
 
 
 def recent_points(store, key: SeriesKey, at: datetime, lookback: timedelta) -> list[Point]:

@@ -216,3 +216,33 @@ def test_retry_after_that_no_one_can_wait_for_is_ignored(value, expected):
 def test_cron_refuses_a_period_it_cannot_express_in_words():
     result = run("schedule", "install", "--print", "--scheduler", "cron", "--every", "7d")
     assert result.exit_code == 2 and "1w is neither" in result.stderr
+
+
+def test_an_additional_limit_named_like_the_main_quota_keeps_its_own_series():
+    from datetime import UTC, datetime
+
+    from tracker.normalize import normalize_payload
+
+    body = usage_body(10, 20)
+    body["additional_rate_limits"] = [{"limit_name": "codex", "rate_limit": {
+        "primary_window": {"used_percent": 99, "limit_window_seconds": 18000}}}]
+    usage = normalize_payload(body, datetime.now(UTC))
+    assert [(w.limit, w.kind, w.used_percent) for w in usage.windows if w.kind == "five_hour"] == [
+        ("codex", "five_hour", 10.0), ("codex (additional)", "five_hour", 99.0)]
+
+
+def test_one_current_window_per_kind_after_an_answer_with_a_nonsense_length(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.normalize import Usage, Window
+    from tracker.store import SnapshotRecord, Store
+
+    now = datetime.now(UTC)
+    with Store.open(f"sqlite:///{tmp_path / 't.db'}") as store:
+        store.add_snapshots([
+            SnapshotRecord("bob", now - timedelta(minutes=10), "api",
+                           Usage([Window("codex", "five_hour", None, 42.0, now + timedelta(hours=2))])),
+            SnapshotRecord("bob", now - timedelta(minutes=5), "api",
+                           Usage([Window("codex", "five_hour", 18000, 58.0, now + timedelta(hours=2))]))])
+    out = run("status", "--db", tmp_path / "t.db", "--kind", "five_hour").stdout
+    assert out == "bob 5h 42%\n"
