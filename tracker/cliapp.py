@@ -53,7 +53,7 @@ class TrackerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TrackerError as exc:
-            click.echo(f"tracker: {exc.message}", err=True)
+            click.echo(f"tracker: {' '.join(exc.message.split(chr(10)))}", err=True)  # always one line
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, BrokenPipeError):
             raise

@@ -220,7 +220,8 @@ def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
         if revision is None and tables:  # another process may have created the schema between the two reads
             revision = current_revision(engine)
     except DBAPIError as exc:
-        raise StorageError(f"cannot open the database {where}: {display_url(str(exc.orig))}") from None
+        detail = " ".join(display_url(str(exc.orig)).split())  # one line: drivers add hints on new lines
+        raise StorageError(f"cannot open the database {where}: {detail}") from None
     if revision is None and tables:
         if tables & OUR_TABLES:
             raise StorageError(

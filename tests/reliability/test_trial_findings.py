@@ -246,3 +246,7 @@ def test_one_current_window_per_kind_after_an_answer_with_a_nonsense_length(tmp_
                            Usage([Window("codex", "five_hour", 18000, 58.0, now + timedelta(hours=2))]))])
     out = run("status", "--db", tmp_path / "t.db", "--kind", "five_hour").stdout
     assert out == "bob 5h 42%\n"
+
+
+def test_a_database_server_that_refuses_is_one_line():
+    one_line_error(run("report", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/x"), 4, "Connection refused")
