@@ -78,3 +78,15 @@ def test_before_reset_episode_holds_while_the_projection_stays_near_100():
     assert plan_notifications(near, rules, [sent("before_reset")], ["desktop"], UTC).forget == []
     near.accounts[0].windows[0].figures.projected = 90.0
     assert len(plan_notifications(near, rules, [sent("before_reset")], ["desktop"], UTC).forget) == 1
+
+
+def test_an_early_reset_is_announced_too():
+    early = report(100, reset=RESET + timedelta(days=7))  # the announced reset is still ahead: it came early
+    plan = plan_notifications(early, Rules(on_reset=True), [sent("below")], ["desktop"], UTC)
+    assert [n.key.rule for n, _ in plan.send] == ["reset"]
+
+
+def test_a_window_past_its_reset_raises_no_alert():
+    past = report(5)
+    past.accounts[0].windows[0].figures.reset_since_last_snapshot = True
+    assert plan_notifications(past, Rules(), [], ["desktop"], UTC).send == []

@@ -17,6 +17,7 @@ from tracker.errors import EXIT_AUTH, TrackerError
 from tracker.models import accounts as accounts_t
 from tracker.models import failures as failures_t
 from tracker.models import import_progress as progress_t
+from tracker.models import notifications as notifications_t
 from tracker.models import series as series_t
 from tracker.models import snapshots as snapshots_t
 from tracker.models import windows as windows_t
@@ -88,15 +89,22 @@ def rename_account(store: Store, old: str, new: str, merge: bool = False) -> str
         new_id = conn.execute(select(accounts_t.c.id).where(accounts_t.c.name == new)).scalar()
         if new_id is None:
             conn.execute(update(accounts_t).where(accounts_t.c.id == old_id).values(name=new))
-            conn.execute(update(progress_t).where(progress_t.c.account == old).values(account=new))
+            _move_by_name(conn, old, new)
             return f"renamed {old} to {new}"
         if not merge:
             raise TrackerError(f"an account named {new} exists already: pass --merge to fold {old}'s "
                                f"history into it", exit_code=2)
         _merge(conn, old_id, new_id)
-        conn.execute(update(progress_t).where(progress_t.c.account == old).values(account=new))
+        conn.execute(delete(notifications_t).where(notifications_t.c.account == old))  # NEW's episodes stand
+        _move_by_name(conn, old, new)
         conn.execute(delete(accounts_t).where(accounts_t.c.id == old_id))
     return f"merged {old} into {new}"
+
+
+def _move_by_name(conn: Connection, old: str, new: str) -> None:
+    """The tables that name the account instead of pointing at it: import progress, notifications."""
+    for table in (progress_t, notifications_t):
+        conn.execute(update(table).where(table.c.account == old).values(account=new))
 
 
 def _merge(conn: Connection, old_id: int, new_id: int) -> None:
@@ -117,7 +125,7 @@ def _merge(conn: Connection, old_id: int, new_id: int) -> None:
 def forget_accounts(store: Store, names: list[str]) -> dict[str, int]:
     """Delete the accounts and all their history in one transaction; snapshots removed per account."""
     removed = {}
-    with store._write() as conn, conn.begin():
+    with store.children_first() as conn:  # windows, then series, then snapshots
         for name, account_id in _ids(conn, list(dict.fromkeys(names))).items():
             series_ids = select(series_t.c.id).where(series_t.c.account_id == account_id)
             conn.execute(delete(windows_t).where(windows_t.c.series_id.in_(series_ids)))
@@ -125,5 +133,6 @@ def forget_accounts(store: Store, names: list[str]) -> dict[str, int]:
             removed[name] = conn.execute(delete(snapshots_t).where(snapshots_t.c.account_id == account_id)).rowcount
             conn.execute(delete(failures_t).where(failures_t.c.account_id == account_id))
             conn.execute(delete(progress_t).where(progress_t.c.account == name))
+            conn.execute(delete(notifications_t).where(notifications_t.c.account == name))
             conn.execute(delete(accounts_t).where(accounts_t.c.id == account_id))
     return removed

@@ -228,14 +228,18 @@ def load_account(ref: AccountRef) -> Account:
     )
 
 
+MAX_NAME = 200  # the accounts.name column
+
+
 def _usable(name: str) -> bool:
-    return bool(name.strip()) and "/" not in name and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+    return (bool(name.strip()) and len(name) <= MAX_NAME and "/" not in name
+            and not any(ord(c) < 32 or ord(c) == 127 for c in name))
 
 
 def check_account_name(name: str) -> str:
     """A name given on the command line: not empty, no control characters, no ``/``."""
     if not _usable(name):
-        raise TrackerError(f"not a usable account name: {name!r} (use letters, digits, - or _)", exit_code=2)
+        raise TrackerError(f"not a usable account name: {name!r} (at most 200 characters: letters, digits, - or _)", exit_code=2)
     return name
 
 

@@ -27,6 +27,7 @@ from tracker.options import (
     open_store,
     output_option,
     period_options,
+    require_known,
     stale_option,
     tz_option,
 )
@@ -95,7 +96,6 @@ def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, 
     """The report of the known NAMES (and each account's auth file), and the unknown NAMES."""
     from tracker.errors import NoDataError
     from tracker.report import NoSnapshotsError, build_report
-    from tracker.timeutil import format_local
 
     moment = resolve(at, utcnow(), zone) or utcnow()
     with open_store(db, readonly=True) as store:
@@ -109,7 +109,7 @@ def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, 
         except NoSnapshotsError:
             if at is None:
                 raise
-            raise NoDataError(f"no snapshots at or before {format_local(moment, zone)}") from None
+            raise NoDataError(f"no snapshots at or before {moment.astimezone(zone):%a %d %b %Y %H:%M}") from None
         return result, unknown, (store.account_paths() if with_paths else {})
 
 
@@ -298,6 +298,7 @@ def resets(names, since, until, kind, as_json, db, tz) -> None:
     if since_at >= until_at:
         raise click.BadParameter("the period is empty: --since must be before --until")
     with open_store(db, readonly=True) as store:
+        require_known(store, names)
         events = build_ledger(store, names, since_at, until_at, kinds(kind))
     if as_json:
         click.echo(render.to_json([e.as_dict() for e in events]))

@@ -78,11 +78,14 @@ def _internal(ctx: click.Context, exc: Exception) -> None:
 
 
 def _database_error(exc: Exception) -> str | None:
-    if "sqlalchemy" not in sys.modules:
+    """A database error, from SQLAlchemy or straight from the driver: exit 4, not a bug."""
+    import sqlite3
+
+    if "sqlalchemy" not in sys.modules and not isinstance(exc, sqlite3.Error):
         return None
     from sqlalchemy.exc import SQLAlchemyError
 
-    if not isinstance(exc, SQLAlchemyError):
+    if not isinstance(exc, SQLAlchemyError | sqlite3.Error):
         return None
     detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     hint = ""

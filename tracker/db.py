@@ -250,11 +250,21 @@ def _use_wal(engine: Engine) -> None:
     """WAL lets readers run during a collect; set once on our own database (it persists)."""
     if engine.dialect.name != "sqlite":
         return
+    import sqlite3
+    import time
+
     raw = engine.raw_connection()  # outside SQLAlchemy's transaction: the mode cannot change inside one
     try:
         cursor = raw.cursor()
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            cursor.execute("PRAGMA journal_mode = WAL")
+        for _ in range(50):  # switching needs the file to itself: overlapping first runs take turns
+            try:
+                if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(0.1)  # another process holds it; it is switching the same file
         cursor.close()
     finally:
         raw.close()

@@ -18,6 +18,7 @@ from tracker.report import KIND_LABELS, AccountReport, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
 LOGIN_KINDS = {"expired", "auth_error", "unauthorized"}
+RESET_MOVED = timedelta(minutes=30)  # more than reset_at's jitter: a new window
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key]
     active: dict[Key, Notice] = {}
     for w in account.windows:
         f = w.figures
+        if f.reset_since_last_snapshot:  # its reset time has passed: the reading is history, as for `check`
+            continue
         figures = {"used_percent": f.used_percent, "remaining_percent": f.remaining_percent,
                    "reset_at": f.reset_at, "exhausts_at": f.exhausts_at}
         resets = f", resets {format_local(f.reset_at, tz, now)} ({format_countdown(f.reset_at - now)})" \
@@ -115,6 +118,15 @@ def _stale_condition(account: AccountReport, rules: Rules, tz: tzinfo, now: date
     return Notice(key, f"Codex {account.account}: no fresh data {since}{why}")
 
 
+def _has_reset(sent: Sent, window: WindowReport, now: datetime) -> bool:
+    """The window that was low has reset: its announced time passed, or (an early reset) it now
+    announces another reset time."""
+    if sent.reset_at is None:
+        return False
+    current = window.figures.reset_at
+    return now >= sent.reset_at or (current is not None and abs(current - sent.reset_at) > RESET_MOVED)
+
+
 def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels: list[str],
                        tz: tzinfo) -> Plan:
     now = report.generated_at
@@ -138,7 +150,7 @@ def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels:
         plan.forget.append((s.key, s.channel))
         window = windows.get((s.key.account, s.key.limit, s.key.kind))
         if (rules.on_reset and s.key.rule in ("below", "before_reset") and window is not None
-                and s.reset_at is not None and now >= s.reset_at and s.channel in channels):
+                and _has_reset(s, window, now) and s.channel in channels):
             key = Key(s.key.account, s.key.limit, s.key.kind, "reset")
             if (key, s.channel) not in reset_announced:
                 reset_announced.add((key, s.channel))

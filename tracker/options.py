@@ -81,6 +81,7 @@ notify_options = _stack(
     click.option("--webhook", "webhooks", multiple=True, metavar="URL", envvar="TRACKER_NOTIFY_WEBHOOK",
                  help="POST JSON to URL (repeatable; https, or http to this machine)."),
     click.option("--exec", "exec_commands", multiple=True, metavar="CMD", envvar="TRACKER_NOTIFY_EXEC",
+                 type=params.ShellCommand(),
                  help="Run CMD with the fields in TRACKER_* environment variables (repeatable)."),
 )
 
@@ -96,3 +97,14 @@ def open_store(db: str | None, *, readonly: bool = False) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def require_known(store: Store, names: tuple[str, ...]) -> None:
+    """Names that are not stored accounts are an error (exit 1), not an empty answer."""
+    from tracker.errors import NoDataError
+
+    if names:
+        known = set(store.account_names())
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        if unknown:
+            raise NoDataError("; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown))

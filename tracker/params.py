@@ -92,3 +92,17 @@ class Size(_Parsed):
         if not all(math.isfinite(v) and 2 <= v <= 100 for v in (width, height)):
             raise TrackerError("width and height must be between 2 and 100 inches")
         return width, height
+
+
+class ShellCommand(click.ParamType):
+    """A command line for ``sh -c``: from the environment it is one command, never split on spaces."""
+
+    name = "command"
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [rv] if rv.strip() else []
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not str(value).strip():
+            self.fail("an empty command", param, ctx)
+        return value

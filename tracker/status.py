@@ -37,6 +37,10 @@ def _windows(account: AccountReport, kinds: tuple[str, ...]) -> list[WindowRepor
     return [w for w in account.windows if w.key.limit == MAIN_LIMIT and w.key.kind in kinds]
 
 
+def _live(windows: list[WindowReport]) -> list[WindowReport]:
+    return [w for w in windows if not w.figures.reset_since_last_snapshot]
+
+
 def _severity(account: AccountReport, windows: list[WindowReport]) -> str:
     if any(w.figures.remaining_percent < CRITICAL or w.figures.exhausts_before_reset for w in windows):
         return "critical"
@@ -53,6 +57,10 @@ def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, n
     parts, detail, described = [], [], []
     for w in windows:
         f = w.figures
+        if f.reset_since_last_snapshot:  # the reading is from before a reset that has passed
+            parts.append(f"{SHORT.get(w.key.kind, w.key.kind)} reset")
+            detail.append(f"{name} {SHORT.get(w.key.kind, w.key.kind)}: reset since the last snapshot")
+            continue
         part = f"{SHORT.get(w.key.kind, w.key.kind)} {f.remaining_percent:.0f}%"
         if f.exhausts_before_reset and f.exhausts_at:
             part += f" ↘ {format_local(f.exhausts_at, tz, now)}"
@@ -72,8 +80,8 @@ def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, n
         age = format_countdown(account.last_snapshot_at - now) if account.last_snapshot_at else "never"
         text += f" · stale ({age})"
         detail.append(f"{name}: stale: last snapshot {age}")
-    remaining = min((w.figures.remaining_percent for w in windows), default=None)
-    return AccountStatus(account.account, text, _severity(account, windows), remaining, detail, described)
+    remaining = min((w.figures.remaining_percent for w in _live(windows)), default=None)
+    return AccountStatus(account.account, text, _severity(account, _live(windows)), remaining, detail, described)
 
 
 def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo) -> str:

@@ -55,7 +55,7 @@ def test_report_at_before_the_first_snapshot_says_what_was_asked(history_db):
     db, _, _ = history_db
     result = run("report", "--db", str(db), "--at", "2026-11-19T10:00", "--tz", "UTC")
     assert result.exit_code == 1
-    assert "no snapshots at or before Thu 19 Nov 10:00" in result.stderr
+    assert "no snapshots at or before Thu 19 Nov 2026 10:00" in result.stderr
 
 
 def test_report_of_known_and_unknown_names(history_db):

@@ -250,3 +250,85 @@ def test_one_current_window_per_kind_after_an_answer_with_a_nonsense_length(tmp_
 
 def test_a_database_server_that_refuses_is_one_line():
     one_line_error(run("report", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/x"), 4, "Connection refused")
+
+
+# -- the final pass: accounts, notify episodes, unknown names ----------------------------------------
+
+
+def _history(db, names=("work", "home"), count=200):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.normalize import Usage, Window
+    from tracker.store import SnapshotRecord, Store
+
+    start = datetime.now(UTC) - timedelta(days=2)
+    with Store.open(f"sqlite:///{db}") as store:
+        store.add_snapshots([SnapshotRecord(name, start + timedelta(minutes=5 * i), "api", Usage([
+            Window("codex", "five_hour", 18000, float(i % 90), None),
+            Window("codex", "weekly", 604800, 50.0, None)])) for i in range(count) for name in names])
+
+
+def test_forget_leaves_the_database_consistent_and_foreign_keys_on(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "t.db"
+    _history(db)
+    assert run("accounts", "forget", "work", "--yes", "--db", db).stdout == "forgot work (200 snapshots)\n"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma foreign_key_check").fetchall() == []
+        assert conn.execute("select count(*) from windows").fetchone() == (400,)
+    from tracker.store import Store
+
+    with Store.open(f"sqlite:///{db}") as store, store._write() as conn:  # the pooled connection checks again
+        assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
+
+
+def test_accounts_commands_never_create_a_database(tmp_path):
+    for args in (("rename", "a", "b"), ("forget", "a", "--yes")):
+        one_line_error(run("accounts", *args, "--db", tmp_path / "nodir" / "x.db"), 1, "no database at")
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_unknown_names_are_an_error_not_an_empty_answer(tmp_path):
+    db = tmp_path / "t.db"
+    _history(db)
+    for command in ("history", "resets", "backtest"):
+        one_line_error(run(command, "nosuch", "--db", db), 1, "no account named 'nosuch'")
+
+
+def test_an_account_name_longer_than_its_column_is_refused(tmp_path):
+    db = tmp_path / "t.db"
+    _history(db)
+    one_line_error(run("accounts", "rename", "work", "x" * 201, "--db", db), 2, "at most 200 characters")
+
+
+def test_notify_exec_from_the_environment_is_one_command(tmp_path, monkeypatch):
+    db = tmp_path / "t.db"
+    _history(db, names=("work",))
+    monkeypatch.setenv("TRACKER_NOTIFY_EXEC", 'echo "$TRACKER_ACCOUNT low" >> ' + str(tmp_path / "out"))
+    result = run("notify", "--db", db, "--below", "100")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out").read_text() == "work low\n" * 2  # five-hour and weekly: one command each
+
+
+def test_rename_carries_the_episodes_and_forget_ends_them(tmp_path):
+    db = tmp_path / "t.db"
+    _history(db, names=("work",))
+    out = tmp_path / "out"
+    notify = ("notify", "--db", db, "--below", "100", "--exec", f"echo sent >> {out}")
+    run(*notify)
+    assert out.read_text().count("sent") == 2
+    run("accounts", "rename", "work", "job", "--db", db)
+    run(*notify)
+    assert out.read_text().count("sent") == 2  # the same episodes: nothing new
+    run("accounts", "forget", "job", "--yes", "--db", db)
+    _history(db, names=("job",))
+    run(*notify)
+    assert out.read_text().count("sent") == 4  # a new account under the old name starts afresh
+
+
+def test_history_limit_and_all_together_is_a_usage_error(tmp_path):
+    db = tmp_path / "t.db"
+    _history(db)
+    result = run("history", "--db", db, "--limit", "3", "--all")
+    assert result.exit_code == 2 and "not both" in result.stderr

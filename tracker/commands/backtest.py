@@ -8,7 +8,7 @@ import click
 
 from tracker import params
 from tracker.commands.common import resolve, utcnow
-from tracker.options import db_option, names_argument, open_store, tz_option
+from tracker.options import db_option, names_argument, open_store, require_known, tz_option
 
 
 @click.command()
@@ -45,6 +45,7 @@ def backtest(names, since, until, every, as_json, db, tz) -> None:
     if since_at >= until_at:
         raise click.BadParameter("the period is empty: --since must be before --until")
     with open_store(db, readonly=True) as store:
+        require_known(store, names)
         scores = run_backtest(store, tuple(names), since_at, until_at, every)
     if not scores:
         raise NoDataError("no window ended within the period: widen --since, or collect for longer")

@@ -17,6 +17,7 @@ from tracker.options import (
     open_store,
     output_option,
     period_options,
+    require_known,
     tz_option,
 )
 
@@ -98,9 +99,12 @@ def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
 
     now = utcnow()
     since_at, until_at = _period(since, until, now, tz)
+    if limit is not None and show_all:
+        raise click.BadParameter("use --limit N or --all, not both")
     if limit is None and not show_all and fmt == "table" and since is None and until is None:
         limit = 50
     with open_store(db, readonly=True) as store:
+        require_known(store, names)
         rows_of = exports.failure_rows if errors else exports.snapshot_rows
         headers, rows = rows_of(store, names, since_at, until_at, limit, fmt == "table")
         total = exports.row_count(store, names, since_at, until_at, errors) if limit and len(rows) >= limit else 0
