@@ -44,15 +44,19 @@ def run() -> dict:
         probe = (
             "import sys, json\nfrom click.testing import CliRunner\nfrom tracker.cli import cli\n"
             "CliRunner().invoke(cli, ['--help']); a = sorted(m for m in ('matplotlib', 'sqlalchemy', 'alembic') if m in sys.modules)\n"
-            "CliRunner().invoke(cli, ['report']); CliRunner().invoke(cli, ['status'])\n"
-            "b = sorted(m for m in ('matplotlib', 'alembic') if m in sys.modules)\n"
+            "CliRunner().invoke(cli, ['report']); b = sorted(m for m in ('matplotlib', 'alembic') if m in sys.modules)\n"
             "print(json.dumps([a, b]))"
         )
         loaded = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True,
                                            text=True).stdout)
+        status_probe = ("import sys, json\nfrom click.testing import CliRunner\nfrom tracker.cli import cli\n"
+                        "CliRunner().invoke(cli, ['status'])\n"
+                        "print(json.dumps(sorted(m for m in ('matplotlib', 'alembic') if m in sys.modules)))")
+        status_imports = json.loads(subprocess.run([sys.executable, "-c", status_probe], env=env, check=True,
+                                                   capture_output=True, text=True).stdout)
     return {"click_s": click_s, "help_s": help_s, "report_s": report_s, "help_ratio": help_s / click_s,
             "report_ratio": report_s / click_s,
-            "status_s": status_s, "status_ratio": status_s / click_s, "help_imports": loaded[0], "report_imports": loaded[1]}
+            "status_s": status_s, "status_ratio": status_s / click_s, "status_imports": status_imports, "help_imports": loaded[0], "report_imports": loaded[1]}
 
 
 def main() -> None:

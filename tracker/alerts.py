@@ -29,7 +29,7 @@ def selected(window: WindowReport, kinds: tuple[str, ...]) -> bool:
     return not kinds or window.key.kind in kinds
 
 
-def _label(window: WindowReport) -> str:
+def window_label(window: WindowReport) -> str:
     label = KIND_LABELS.get(window.key.kind, window.key.kind)
     return label if window.key.limit == MAIN_LIMIT else f"{window.key.limit} {label}"
 
@@ -56,10 +56,10 @@ def check_report(
             f = window.figures
             if f.remaining_percent < min_remaining:
                 resets = f", resets {format_local(f.reset_at, tz, now)}" if f.reset_at else ""
-                result.add(f"{account.account}: {_label(window)} window: {f.remaining_percent:.0f}% left "
+                result.add(f"{account.account}: {window_label(window)} window: {f.remaining_percent:.0f}% left "
                            f"(below {min_remaining:g}%){resets}", EXIT_LOW)
             elif before_reset and f.exhausts_before_reset:
-                result.add(f"{account.account}: {_label(window)} window runs out at "
+                result.add(f"{account.account}: {window_label(window)} window runs out at "
                            f"{format_local(f.exhausts_at, tz, now)}, before its reset at "
                            f"{format_local(f.reset_at, tz, now)}", EXIT_LOW)
     return result

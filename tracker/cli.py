@@ -15,7 +15,7 @@ import click
 
 from tracker import __version__, params
 from tracker.cliapp import TrackerGroup, run
-from tracker.commands.common import emit, resolve, utcnow
+from tracker.commands.common import emit, resolve, resolve_period, utcnow
 from tracker.options import (
     DEFAULT_LOOKBACK,
     as_of_options,
@@ -28,8 +28,10 @@ from tracker.options import (
     output_option,
     period_options,
     require_known,
+    split_known,
     stale_option,
     tz_option,
+    unknown_line,
 )
 
 if TYPE_CHECKING:
@@ -99,11 +101,9 @@ def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, 
 
     moment = resolve(at, utcnow(), zone) or utcnow()
     with open_store(db, readonly=True) as store:
-        known = set(store.account_names())
-        unknown = [n for n in dict.fromkeys(names) if n not in known]
-        wanted = tuple(n for n in names if n in known)
+        wanted, unknown = split_known(store, names)
         if names and not wanted:
-            raise NoDataError(_unknown_line(unknown))
+            raise NoDataError(unknown_line(unknown))
         try:
             result = build_report(store, wanted, moment, lookback, stale_after)
         except NoSnapshotsError:
@@ -113,16 +113,12 @@ def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, 
         return result, unknown, (store.account_paths() if with_paths else {})
 
 
-def _unknown_line(unknown: list[str]) -> str:
-    return "; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown)
-
-
 def _exit_for_unknown(unknown: list[str]) -> None:
     """After the known accounts' output: one line per unknown name, and exit 1."""
     from tracker.render import printable
 
     for name in unknown:
-        click.echo(f"tracker: {printable(_unknown_line([name]))}", err=True)
+        click.echo(f"tracker: {printable(unknown_line([name]))}", err=True)
     if unknown:
         sys.exit(1)
 
@@ -194,7 +190,7 @@ def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, d
     outcome = check_report(result, kinds(kind), min_remaining, before_reset, tz)
     from tracker.render import printable
 
-    for problem in [*outcome.problems, *(_unknown_line([n]) for n in unknown)]:
+    for problem in [*outcome.problems, *(unknown_line([n]) for n in unknown)]:
         click.echo(printable(problem))
     sys.exit(EXIT_STALE if unknown else outcome.exit_code)
 
@@ -294,9 +290,7 @@ def resets(names, since, until, kind, as_json, db, tz) -> None:
     from tracker.resets import build_ledger, ledger_table
 
     now = utcnow()
-    since_at, until_at = resolve(since, now, tz), resolve(until, now, tz) or now
-    if since_at >= until_at:
-        raise click.BadParameter("the period is empty: --since must be before --until")
+    since_at, until_at = resolve_period(since, until, now, tz, default_until=now)
     with open_store(db, readonly=True) as store:
         require_known(store, names)
         events = build_ledger(store, names, since_at, until_at, kinds(kind))
@@ -336,9 +330,7 @@ def chart(names, days, since, until, kind, output, title, width, height, size, d
 
     now = utcnow()
     until_at = resolve(until, now, tz) or now
-    since_at = resolve(since, now, tz) or until_at - timedelta(days=days)
-    if since_at >= until_at:
-        raise click.BadParameter("the period is empty: --since must be before --until")
+    since_at, until_at = resolve_period(since, until, now, tz, until_at - timedelta(days=days), until_at)
     if size is None and (width or height):
         size = (width or 12.0, height or 8.0)
     with open_store(db, readonly=True) as store:

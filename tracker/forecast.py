@@ -76,10 +76,6 @@ class Profile:
         return max(0.0, self._integral(end) - self._integral(start)) if end > start else 0.0
 
 
-def _hour_of_week(t: datetime) -> int:
-    return (math.floor(t.timestamp() / 3600.0) + EPOCH_HOUR_OF_WEEK) % HOURS_PER_WEEK
-
-
 def grid_sample(points: Sequence[Point], since: datetime, until: datetime,
                 step: timedelta = PROFILE_STEP) -> list[Point]:
     """The last reading before each multiple of ``step`` (since the epoch) in (since, until]: what

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from tracker.normalize import MAIN_LIMIT
-from tracker.report import KIND_LABELS, AccountReport, Report, WindowReport
+from tracker.alerts import window_label
+from tracker.report import LOGIN_KINDS, AccountReport, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
-LOGIN_KINDS = {"expired", "auth_error", "unauthorized"}
 RESET_MOVED = timedelta(minutes=30)  # more than reset_at's jitter: a new window
 
 
@@ -72,8 +71,7 @@ class Plan:
 
 
 def _label(w: WindowReport) -> str:
-    label = f"{KIND_LABELS.get(w.key.kind, w.key.kind)} window"
-    return label if w.key.limit == MAIN_LIMIT else f"{w.key.limit} {label}"
+    return f"{window_label(w)} window"
 
 
 def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key], tz: tzinfo,

@@ -87,24 +87,41 @@ notify_options = _stack(
 
 
 @contextmanager
-def open_store(db: str | None, *, readonly: bool = False) -> Iterator[Store]:
-    """The store named by ``--db``; readers pass ``readonly`` and never create or upgrade one."""
-    from tracker.config import db_url
+def open_store(db: str | None, *, readonly: bool = False, create: bool = True) -> Iterator[Store]:
+    """The store named by ``--db``. Readers pass ``readonly``: never created nor changed. Writers
+    that only make sense on an existing history (notify, accounts) pass ``create=False``."""
+    from tracker.config import db_url, sqlite_path
+    from tracker.errors import NoDataError
     from tracker.store import Store
 
-    store = Store.open(db_url(db), readonly=readonly)
+    url = db_url(db)
+    path = sqlite_path(url)
+    if not create and not readonly and path is not None and not (path.is_file() and path.stat().st_size):
+        raise NoDataError(f"no database at {path}: run `tracker collect` first (or pass --db)")
+    store = Store.open(url, readonly=readonly)
     try:
         yield store
     finally:
         store.close()
 
 
+def unknown_line(unknown: list[str]) -> str:
+    return "; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown)
+
+
+def split_known(store: Store, names: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
+    """(the NAMES that are stored accounts, the others), each once, in the order given."""
+    if not names:
+        return (), []
+    known = set(store.account_names())
+    return (tuple(n for n in dict.fromkeys(names) if n in known),
+            [n for n in dict.fromkeys(names) if n not in known])
+
+
 def require_known(store: Store, names: tuple[str, ...]) -> None:
     """Names that are not stored accounts are an error (exit 1), not an empty answer."""
     from tracker.errors import NoDataError
 
-    if names:
-        known = set(store.account_names())
-        unknown = [n for n in dict.fromkeys(names) if n not in known]
-        if unknown:
-            raise NoDataError("; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown))
+    unknown = split_known(store, names)[1]
+    if unknown:
+        raise NoDataError(unknown_line(unknown))

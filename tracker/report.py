@@ -15,6 +15,7 @@ from tracker.timeutil import format_countdown, format_local, iso_utc
 
 KIND_LABELS = {"five_hour": "5h", "weekly": "weekly", "other": "other"}
 KIND_ORDER = {"five_hour": 0, "weekly": 1, "other": 2}
+LOGIN_KINDS = frozenset({"expired", "auth_error", "unauthorized"})  # fixed by `codex login`
 LOGIN_HINTS = {"expired": "run `codex login`", "auth_error": "fix the auth file or run `codex login`"}
 
 

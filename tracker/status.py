@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 
 from tracker.normalize import MAIN_LIMIT
 from tracker.render import cell
-from tracker.report import AccountReport, Report, WindowReport
+from tracker.report import LOGIN_KINDS, AccountReport, Report, WindowReport
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
 SHORT = {"five_hour": "5h", "weekly": "wk"}
@@ -20,7 +20,6 @@ SEVERITY_ORDER = ["normal", "warning", "stale", "critical"]
 TMUX_COLOURS = {"normal": "green", "warning": "yellow", "stale": "colour244", "critical": "red"}
 I3_COLOURS = {"normal": "#98c379", "warning": "#e5c07b", "stale": "#7f848e", "critical": "#e06c75"}
 FORMATS = ("text", "json", "waybar", "tmux", "i3blocks")
-LOGIN_KINDS = {"expired", "auth_error", "unauthorized"}
 
 
 @dataclass

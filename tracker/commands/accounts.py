@@ -58,9 +58,7 @@ def accounts_rename(old, new, merge, db) -> None:
     """Rename an account (its history follows), or merge it into another with --merge."""
     from tracker.account_admin import rename_account
 
-    with open_store(db, readonly=True):  # no database: say so, create none
-        pass
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         click.echo(rename_account(store, old, new, merge))
 
 
@@ -77,9 +75,7 @@ def accounts_forget(names, yes, db) -> None:
         if not sys.stdin.isatty():
             raise TrackerError("refusing to delete history without --yes (not a terminal)", exit_code=2)
         click.confirm(f"Delete {', '.join(names)} and all their history?", abort=True)
-    with open_store(db, readonly=True):  # no database: say so, create none
-        pass
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         removed = forget_accounts(store, list(names))
     for name, count in removed.items():
         click.echo(f"forgot {name} ({count:,} snapshots)")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 
 from tracker import params
-from tracker.commands.common import resolve, utcnow
+from tracker.commands.common import resolve_period, utcnow
 from tracker.options import db_option, names_argument, open_store, require_known, tz_option
 
 
@@ -40,10 +40,7 @@ def backtest(names, since, until, every, as_json, db, tz) -> None:
     from tracker.errors import NoDataError
 
     now = utcnow()
-    until_at = resolve(until, now, tz) or now
-    since_at = resolve(since, now, tz)
-    if since_at >= until_at:
-        raise click.BadParameter("the period is empty: --since must be before --until")
+    since_at, until_at = resolve_period(since, until, now, tz, default_until=now)
     with open_store(db, readonly=True) as store:
         require_known(store, names)
         scores = run_backtest(store, tuple(names), since_at, until_at, every)

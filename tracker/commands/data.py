@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tracker import params
-from tracker.commands.common import emit, resolve, utcnow
+from tracker.commands.common import emit, resolve, resolve_period, utcnow
 from tracker.options import (
     DEFAULT_LOOKBACK,
     DEFAULT_STALE_AFTER,
@@ -22,7 +22,7 @@ from tracker.options import (
 )
 
 if TYPE_CHECKING:
-    from tracker.timeutil import When
+    pass
 
 # -- import-sessions -------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
     from tracker import exports, render, timeutil
 
     now = utcnow()
-    since_at, until_at = _period(since, until, now, tz)
+    since_at, until_at = resolve_period(since, until, now, tz)
     if limit is not None and show_all:
         raise click.BadParameter("use --limit N or --all, not both")
     if limit is None and not show_all and fmt == "table" and since is None and until is None:
@@ -120,14 +120,6 @@ def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
                        render.percent(c) if isinstance(c, float) else c for h, c in zip(headers, row, strict=True)]
                       for row in rows]
         click.echo(render.table(headers, shown_rows))
-
-
-def _period(since: When | None, until: When | None, now: datetime, zone: tzinfo | None) -> tuple:
-    """(since, until) resolved; a reversed period is a usage error, not "no snapshots"."""
-    since_at, until_at = resolve(since, now, zone), resolve(until, now, zone)
-    if since_at and until_at and since_at >= until_at:
-        raise click.BadParameter("the period is empty: --since must be before --until")
-    return since_at, until_at
 
 
 def _nothing_stored(errors: bool, since: datetime | None, until: datetime | None, zone: tzinfo) -> str:
@@ -171,6 +163,6 @@ def export(names, fmt, since, until, errors, output, db) -> None:
                                                         DEFAULT_STALE_AFTER))
         else:
             rows_of = exports.failure_rows if errors else exports.snapshot_rows
-            headers, rows = rows_of(store, names, *_period(since, until, now, None), None, False)
+            headers, rows = rows_of(store, names, *resolve_period(since, until, now), None, False)
             text = exports.format_rows(headers, rows, fmt)
     emit(text, output)

@@ -28,12 +28,8 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
         channels = [desktop_channel()]
     rules = Rules(below=options["below"], before_reset=options["before_reset"], stale=options["stale"],
                   on_reset=options["on_reset"])
-    with open_store(db, readonly=True) as store:  # no database yet: say so, create nothing
-        if dry_run:
-            outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run)
-    if not dry_run:
-        with open_store(db) as store:
-            outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run)
+    with open_store(db, readonly=dry_run, create=False) as store:  # no database yet: say so, create nothing
+        outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run)
     from tracker.render import printable
 
     verb = "would send" if dry_run else "sent"
