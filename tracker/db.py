@@ -115,7 +115,11 @@ def _readonly_sqlite_engine(path: Path) -> Engine:
                 raise
         return sqlite3.connect(base + "&immutable=1", uri=True, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=connect)
+    from sqlalchemy.pool import QueuePool
+
+    # A pool of real file connections (the "sqlite://" URL alone would mean one connection per
+    # thread, closed under other threads' feet): the dashboard reads from several threads.
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
     _install_sqlite_hooks(engine)
     return engine
 
