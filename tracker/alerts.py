@@ -51,7 +51,7 @@ def check_report(
             error = f" ({account.last_error.kind}: {account.last_error.message})" if account.last_error else ""
             result.add(f"{account.account}: stale: {when}{error}", EXIT_STALE)
         for window in account.windows:
-            if not selected(window, kinds) or window.figures.reset_since_last_snapshot:
+            if not selected(window, kinds) or not window.live:
                 continue  # past its reset: the reading no longer says what is left
             f = window.figures
             if f.remaining_percent < min_remaining:
@@ -67,7 +67,7 @@ def check_report(
 
 def headroom(windows: list[WindowReport], kinds: tuple[str, ...]) -> float | None:
     """The least left over the selected main-limit windows (one past its reset counts as full)."""
-    values = [100.0 if w.figures.reset_since_last_snapshot else w.figures.remaining_percent
+    values = [w.figures.remaining_percent if w.live else 100.0
               for w in windows if selected(w, kinds) and w.key.limit == MAIN_LIMIT]
     return min(values) if values else None
 

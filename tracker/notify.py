@@ -79,7 +79,7 @@ def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key]
     active: dict[Key, Notice] = {}
     for w in account.windows:
         f = w.figures
-        if f.reset_since_last_snapshot:  # its reset time has passed: the reading is history, as for `check`
+        if not w.live:  # its reset time has passed: the reading is history, as for `check`
             continue
         figures = {"used_percent": f.used_percent, "remaining_percent": f.remaining_percent,
                    "reset_at": f.reset_at, "exhausts_at": f.exhausts_at}

@@ -28,6 +28,12 @@ class WindowReport:
     key: SeriesKey
     figures: Forecast
 
+    @property
+    def live(self) -> bool:
+        """Its figures describe the window now; False once its reset time has passed since the last
+        reading (the reading is history: no alert, no headroom, shown as reset)."""
+        return not self.figures.reset_since_last_snapshot
+
 
 @dataclass
 class LastError:
@@ -62,8 +68,6 @@ class AccountReport:
     def binding(self) -> WindowReport | None:
         """The main-limit window that stops the person first: one at 100 % now (the longest), else
         the one expected to run out first, else the one with the least left."""
-        live = [w for w in self.windows if w.key.limit == MAIN_LIMIT and not w.figures.reset_since_last_snapshot]
-
         def order(w: WindowReport) -> tuple:
             f, length = w.figures, -(w.key.window_seconds or 0)
             if f.remaining_percent <= 0:
@@ -72,15 +76,16 @@ class AccountReport:
                 return (1, f.exhausts_at.timestamp(), length)
             return (2, f.remaining_percent, length)
 
-        return min(live, key=order, default=None)
+        return min(self.live_main_windows(), key=order, default=None)
 
     @property
     def effective_remaining_percent(self) -> float | None:
         """What is really left: the least of the main limit's windows (a full week blocks use
         whatever the five-hour window shows)."""
-        live = [w.figures.remaining_percent for w in self.windows
-                if w.key.limit == MAIN_LIMIT and not w.figures.reset_since_last_snapshot]
-        return min(live, default=None)
+        return min((w.figures.remaining_percent for w in self.live_main_windows()), default=None)
+
+    def live_main_windows(self) -> list[WindowReport]:
+        return [w for w in self.windows if w.key.limit == MAIN_LIMIT and w.live]
 
 
 @dataclass

@@ -37,7 +37,7 @@ def _windows(account: AccountReport, kinds: tuple[str, ...]) -> list[WindowRepor
 
 
 def _live(windows: list[WindowReport]) -> list[WindowReport]:
-    return [w for w in windows if not w.figures.reset_since_last_snapshot]
+    return [w for w in windows if w.live]
 
 
 def _severity(account: AccountReport, windows: list[WindowReport]) -> str:
@@ -56,7 +56,7 @@ def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, n
     parts, detail, described = [], [], []
     for w in windows:
         f = w.figures
-        if f.reset_since_last_snapshot:  # the reading is from before a reset that has passed
+        if not w.live:  # the reading is from before a reset that has passed
             parts.append(f"{SHORT.get(w.key.kind, w.key.kind)} reset")
             detail.append(f"{name} {SHORT.get(w.key.kind, w.key.kind)}: reset since the last snapshot")
             continue
