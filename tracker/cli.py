@@ -142,7 +142,7 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
         tracker report --tz Europe/Paris
         tracker report work --json --at 2026-11-20T10:00
     """
-    from tracker import exports, render
+    from tracker import render
     from tracker.report import report_json, report_table
     from tracker.timeutil import zone_name
 
@@ -151,7 +151,9 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
     if fmt == "json":
         text = render.to_json(report_json(result)) + "\n"
     elif fmt == "prometheus":
-        text = exports.prometheus_text(result)
+        from tracker.exports import prometheus_text  # its module also carries the CSV writers
+
+        text = prometheus_text(result)
     else:
         text = report_table(result, tz) + "\n"
         if at is not None:
