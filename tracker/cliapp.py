@@ -66,6 +66,11 @@ class TrackerGroup(click.Group):
 
 
 def _internal(ctx: click.Context, exc: Exception) -> None:
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop"):  # pathlib's resolve()
+        from tracker.render import printable
+
+        click.echo(f"tracker: {printable(str(exc))}: a symbolic link points back to itself", err=True)
+        ctx.exit(EXIT_SETUP)
     message = _database_error(exc)
     if message is not None:
         click.echo(f"tracker: {message}", err=True)

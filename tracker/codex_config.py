@@ -27,7 +27,7 @@ def chatgpt_base_url(home: Path) -> str | None:
     try:
         with open_regular(home / CONFIG_NAME) as handle:
             data = tomllib.loads(handle.read(MAX_CONFIG_BYTES).decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError, RuntimeError):
         return None
     value = data.get("chatgpt_base_url")
     return value.strip() if isinstance(value, str) and value.strip() else None

@@ -93,7 +93,11 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
     for account, home in homes:
         for path in find_logs(home, summary):
             summary.files += 1
-            key = str(path.resolve())
+            try:
+                key = str(path.resolve())
+            except RuntimeError:  # a symbolic link that points back to itself
+                summary.skipped["symlink_loop"] += 1
+                continue
             seen = progress.get(key)
             try:
                 info = path.stat()

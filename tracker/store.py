@@ -7,6 +7,7 @@ failing, and a snapshot is stored with all its windows or not at all.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -359,7 +360,8 @@ class Store:
                     yield conn
             finally:
                 if raw is not None:
-                    raw.execute("PRAGMA foreign_keys = ON")
+                    with contextlib.suppress(Exception):  # closed by an interrupt: never mask it
+                        raw.execute("PRAGMA foreign_keys = ON")
 
     def delete_snapshots(self, account_id: int, ids: Sequence[int]) -> int:
         """Delete snapshots and their windows in one short transaction; returns windows removed."""

@@ -333,3 +333,24 @@ def test_history_limit_and_all_together_is_a_usage_error(tmp_path):
     _history(db)
     result = run("history", "--db", db, "--limit", "3", "--all")
     assert result.exit_code == 2 and "not both" in result.stderr
+
+
+# -- the last pass: loops and nesting where a file is expected -----------------------------------------
+
+
+def test_a_symlink_loop_where_a_file_is_expected_is_one_line_or_skipped(tmp_path):
+    (tmp_path / "l1").symlink_to(tmp_path / "l2")
+    (tmp_path / "l2").symlink_to(tmp_path / "l1")
+    one_line_error(run("report", "--db", tmp_path / "l1"), 4, "points back to itself")
+    home = tmp_path / ".codex"
+    write_log(home / "sessions" / "rollout-a.jsonl", [session_line(0, 10.0)])
+    (home / "sessions" / "rollout-b.jsonl").symlink_to(home / "sessions" / "rollout-b.jsonl")
+    summary = json.loads(run("import-sessions", "--codex-home", home, "--db", tmp_path / "t.db", "--json").stdout)
+    assert summary["imported"] == 1 and summary["skipped"].get("symlink_loop") == 1
+
+
+def test_a_config_toml_nested_beyond_reason_means_the_default_url(tmp_path):
+    from tracker.codex_config import chatgpt_base_url
+
+    (tmp_path / "config.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert chatgpt_base_url(tmp_path) is None
