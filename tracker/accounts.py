@@ -232,8 +232,10 @@ MAX_NAME = 200  # the accounts.name column
 
 
 def _usable(name: str) -> bool:
+    """Storable and printable as a name: no control characters, no ``/``, and valid Unicode (a file
+    name that is not UTF-8 decodes to lone surrogates, which no database column can hold)."""
     return (bool(name.strip()) and len(name) <= MAX_NAME and "/" not in name
-            and not any(ord(c) < 32 or ord(c) == 127 for c in name))
+            and not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name))
 
 
 def check_account_name(name: str) -> str:

@@ -62,7 +62,10 @@ def no_crash(result) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                             HealthCheck.data_too_large])
 @given(batch=st.lists(payloads(), min_size=1, max_size=3),
-       account=st.text(st.characters(blacklist_characters="\x00/"), min_size=1, max_size=80))  # a file name
+       # a file name, as discovery admits it (lone surrogates from non-UTF-8 names are skipped there:
+       # test_a_file_name_that_is_not_utf8_names_no_account)
+       account=st.text(st.characters(blacklist_characters="\x00/", blacklist_categories=("Cs",)),
+                       min_size=1, max_size=80))
 def test_any_answer_is_stored_or_recorded_and_every_command_reads_it(store_url, batch, account):
     clock = test_any_answer_is_stored_or_recorded_and_every_command_reads_it.clock
     store = Store.open(store_url)

@@ -354,3 +354,15 @@ def test_a_config_toml_nested_beyond_reason_means_the_default_url(tmp_path):
 
     (tmp_path / "config.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     assert chatgpt_base_url(tmp_path) is None
+
+
+def test_a_file_name_that_is_not_utf8_names_no_account(tmp_path, httpserver):
+    accounts = tmp_path / "accts"
+    write_auth(accounts / "good.auth.json", "good")
+    write_auth(accounts / "x.auth.json", "bad")
+    os.rename(accounts / "x.auth.json", os.fsencode(accounts) + b"/\xff\xfe.auth.json")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body(10, 10))
+    result = run("collect", "--account-dir", accounts, "--url", httpserver.url_for(USAGE_PATH),
+                 "--db", tmp_path / "t.db", "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["account"] for r in json.loads(result.stdout)] == ["good"]
