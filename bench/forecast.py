@@ -93,8 +93,8 @@ def simulate(seed: int, weeks: int) -> tuple[list, list]:
 
 
 def _store_readings(store, name: str, readings: list, source: str) -> None:
-    from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
-    from tracker.store import SnapshotRecord
+    from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, WEEKLY
+    from tracker.records import SnapshotRecord, Usage, Window
 
     records = [SnapshotRecord(name, at, source, Usage([Window(MAIN_LIMIT, FIVE_HOUR, 18000, u5, r5),
                                                        Window(MAIN_LIMIT, WEEKLY, 604800, uw, rw)]))
@@ -104,8 +104,8 @@ def _store_readings(store, name: str, readings: list, source: str) -> None:
 
 
 def run(seeds: int = 6, weeks: int = 10) -> dict:
-    from tracker.backtest import run_backtest, totals
-    from tracker.store import Store
+    from tracker.insight.backtest import run_backtest, totals
+    from tracker.storage.store import Store
 
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
@@ -134,8 +134,8 @@ def run(seeds: int = 6, weeks: int = 10) -> dict:
 def time_year_backtest(days: float = 365) -> tuple[float, int]:
     """Seconds for `tracker backtest` (--since 28d, every 1h) on the 50-account bench database."""
     from bench.history import END, build
-    from tracker.backtest import run_backtest
-    from tracker.store import Store
+    from tracker.insight.backtest import run_backtest
+    from tracker.storage.store import Store
 
     path, _ = build(50, days)
     store = Store.open(f"sqlite:///{path}")

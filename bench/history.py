@@ -24,8 +24,8 @@ END = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # fixed, so cached databases st
 
 def build(accounts: int, days: float) -> tuple[Path, float]:
     """The database (cached) and how long it took to build (0 when cached)."""
-    from tracker.demo import fill_demo
-    from tracker.store import Store
+    from tracker.cli.demo import fill_demo
+    from tracker.storage.store import Store
 
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"demo-{accounts}a-{days:g}d.db"
@@ -51,8 +51,9 @@ def snapshot_count(path: Path) -> int:
 
 
 def time_report(path: Path) -> float:
-    from tracker.report import build_report, report_table
-    from tracker.store import Store
+    from tracker.insight.report import build_report
+    from tracker.storage.store import Store
+    from tracker.views.report import report_table
 
     store = Store.open(f"sqlite:///{path}")
     try:
@@ -67,8 +68,9 @@ def time_report(path: Path) -> float:
 
 def time_history(path: Path) -> float:
     """`tracker history`'s default: the newest 50 rows, rendered."""
-    from tracker import exports, render
-    from tracker.store import Store
+    from tracker import render
+    from tracker.storage.store import Store
+    from tracker.views import exports
 
     with Store.open(f"sqlite:///{path}") as store:
         def once():
@@ -80,10 +82,10 @@ def time_history(path: Path) -> float:
 
 
 def time_chart(path: Path, out: Path, accounts: int = 20) -> float:
-    from tracker.chartdata import build_chart_data
-    from tracker.charts import draw, save
-    from tracker.demo import account_names
-    from tracker.store import Store
+    from tracker.cli.demo import account_names
+    from tracker.storage.store import Store
+    from tracker.views.chartdata import build_chart_data
+    from tracker.views.charts import draw, save
 
     names = tuple(account_names(50)[:accounts])
     store = Store.open(f"sqlite:///{path}")

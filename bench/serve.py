@@ -59,8 +59,8 @@ def page_load_ms(loads: int = 5) -> float | None:
         return None
     from datetime import UTC
 
-    from tracker.demo import fill_demo
-    from tracker.store import Store
+    from tracker.cli.demo import fill_demo
+    from tracker.storage.store import Store
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         db = Path(tmp) / "demo.db"

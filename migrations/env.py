@@ -1,8 +1,8 @@
-"""Alembic environment, shared by `alembic upgrade` (developers) and `tracker.db.upgrade`."""
+"""Alembic environment, shared by `alembic upgrade` (developers) and `tracker.storage.db.upgrade`."""
 
 from alembic import context
 
-from tracker.models import metadata
+from tracker.storage.schema import metadata
 
 config = context.config
 target_metadata = metadata
@@ -25,7 +25,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     from tracker.config import db_url
-    from tracker.db import make_engine, write_options
+    from tracker.storage.db import make_engine, write_options
 
     engine = make_engine(config.get_main_option("sqlalchemy.url") or db_url(None))
     with engine.connect() as conn, conn.execution_options(**write_options(engine)).begin():

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests import helpers
-from tests.helpers import NOW, USAGE_PATH
+from tests import fixtures as helpers
+from tests.fixtures import NOW, USAGE_PATH
 
 
 @pytest.fixture(autouse=True)

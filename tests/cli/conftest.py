@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import T0, USAGE_PATH, body, iso, run, write_auth
+from tests.fixtures import T0, USAGE_PATH, body, iso, run, write_auth
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import iso, run, store_url
-from tests.pointdata import MONDAY, workweek
-from tracker.forecast import grid_sample
-from tracker.hourly import hourly_points, profile_points
-from tracker.normalize import Usage, Window
+from tests.fixtures import MONDAY, iso, run, store_url, workweek
+from tracker.insight.forecast import grid_sample
+from tracker.insight.profile import hourly_points, profile_points
 from tracker.points import SeriesKey
-from tracker.store import SnapshotRecord, Store
+from tracker.records import SnapshotRecord, Usage, Window
+from tracker.storage.store import Store
 
 END = MONDAY + timedelta(weeks=5, hours=1)
 

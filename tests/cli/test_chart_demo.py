@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import png_size
-from tracker.cli import cli
+from tests.fixtures import png_size
+from tracker.cli.root import cli
 
 
 def run(*args):

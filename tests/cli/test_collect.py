@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import NOW, USAGE_PATH, all_secrets, usage_body, write_auth
-from tracker.cli import cli
+from tests.fixtures import NOW, USAGE_PATH, all_secrets, usage_body, write_auth
+from tracker.cli.root import cli
 
 AT = "2026-11-18T11:06:40Z"  # == NOW
 
@@ -98,7 +98,7 @@ def test_one_bad_account_never_stops_the_others(httpserver, usage_url, accounts_
         assert kinds == ["auth_error", "expired", "expired", "forbidden", "http_error", "unparsed", "unparsed"]
         # the unknown shape is kept raw, so nothing is lost
         raws = [r for (r,) in conn.execute("select raw from failures where kind='unparsed'")]
-        from tracker.codec import unpack_body
+        from tracker.storage.codec import unpack_body
         bodies = [unpack_body(r) for r in raws]
         assert any(b.startswith(b"{") and json.loads(b) == {"something": {"new": 1}} for b in bodies)
     everything = db_path.read_bytes() + result.stdout.encode() + result.stderr.encode()

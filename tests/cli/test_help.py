@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tracker.cli import LAZY_COMMANDS, cli
-from tracker.store import Store
+from tracker.cli.root import LAZY_COMMANDS, cli
+from tracker.storage.store import Store
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -41,12 +41,12 @@ def test_help_and_readme(path, command):
 
 
 def test_a_bug_is_one_line_not_a_traceback(monkeypatch, tmp_path):
-    import tracker.report
+    import tracker.insight.report
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(tracker.report, "build_report", broken)
+    monkeypatch.setattr(tracker.insight.report, "build_report", broken)
     Store.open(f"sqlite:///{tmp_path / 'x.db'}").close()  # readers need a database to exist
     result = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 5

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Response
 
-from tests.helpers import NOW, USAGE_PATH, run, usage_body, write_auth
+from tests.fixtures import NOW, USAGE_PATH, run, usage_body, write_auth
 
 T = datetime.fromtimestamp(NOW, UTC)
 HOOK = "/hook"

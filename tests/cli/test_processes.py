@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import USAGE_PATH, usage_body, write_auth
+from tests.fixtures import USAGE_PATH, usage_body, write_auth
 
 
 def tracker_cmd() -> list[str]:

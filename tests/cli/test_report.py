@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import T0, iso, run, write_auth
+from tests.fixtures import T0, iso, run, write_auth
 
 
 def test_report_json_figures(history_db):

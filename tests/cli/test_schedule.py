@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from tracker.cli import cli
+from tracker.cli.root import cli
 
 FAKES = {
     # a crontab that keeps its table in $FAKE_CRONTAB
@@ -76,7 +76,7 @@ def test_systemd_timer(fake_tools):
 
 def test_launchd_agent_and_odd_intervals(fake_tools, isolated_env):
     assert run("schedule", "install", "--scheduler", "launchd", "--every", "7m").exit_code == 0
-    plist = isolated_env / "Library/LaunchAgents/com.codex-usage-tracker.collect.plist"
+    plist = isolated_env / "Library/LaunchAgents/com.codex-usage-tracker.collect.run.plist"
     assert "<integer>420</integer>" in plist.read_text()
     run("schedule", "remove", "--scheduler", "launchd")
     assert not plist.exists()
@@ -99,8 +99,8 @@ def test_rejects_options_collect_does_not_know(fake_tools):
 def test_status_reports_the_last_collection(fake_tools, tmp_path):
     from datetime import UTC, datetime, timedelta
 
-    from tracker.normalize import Usage
-    from tracker.store import SnapshotRecord, Store
+    from tracker.records import SnapshotRecord, Usage
+    from tracker.storage.store import Store
 
     db = tmp_path / "s.db"
     store = Store.open(f"sqlite:///{db}")

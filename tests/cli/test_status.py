@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import T0, iso, run
+from tests.fixtures import T0, iso, run
 
 AT = iso(T0 + timedelta(hours=1))
 
@@ -60,10 +60,10 @@ def test_stale_is_marked_never_fresh(history_db):
 def test_runs_out_before_reset_is_critical_with_its_time():
     from datetime import UTC, datetime
 
-    from tracker.forecast import Forecast
+    from tracker.insight.forecast import Forecast
+    from tracker.insight.report import AccountReport, Report, WindowReport
     from tracker.points import SeriesKey
-    from tracker.report import AccountReport, Report, WindowReport
-    from tracker.status import render_status
+    from tracker.views.status import render_status
 
     now = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     week = Forecast(60.0, 40.0, now + timedelta(days=2), now, 2.0, 0.8, now + timedelta(hours=20), True,

@@ -1,24 +1,16 @@
-"""Shared pieces of the fault suite: a usage server for many accounts, process helpers."""
+"""Shared pieces of the fault suite: a usage server for many accounts, the usage server and the process environment (builders in tests/fixtures.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 from werkzeug import Response
 
-from tests.helpers import USAGE_PATH, usage_body, write_auth
-
-
-def tracker_process(args, env, **kw):
-    return subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+from tests.fixtures import USAGE_PATH, usage_body, write_auth
 
 
 @pytest.fixture
@@ -50,5 +42,3 @@ def latency_server(httpserver):
     return start
 
 
-def base_env(db, accounts, url):
-    return {**os.environ, "TRACKER_DB": str(db), "TRACKER_ACCOUNT_DIR": str(accounts), "TRACKER_USAGE_URL": url}

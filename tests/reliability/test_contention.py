@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.reliability.conftest import base_env, tracker_process
+from tests.fixtures import base_env, tracker_process
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.reliability.conftest import base_env, tracker_process
+from tests.fixtures import base_env, tracker_process
 
 pytestmark = pytest.mark.slow
 

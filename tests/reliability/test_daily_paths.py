@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from tracker.normalize import Usage, Window
-from tracker.prune import prune, snapshots_to_keep
-from tracker.store import SnapshotRecord, Store
+from tracker.insight.retention import prune, snapshots_to_keep
+from tracker.records import SnapshotRecord, Usage, Window
+from tracker.storage.store import Store
 
 
 def test_deleting_failures_by_time_uses_an_index(tmp_path):
@@ -64,7 +64,7 @@ def test_the_wheel_upgrades_with_the_migrations_it_ships(tmp_path):
     from pathlib import Path
 
     import tracker
-    from tracker.db import SCHEMA_HEAD
+    from tracker.storage.db import SCHEMA_HEAD
 
     if importlib.util.find_spec("hatchling") is None:
         pytest.skip("hatchling is not installed (pip install -e '.[dev]')")
@@ -80,8 +80,8 @@ def test_the_wheel_upgrades_with_the_migrations_it_ships(tmp_path):
     in_checkout = sorted(p.name for p in (root / "migrations" / "versions").glob("*.py"))
     assert shipped == in_checkout
     db, site = tmp_path / "w.db", tmp_path / "site"
-    code = (f"import sys; sys.path.insert(0, {str(site)!r}); from tracker.db import migrations_dir, current_revision; "
-            f"from tracker.store import Store; s = Store.open('sqlite:///{db}'); "
+    code = (f"import sys; sys.path.insert(0, {str(site)!r}); from tracker.storage.db import migrations_dir, current_revision; "
+            f"from tracker.storage.store import Store; s = Store.open('sqlite:///{db}'); "
             "print(migrations_dir()); print(current_revision(s.engine))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.splitlines() == [str(site / "tracker" / "_migrations"), SCHEMA_HEAD], out.stderr

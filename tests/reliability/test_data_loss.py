@@ -11,11 +11,20 @@ from datetime import timedelta
 
 import pytest
 
-import tracker.sessions
-from tests.helpers import USAGE_PATH, usage_body, write_auth
-from tests.reliability.builders import T0, one_line_error, run, session_line, sqlite_rows, write_log
-from tracker.sessions import import_sessions
-from tracker.store import Store
+import tracker.collect.sessions
+from tests.fixtures import LOG_T0 as T0
+from tests.fixtures import (
+    USAGE_PATH,
+    one_line_error,
+    run,
+    session_line,
+    sqlite_rows,
+    usage_body,
+    write_auth,
+    write_log,
+)
+from tracker.collect.sessions import import_sessions
+from tracker.storage.store import Store
 
 # -- import-sessions: progress describes only what was stored -----------------------------------
 
@@ -29,8 +38,8 @@ def long_log(tmp_path):
 
 @pytest.mark.parametrize("interruption", [RuntimeError, KeyboardInterrupt])
 def test_an_interrupted_import_resumes_where_the_stored_part_ends(tmp_path, long_log, monkeypatch, interruption):
-    monkeypatch.setattr(tracker.sessions, "BATCH", 50)
-    monkeypatch.setattr(tracker.sessions, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(tracker.collect.sessions, "BATCH", 50)
+    monkeypatch.setattr(tracker.collect.sessions, "BLOCK_BYTES", 4096)
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     real_add, calls = store.add_snapshots, []
 
@@ -99,7 +108,7 @@ def test_one_unstorable_answer_never_drops_the_other_accounts(httpserver, tmp_pa
 
 
 def test_a_refused_snapshot_becomes_a_failure_row_and_the_rest_is_kept(httpserver, tmp_path, monkeypatch):
-    from tracker.store import UnstorableValue
+    from tracker.records import UnstorableValue
 
     accounts = tmp_path / "acc"
     for name in ("good", "bad"):
@@ -125,8 +134,7 @@ def test_a_refused_snapshot_becomes_a_failure_row_and_the_rest_is_kept(httpserve
 
 @pytest.fixture
 def reportable_db(tmp_path):
-    from tracker.normalize import Usage, Window
-    from tracker.store import SnapshotRecord
+    from tracker.records import SnapshotRecord, Usage, Window
 
     db = tmp_path / "o.db"
     store = Store.open(f"sqlite:///{db}")

@@ -11,9 +11,15 @@ import time
 
 import pytest
 
-from tests.helpers import usage_body, write_auth
-from tests.reliability.builders import run, session_line, write_log
-from tests.reliability.conftest import base_env, tracker_process
+from tests.fixtures import (
+    base_env,
+    run,
+    session_line,
+    tracker_process,
+    usage_body,
+    write_auth,
+    write_log,
+)
 
 
 def finished(args, env, timeout=60):

@@ -8,8 +8,8 @@ import sqlite3
 
 from click.testing import CliRunner
 
-from tests.helpers import USAGE_PATH, b64, usage_body, write_auth
-from tracker.cli import cli
+from tests.fixtures import USAGE_PATH, b64, usage_body, write_auth
+from tracker.cli.root import cli
 
 
 def test_hostile_auth_files(httpserver, tmp_path):

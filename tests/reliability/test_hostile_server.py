@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from werkzeug import Response
 
-from tests.helpers import USAGE_PATH, write_auth
-from tracker.cli import cli
+from tests.fixtures import USAGE_PATH, write_auth
+from tracker.cli.root import cli
 
 
 def collect(accounts, url, db, *extra):

@@ -11,8 +11,16 @@ import json
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.helpers import SECRETS, USAGE_PATH, make_jwt, tokens_for, write_auth
-from tests.reliability.builders import one_line_error, run, stored_text
+from tests.fixtures import (
+    SECRETS,
+    USAGE_PATH,
+    make_jwt,
+    one_line_error,
+    run,
+    stored_text,
+    tokens_for,
+    write_auth,
+)
 
 # -- tokens and ids that a header cannot carry -------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import revisions as _revisions
-from tracker.cli import cli
-from tracker.db import make_engine, upgrade
+from tests.fixtures import revisions as _revisions
+from tracker.cli.root import cli
+from tracker.storage.db import make_engine, upgrade
 
 
 @pytest.mark.parametrize("revision", _revisions())

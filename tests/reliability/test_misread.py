@@ -10,18 +10,21 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import USAGE_PATH, tokens_for, usage_body, write_auth
-from tests.reliability.builders import (
-    T0,
+from tests.fixtures import LOG_T0 as T0
+from tests.fixtures import (
+    USAGE_PATH,
     make_read_only,
     one_line_error,
     run,
     session_line,
     sqlite_rows,
+    tokens_for,
     undo_read_only,
+    usage_body,
+    write_auth,
     write_log,
 )
-from tracker.store import Store
+from tracker.storage.store import Store
 
 # -- values that overflow or are not finite, from a session log ------------------------------------
 
@@ -179,10 +182,10 @@ def test_schedule_pins_absolute_paths(fake_crontab, tmp_path, monkeypatch):
 
 
 def test_auto_mode_needs_a_scheduler_that_exists(monkeypatch):
-    import tracker.schedule
+    import tracker.cli.schedule
 
-    monkeypatch.setattr(tracker.schedule.shutil, "which", lambda name: None)
-    monkeypatch.setattr(tracker.schedule.sys, "platform", "linux")
+    monkeypatch.setattr(tracker.cli.schedule.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tracker.cli.schedule.sys, "platform", "linux")
     one_line_error(run("schedule", "install", "--print"), 4, "no scheduler found")
 
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import T0, store_url
-from tracker.normalize import Usage, Window
-from tracker.store import SnapshotRecord, Store
+from tests.fixtures import T0, store_url
+from tracker.records import SnapshotRecord, Usage, Window
+from tracker.storage.store import Store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.helpers import NOW, USAGE_PATH, iso, run, usage_body, write_auth
+from tests.fixtures import NOW, USAGE_PATH, iso, run, usage_body, write_auth
 
 AT = datetime.fromtimestamp(NOW, UTC)
 

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import NOW
-from tracker.cli import cli
-from tracker.collect import AccountResult, record_result
-from tracker.normalize import normalize_payload
-from tracker.store import Store
+from tests.fixtures import NOW
+from tracker.cli.root import cli
+from tracker.collect.normalize import normalize_payload
+from tracker.collect.run import AccountResult, record_result
+from tracker.storage.store import Store
 
 extreme_numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**30), max_value=10**30),

@@ -6,8 +6,7 @@ import resource
 import signal
 import sqlite3
 
-from tests.reliability.builders import make_read_only, undo_read_only
-from tests.reliability.conftest import base_env, tracker_process
+from tests.fixtures import base_env, make_read_only, tracker_process, undo_read_only
 
 
 def collected_once(tmp_path, many_accounts, latency_server, accounts: int):

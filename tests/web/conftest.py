@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.web.helpers import END, Clock, fill
+from tests.fixtures import END, Clock, fill
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from tests.helpers import SECRETS
-from tests.web.helpers import DEMO_ACCOUNTS, END, get
-from tracker.analysis import daily_consumption
+from tests.fixtures import DEMO_ACCOUNTS, END, SECRETS, get
+from tracker.insight.report import build_report
+from tracker.insight.windows import daily_consumption
 from tracker.points import SeriesKey
-from tracker.report import build_report, report_json
-from tracker.store import Store
+from tracker.storage.store import Store
+from tracker.views.report import report_json
 from tracker.web.security import CONTENT_SECURITY_POLICY
 
 TOKEN = "serve-TOKEN-0123456789abcdef"
@@ -122,7 +122,7 @@ def test_daily_is_the_weekly_windows_use_per_local_day(server, shared_demo_url, 
 
 
 def test_healthz(server):
-    from tracker.db import SCHEMA_HEAD
+    from tracker.storage.db import SCHEMA_HEAD
 
     assert get(server, "/api/healthz").json() == {"status": "ok", "schema": SCHEMA_HEAD}
 
@@ -190,7 +190,7 @@ def test_a_foreign_host_header_is_refused_on_loopback(server):
 def test_the_token_is_required_on_every_request_and_never_echoed(start_server, demo_url):
     store = Store.open(demo_url)
     with store.engine.begin() as conn:  # an auth file path is stored for the account
-        from tracker.models import accounts
+        from tracker.storage.schema import accounts
 
         conn.execute(accounts.update().values(source_path="/home/me/secret-keys/work.auth.json"))
     store.close()
@@ -223,7 +223,7 @@ def test_raw_bodies_never_leave_the_server(server):
 
 
 def test_series_on_postgresql(pg_db, start_server):
-    from tests.web.helpers import fill
+    from tests.fixtures import fill
 
     fill(pg_db, days=3)
     server = start_server(pg_db)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SECRETS
-from tests.web.helpers import DEMO_ACCOUNTS, END, moves_db
-from tracker.normalize import FIVE_HOUR, MAIN_LIMIT, WEEKLY, Usage, Window
-from tracker.resets import TIMING_TEXT, build_ledger
-from tracker.store import SnapshotRecord, Store
+from tests.fixtures import DEMO_ACCOUNTS, END, SECRETS, moves_db
+from tracker.insight.ledger import TIMING_TEXT, build_ledger
+from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, WEEKLY
+from tracker.records import SnapshotRecord, Usage, Window
+from tracker.storage.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
@@ -196,7 +196,7 @@ def test_an_empty_database_says_what_to_do(make_page, start_server, tmp_path):
 
 
 def test_charts_load_as_cards_come_into_view(make_page, start_server, tmp_path):
-    from tests.web.helpers import fill
+    from tests.fixtures import fill
 
     url = fill(f"sqlite:///{tmp_path / 'team.db'}", accounts=12, days=1)
     view = make_page()

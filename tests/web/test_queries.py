@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.web.helpers import END, fill
+from tests.fixtures import END, fill
 from tracker.points import SeriesKey
-from tracker.store import Store
+from tracker.storage.store import Store
 from tracker.web.queries import bucket_millis, lows_and_highs, read_series
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

@@ -7,9 +7,9 @@ import hashlib
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from tests.web.helpers import fill
-from tracker.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
+from tests.fixtures import fill
 from tracker.errors import NoDataError, StorageError, TrackerError
+from tracker.storage.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
 from tracker.web.readonly import open_readonly
 
 

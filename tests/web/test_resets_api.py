@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import run
-from tests.web.helpers import DEMO_ACCOUNTS, get, moves_db
-from tracker.resets import build_ledger
-from tracker.store import Store
+from tests.fixtures import DEMO_ACCOUNTS, get, moves_db, run
+from tracker.insight.ledger import build_ledger
+from tracker.storage.store import Store
 from tracker.web import payloads
 
 EVENT_KEYS = {"account", "limit", "kind", "event", "seen_at", "last_before_at", "used_before", "used_after",

@@ -12,8 +12,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from tests.helpers import SECRETS
-from tracker.cli import cli
+from tests.fixtures import SECRETS
+from tracker.cli.root import cli
 from tracker.web import security
 from tracker.web.server import ServeOptions, build
 

@@ -159,7 +159,7 @@ def create_app(store, settings: AppSettings):  # an ASGI application
         return payloads.resets_payload(store, q.get("account") or None, q.get("kind", "all"), since, until)
 
     def healthz(_request):
-        from tracker.db import current_revision
+        from tracker.storage.db import current_revision
 
         return {"status": "ok", "schema": current_revision(store.engine)}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tracker.errors import TrackerError
-from tracker.normalize import MAIN_LIMIT
+from tracker.kinds import MAIN_LIMIT
 from tracker.points import SeriesKey
 from tracker.timeutil import get_zone, iso_utc, parse_when
 from tracker.web.queries import MAX_POINTS, read_series, series_window_seconds
@@ -45,7 +45,8 @@ class Figures:
 
 
 def report_payload(store, now: datetime, figures: Figures) -> dict:
-    from tracker.report import build_report, report_json
+    from tracker.insight.report import build_report
+    from tracker.views.report import report_json
 
     return report_json(build_report(store, (), now, figures.lookback, figures.stale_after))
 
@@ -80,7 +81,7 @@ def series_payload(
     store, account: str, kind: str, since: datetime, until: datetime, now: datetime,
     figures: Figures, limit: str = MAIN_LIMIT, max_points: int = MAX_POINTS,
 ) -> dict:
-    from tracker.chartdata import KindSeries, _add_projection, split_lines
+    from tracker.views.chartdata import KindSeries, _add_projection, split_lines
 
     key = _series_key(store, account, kind, limit)
     read = read_series(store, key, since, until, max_points)
@@ -103,7 +104,7 @@ def series_payload(
 
 def daily_payload(store, account: str, tz_name: str | None, days: int, now: datetime) -> dict:
     """Percentage points of the weekly window used per local day, the last ``days`` days."""
-    from tracker.analysis import daily_consumption
+    from tracker.insight.windows import daily_consumption
 
     if not 1 <= days <= MAX_DAILY_DAYS:
         raise BadRequest(f"days must be between 1 and {MAX_DAILY_DAYS}")
@@ -131,8 +132,8 @@ def resets_payload(store, account: str | None, kind: str, since: datetime, until
     ``kind`` "all" means what it means for ``tracker resets``. The period is bounded because the
     ledger reads every point of it; the events are bounded so that a page never gets megabytes.
     """
-    from tracker.options import KINDS as ALL_KINDS
-    from tracker.resets import build_ledger
+    from tracker.insight.ledger import build_ledger
+    from tracker.kinds import KINDS as ALL_KINDS
 
     if kind != "all" and kind not in KINDS:
         raise BadRequest(f"kind must be all or one of {', '.join(KINDS)}")

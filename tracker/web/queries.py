@@ -32,7 +32,7 @@ def series_window_seconds(store, account: str, limit: str, kind: str) -> list[in
     """The window lengths stored for (account, limit, kind): usually exactly one."""
     from sqlalchemy import select
 
-    from tracker import models
+    from tracker.storage import schema as models
 
     s, a = models.series, models.accounts
     with store.engine.connect() as conn:
@@ -83,7 +83,7 @@ def read_series(store, key: SeriesKey, since: datetime, until: datetime,
     """The values of one series in [since, until], at most ``max_points`` of them."""
     from sqlalchemy import BigInteger, select, type_coerce
 
-    from tracker import models
+    from tracker.storage import schema as models
 
     w = models.windows
     series_id = models.series_id_query(key).scalar_subquery()

@@ -10,10 +10,10 @@ readers' own opening, minus their one-time upgrade.
 from __future__ import annotations
 
 
-def open_readonly(url: str):  # returns a tracker.store.Store
+def open_readonly(url: str):  # returns a tracker.storage.store.Store
     """A Store that cannot write: the readers' read-only opening (SQLite ``mode=ro``, PostgreSQL
     read-only transactions), without their one-time upgrade of an older database."""
-    from tracker.db import open_readonly_as_is
-    from tracker.store import Store
+    from tracker.storage.db import open_readonly_as_is
+    from tracker.storage.store import Store
 
     return Store(open_readonly_as_is(url))

@@ -1,0 +1,350 @@
+"""Every builder the tests share: auth files, usage bodies, points, session logs, databases,
+processes. Tests import from here and never from one another.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import random
+import shutil
+import sqlite3
+import struct
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli.root import cli
+from tracker.points import Point
+
+# -- Auth files, usage bodies and the CLI -----------------------------------------------------------
+
+USAGE_PATH = "/backend-api/wham/usage"
+NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: the fixed clock of the tests
+SECRETS: set[str] = set()  # every token a fixture made; the suite fails if one leaks anywhere
+
+
+def b64(data: dict | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def make_jwt(claims: dict | bytes) -> str:
+    return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
+
+
+def tokens_for(name: str, exp: int = 4_000_000_000) -> dict:
+    """Distinctive secrets per account, so a leak of any of them can be searched for."""
+    tokens = {
+        "id_token": make_jwt({"email": f"{name}@example.com", "secret": f"ID-{name}-SECRET",
+                              "https://api.openai.com/auth": {"chatgpt_plan_type": "plus",
+                                                              "chatgpt_account_id": f"acc-{name}"}}),
+        "access_token": make_jwt({"exp": exp, "secret": f"ACCESS-{name}-SECRET"}),
+        "refresh_token": f"rt_REFRESH-{name}-SECRET",
+        "account_id": f"acc-{name}",
+    }
+    SECRETS.update(tokens[k] for k in ("id_token", "access_token", "refresh_token"))
+    SECRETS.add(tokens["access_token"].split(".")[1])
+    return tokens
+
+
+def write_auth(path: Path, name: str, exp: int = 4_000_000_000, tokens: dict | None = None) -> dict:
+    tokens = tokens or tokens_for(name, exp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"OPENAI_API_KEY": None, "tokens": tokens, "last_refresh": "2026-11-17T08:00:00Z"}))
+    os.chmod(path, 0o600)
+    return tokens
+
+
+def usage_body(five_used: float = 42, weekly_used: float = 17, five_reset: int = NOW + 7200,
+               weekly_reset: int = NOW + 400_000, plan: str = "plus") -> dict:
+    return {
+        "plan_type": plan,
+        "rate_limit": {
+            "allowed": True, "limit_reached": False,
+            "primary_window": {"used_percent": five_used, "limit_window_seconds": 18000,
+                               "reset_after_seconds": five_reset - NOW, "reset_at": five_reset},
+            "secondary_window": {"used_percent": weekly_used, "limit_window_seconds": 604800,
+                                 "reset_after_seconds": weekly_reset - NOW, "reset_at": weekly_reset},
+        },
+        "credits": {"has_credits": False, "unlimited": False, "balance": "0"},
+    }
+
+
+def all_secrets(tokens: dict) -> list[str]:
+    return [tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
+            tokens["access_token"].split(".")[1], "SECRET"]
+
+
+# -- a history collected at fixed instants (tests/cli) ------------------------------------
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+FIVE_RESET = int((T0 + timedelta(hours=4)).timestamp())  # 14:00
+WEEK_RESET = int((T0 + timedelta(days=3)).timestamp())
+
+
+def body(five, weekly):
+    return {"plan_type": "pro", "rate_limit": {
+        "primary_window": {"used_percent": five, "limit_window_seconds": 18000, "reset_at": FIVE_RESET},
+        "secondary_window": {"used_percent": weekly, "limit_window_seconds": 604800, "reset_at": WEEK_RESET}}}
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def revisions() -> list[str]:
+    """The Alembic revisions, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    from tracker.storage.db import alembic_config
+
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+
+
+
+
+def store_url(db) -> str:
+    """A SQLite path or a PostgreSQL URL, as the Store wants it."""
+    return str(db) if "://" in str(db) else f"sqlite:///{db}"
+
+
+# -- Readings of one window for the analysis, forecast and backtest tests (a Friday, 09:00 UTC) -----
+
+POINTS_T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+FIVE_H = 18000
+WEEK_S = 604800
+MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def pts(values, reset=POINTS_T0 + 5 * H, step_min=5, start=POINTS_T0, jitter=0):
+    rng = random.Random(1)
+    return [Point(start + timedelta(minutes=i * step_min), float(v),
+                  None if reset is None else reset + timedelta(seconds=rng.randint(-jitter, jitter)))
+            for i, v in enumerate(values)]
+
+
+def at_minutes(m):
+    return POINTS_T0 + timedelta(minutes=m)
+
+
+def workweek(weeks, start=MONDAY, per_hour=1.0, heavy=None, step=H, reset_offset=timedelta(0)):
+    """Hourly (or finer) readings of a weekly window: work hours 9-17 on weekdays use ``per_hour``
+    points each (scaled per week by ``heavy``), nights and weekends nothing; whole percents."""
+    points, t, used = [], start, 0.0
+    reset = start + reset_offset + timedelta(weeks=1)
+    end = start + timedelta(weeks=weeks)
+    while t < end:
+        if t >= reset:
+            used, reset = 0.0, reset + timedelta(weeks=1)
+        week = int((t - start) / timedelta(weeks=1))
+        if t.weekday() < 5 and 9 <= t.hour < 17:
+            used = min(100.0, used + per_hour * (heavy[week] if heavy else 1.0) * (step / H))
+        points.append(Point(t, float(math.floor(used)), reset))
+        t += step
+    return points
+
+
+# -- Codex session logs for the import tests: token_count lines in every shape, and a Codex home ----
+
+SESSION_T0 = datetime(2025, 11, 16, 2, 0, tzinfo=UTC)
+
+
+def session_ts(minutes):
+    return (SESSION_T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def token_line(minutes, five=None, weekly=None, relative=False, limit_id="codex"):
+    def window(used, minutes_len, reset_in):
+        entry = {"used_percent": used, "window_minutes": minutes_len}
+        if relative:
+            entry["resets_in_seconds"] = reset_in
+        else:
+            entry["resets_at"] = int((SESSION_T0 + timedelta(minutes=minutes)).timestamp()) + reset_in
+        return entry
+
+    limits = {"limit_id": limit_id, "credits": None, "plan_type": "plus"}
+    if five is not None:
+        limits["primary"] = window(five, 300, 3600)
+    if weekly is not None:
+        limits["secondary"] = window(weekly, 10080, 86400)
+    return json.dumps({"timestamp": session_ts(minutes), "type": "event_msg", "payload": {
+        "type": "token_count", "info": {"total_token_usage": {"total_tokens": 100 * minutes}}, "rate_limits": limits}})
+
+
+def other_lines(minutes):
+    return [
+        json.dumps({"timestamp": session_ts(minutes), "type": "session_meta", "payload": {"id": "x", "cwd": "/tmp"}}),
+        json.dumps({"timestamp": session_ts(minutes), "type": "response_item", "payload": {"type": "message", "content": "hi " * 20}}),
+        json.dumps({"timestamp": session_ts(minutes), "type": "event_msg", "payload": {"type": "agent_message", "message": "ok"}}),
+    ]
+
+
+def write_session_file(path, lines, newline_at_end=True):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + ("\n" if newline_at_end else ""))
+
+
+def make_codex_home(tmp_path: Path) -> Path:
+    """Both layouts, both reset formats, garbage lines, an archived log with a torn last line."""
+    home = tmp_path / ".codex"
+    # nested layout, absolute resets, both windows
+    write_session_file(home / "sessions/2025/11/16/rollout-2025-11-16T02-00-00-a.jsonl",
+          other_lines(0) + [token_line(1, 2.0, 25.0), token_line(2, 4.0, 26.0)] + other_lines(3))
+    # flat older layout, relative resets, one window missing, garbage lines
+    write_session_file(home / "sessions/rollout-old.jsonl", [
+        token_line(10, 6.0, None, relative=True),
+        "this is not json {",
+        json.dumps({"timestamp": session_ts(11), "type": "event_msg", "payload": {"type": "token_count", "info": None, "rate_limits": None}}),
+        json.dumps({"timestamp": session_ts(12), "type": "mystery", "payload": {}}),
+        json.dumps({"timestamp": session_ts(13), "type": "event_msg", "payload": {"type": "token_count", "rate_limits": {"primary": "broken"}}}),
+        token_line(14, None, 27.0, relative=True),
+    ])
+    # archived, with a truncated last line (still being written)
+    write_session_file(home / "archived_sessions/rollout-2025-11-15.jsonl",
+          [token_line(-60, 1.0, 24.0), token_line(-30, 1.5, 24.5)[:40]], newline_at_end=False)
+    return home
+
+
+# -- Builders for the fault suite: session lines, stored text, read-only files ----------------------
+
+LOG_T0 = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)
+
+
+def session_line(minutes: float, used: float = 10.0, window: dict | None = None) -> str:
+    at = LOG_T0 + timedelta(minutes=minutes)
+    primary = {"used_percent": used, "window_minutes": 300, "resets_at": int(at.timestamp()) + 3600}
+    primary.update(window or {})
+    return json.dumps({"timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "type": "event_msg",
+                       "payload": {"type": "token_count", "rate_limits": {"primary": primary}}})
+
+
+def write_log(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def run(*args: str, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+def one_line_error(result, code: int, text: str) -> None:
+    assert result.exit_code == code, (result.exit_code, result.output)
+    assert len(result.stderr.splitlines()) == 1 and text in result.stderr, result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.stderr
+
+
+def sqlite_rows(db: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(query).fetchall()
+
+
+def stored_text(db: Path) -> str:
+    """Every text the database holds (raw bodies unpacked), to search for secrets."""
+    from tracker.storage.codec import unpack_body
+
+    with sqlite3.connect(db) as conn:
+        parts = [str(row) for table in ("accounts", "snapshots", "series", "failures")
+                 for row in conn.execute(f"select * from {table}")]
+        parts += [(unpack_body(raw) or b"").decode("utf-8", "replace")
+                  for table in ("snapshots", "failures") for (raw,) in conn.execute(f"select raw from {table}")]
+    return "\n".join(parts)
+
+
+def make_read_only(path: Path) -> None:
+    """chmod is not enough for root: use the immutable flag there (skip if it is not allowed)."""
+    if os.geteuid() != 0:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        return
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("running as root without chattr +i: cannot make a path read-only")
+
+
+def undo_read_only(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+# -- The dashboard tests' demo database and clock ---------------------------------------------------
+
+END = datetime.fromtimestamp(NOW - NOW % 300, tz=UTC)  # the demo's last snapshot: 2026-11-18 11:05 UTC
+DEMO_ACCOUNTS = ["personal", "research", "work"]
+
+
+class Clock:
+    """The server's "now", moved by the test (never the wall clock)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def fill(url: str, accounts: int = 3, days: float = 7, end: datetime = END) -> str:
+    """A demo history in the database at ``url`` (created and upgraded); returns the URL."""
+    from tracker.cli.demo import fill_demo
+    from tracker.storage.store import Store
+
+    store = Store.open(url)
+    try:
+        fill_demo(store, accounts=accounts, days=days, end=end, tz=UTC)
+    finally:
+        store.close()
+    return url
+
+
+def get(server, path: str, **kwargs):
+    """GET ``path`` from a running dashboard server."""
+    import requests
+
+    return requests.get(server.url + path.lstrip("/"), timeout=10, **kwargs)
+
+
+def moves_db(path, t0: datetime) -> str:
+    """Account "solo" from ``t0``: its 5-hour window's reset time moves 2 h later at t0+2h
+    (50 → 55 %), then it resets late (seen at t0+9h, announced for t0+7h; 60 → 3 %); a steady
+    weekly window beside it (so the page has every chart it asks for)."""
+    from datetime import timedelta
+
+    from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, WEEKLY
+    from tracker.records import SnapshotRecord, Usage, Window
+    from tracker.storage.store import Store
+
+    rows = [(0, 40.0, 5), (1, 50.0, 5), (2, 55.0, 7), (8.5, 60.0, 7), (9, 3.0, 14)]  # hours, used %, reset
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    try:
+        store.add_snapshots([SnapshotRecord("solo", t0 + timedelta(hours=h), "api", Usage(windows=[
+            Window(MAIN_LIMIT, FIVE_HOUR, 18000, used, t0 + timedelta(hours=reset)),
+            Window(MAIN_LIMIT, WEEKLY, 604800, 10.0 + h, t0 + timedelta(days=5))], plan="pro"))
+            for h, used, reset in rows])
+    finally:
+        store.close()
+    return url
+
+
+# -- Processes of the installed entry point -------------------------------------------------------
+
+def tracker_process(args, env, **kw):
+    return subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def base_env(db, accounts, url):
+    return {**os.environ, "TRACKER_DB": str(db), "TRACKER_ACCOUNT_DIR": str(accounts), "TRACKER_USAGE_URL": url}

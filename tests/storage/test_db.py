@@ -1,0 +1,186 @@
+"""Engines, pragmas, file mode and migrations on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from tests.fixtures import NOW, revisions
+from tracker.errors import StorageError
+from tracker.records import SnapshotRecord, Usage, Window
+from tracker.storage.codec import pack_body, unpack_body
+from tracker.storage.db import (
+    SCHEMA_HEAD,
+    current_revision,
+    make_engine,
+    migrations_dir,
+    open_database,
+    upgrade,
+)
+from tracker.storage.store import Store
+
+
+def test_schema_head_constant_matches_the_migrations():
+    from alembic.script import ScriptDirectory
+
+    from tracker.storage.db import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_HEAD]
+
+
+def test_new_database_is_private_wal_and_at_head(db_path):
+    engine = open_database(f"sqlite:///{db_path}")
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    assert current_revision(engine) == SCHEMA_HEAD
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        conn.execute(text("SELECT count(*) FROM snapshots")).scalar()
+        for side in ("-wal", "-shm"):  # SQLite gives its side files the database file's mode
+            side_file = db_path.with_name(db_path.name + side)
+            assert side_file.exists() and stat.S_IMODE(side_file.stat().st_mode) == 0o600
+    engine.dispose()
+
+
+def test_models_and_migrations_agree(db_path):
+    from alembic import command
+
+    from tracker.storage.db import alembic_config
+
+    engine = open_database(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        command.check(alembic_config(conn))  # raises if autogenerate finds a difference
+    engine.dispose()
+
+
+def test_opening_at_head_does_not_import_alembic(db_path):
+    open_database(f"sqlite:///{db_path}").dispose()
+    code = (
+        "import sys; from tracker.storage.store import Store; "
+        f"s = Store.open('sqlite:///{db_path}'); s.snapshot_count(); "
+        "print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unwritable_location_is_a_storage_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StorageError, match="cannot create the database"):
+        make_engine(f"sqlite:///{blocker}/sub/tracker.db")
+
+
+def test_database_from_a_newer_version_is_refused(db_path):
+    engine = open_database(f"sqlite:///{db_path}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StorageError, match="newer"):
+        upgrade(engine)
+    engine.dispose()
+
+
+def test_migrations_ship_inside_the_package_or_the_checkout():
+    assert (migrations_dir() / "env.py").exists()
+
+
+def test_body_codec_round_trip_and_size():
+    body = b'{"plan_type":"plus","rate_limit":{"allowed":true,"limit_reached":false,"primary_window":{"used_percent":42,"limit_window_seconds":18000,"reset_after_seconds":7312,"reset_at":1764400000}}}'
+    packed = pack_body(body)
+    assert unpack_body(packed) == body
+    assert len(packed) < len(body) / 3
+    assert unpack_body(pack_body(b"\x00\x01")) == b"\x00\x01"
+    assert pack_body(None) is None and unpack_body(None) is None
+
+
+def test_snapshot_round_trip(db_path):
+    store = Store.open(f"sqlite:///{db_path}")
+    at = datetime.fromtimestamp(NOW, tz=UTC)
+    usage = Usage(windows=[Window("codex", "five_hour", 18000, 42.5, datetime.fromtimestamp(NOW + 60, tz=UTC)),
+                           Window("codex", "other", None, 1.0, None)], plan="pro")
+    ids = store.add_snapshots([SnapshotRecord("w", at, "api", usage, b'{"raw": 1}')])
+    rows = store.history()
+    assert [(r.account, r.kind, r.window_seconds, r.used_percent, r.reset_at, r.collected_at, r.plan) for r in rows] == [
+        ("w", "five_hour", 18000, 42.5, datetime.fromtimestamp(NOW + 60, tz=UTC), at, "pro"),
+        ("w", "other", None, 1.0, None, at, "pro"),
+    ]
+    assert store.raw_body(ids[0]) == b'{"raw": 1}'
+    store.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("select count(*) from windows").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("revision", revisions())
+def test_database_at_every_past_revision_upgrades_without_losing_rows(tmp_path, revision):
+    db = tmp_path / f"at-{revision}.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine, revision)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO accounts (id, name, created_at) VALUES (1, 'old', 0)")
+        conn.exec_driver_sql("INSERT INTO snapshots (id, account_id, collected_at, source) VALUES (7, 1, 1700000000000, 'api')")
+        conn.exec_driver_sql("INSERT INTO series (id, account_id, limit_name, kind, window_seconds) VALUES (1, 1, 'codex', 'weekly', 604800)")
+        conn.exec_driver_sql("INSERT INTO windows VALUES (1, 1700000000000, 7, 55.0, 1700100000)")
+        conn.exec_driver_sql("INSERT INTO failures (account_id, at, kind, message) VALUES (1, 1700000000001, 'http_error', 'x')")
+    engine.dispose()
+    store = Store.open(f"sqlite:///{db}")
+    assert current_revision(store.engine) == SCHEMA_HEAD
+    [row] = store.history()
+    assert (row.snapshot_id, row.account, row.used_percent, row.kind) == (7, "old", 55.0, "weekly")
+    assert len(store.failures()) == 1
+    store.close()
+
+
+def test_alembic_command_line_from_the_repository_root(tmp_path):
+    """Developers run `alembic upgrade head` / `alembic check` from the checkout (alembic.ini)."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "alembic.ini").exists():
+        pytest.skip("not a source checkout")
+    db = tmp_path / "dev.db"
+    env = {**os.environ, "TRACKER_DB": str(db)}
+    for args in (["upgrade", "head"], ["check"]):
+        out = subprocess.run([sys.executable, "-m", "alembic", *args], cwd=root, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+    engine = make_engine(f"sqlite:///{db}")
+    assert current_revision(engine) == SCHEMA_HEAD
+    engine.dispose()
+
+
+def test_readonly_open_creates_nothing_and_refuses_what_it_cannot_read(tmp_path):
+    from tracker.errors import NoDataError
+
+    missing = tmp_path / "nodir" / "x.db"
+    with pytest.raises(NoDataError, match="no database at"):
+        Store.open(f"sqlite:///{missing}", readonly=True)
+    assert not missing.parent.exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(NoDataError, match="is empty"):
+        Store.open(f"sqlite:///{empty}", readonly=True)
+    assert empty.stat().st_size == 0
+    behind = tmp_path / "behind.db"
+    engine = make_engine(f"sqlite:///{behind}")
+    upgrade(engine, "0002")
+    engine.dispose()
+    with Store.open(f"sqlite:///{behind}", readonly=True) as store:  # ours, older: upgraded once, then read
+        assert store.history() == []
+    assert current_revision(make_engine(f"sqlite:///{behind}")) == SCHEMA_HEAD
+
+
+def test_readonly_store_cannot_write(db_path):
+    Store.open(f"sqlite:///{db_path}").close()
+    store = Store.open(f"sqlite:///{db_path}", readonly=True)
+    at = datetime.fromtimestamp(NOW, tz=UTC)
+    with pytest.raises(Exception, match="readonly"):
+        store.add_snapshots([SnapshotRecord("w", at, "api", Usage([Window("codex", "weekly", 604800, 1.0, None)]))])
+    assert store.history() == []
+    store.close()

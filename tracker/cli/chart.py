@@ -1,0 +1,55 @@
+"""``tracker chart``: a week of windows filling and resetting, drawn to PNG, SVG or PDF."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from tracker.cli import params
+from tracker.cli.common import resolve, resolve_period, utcnow
+from tracker.cli.options import (
+    db_option,
+    kind_option,
+    kinds,
+    names_argument,
+    open_store,
+    period_options,
+    tz_option,
+)
+
+
+@click.command()
+@names_argument
+@click.option("--days", type=params.Number(0.01, 3660), default=7, show_default=True,
+              help="The period: the last N days.")
+@period_options
+@kind_option
+@click.option("-o", "--output", metavar="FILE", help="PNG, SVG or PDF, by extension. [default: tracker-usage-DATE.png]")
+@click.option("--title", help="Chart title.")
+@click.option("--width", type=params.Number(2, 100), help="Width in inches.")
+@click.option("--height", type=params.Number(2, 100), help="Height in inches.")
+@click.option("--size", type=params.Size(), metavar="WxH", help="Width and height in inches, e.g. 14x9.")
+@db_option
+@tz_option
+def chart(names, days, since, until, kind, output, title, width, height, size, db, tz) -> None:
+    """Draw a week of consumption: windows filling and resetting, projections, use per day.
+
+    --since overrides --days.
+
+    \b
+    Example:
+        tracker chart --days 7 -o week.png
+        tracker chart work home --kind weekly --since 2026-11-01 -o nov.svg
+    """
+    from tracker.views.chartfile import write_chart
+
+    now = utcnow()
+    until_at = resolve(until, now, tz) or now
+    since_at, until_at = resolve_period(since, until, now, tz, until_at - timedelta(days=days), until_at)
+    if size is None and (width or height):
+        size = (width or 12.0, height or 8.0)
+    with open_store(db, readonly=True) as store:
+        path = write_chart(store, names, since_at, until_at, kinds(kind), tz, now,
+                           output or f"tracker-usage-{now:%Y-%m-%d}.png", title, size)
+    click.echo(str(path))

@@ -1,0 +1,121 @@
+"""``tracker collect``: options in, one collection (or one per slot with --every) out."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+
+from tracker.cli import params
+from tracker.cli.common import resolve, utcnow
+from tracker.cli.options import db_option, names_argument, notify_options, tz_option
+
+# -- collect ---------------------------------------------------------------------------------
+
+
+@click.command()
+@names_argument
+@click.option("--account-dir", "account_dirs", multiple=True, envvar="TRACKER_ACCOUNT_DIR", metavar="DIR",
+              help="Read every <name>.auth.json in DIR. [env TRACKER_ACCOUNT_DIR]")
+@click.option("--auth", "auth_files", multiple=True, metavar="[NAME=]FILE",
+              help="An auth.json file (repeatable); x.auth.json is named x.")
+@click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
+              help="A Codex home holding auth.json (repeatable); ~/.codex-work is named codex-work.")
+@click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
+              help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]")
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 256),
+              help="Requests in flight at once (up to 64 accounts go out in one round trip).")
+@click.option("--timeout", default=30.0, show_default=True, type=params.Number(0.1, 600),
+              help="Seconds to wait for each request.")
+@click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
+              help="Retries of 429, 5xx and network errors (with backoff).")
+@db_option
+@tz_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per account.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
+@click.option("--raw-json", is_flag=True, help="Print each response body (tokens removed).")
+@click.option("--raw-headers", is_flag=True, help="Print each response's headers (tokens and cookies removed).")
+@click.option("--every", type=params.Duration(timedelta(seconds=10)), metavar="DURATION",
+              help="Keep running: collect at every slot (e.g. 5m) until SIGINT/SIGTERM.")
+@click.option("--at", "at", type=params.When(), hidden=True,
+              help="Record the snapshots as taken at this time (tests, replays).")
+@click.option("--notify", "notify", is_flag=True,
+              help="After storing, run the notification rules (see `tracker notify`; implied by a channel).")
+@notify_options
+def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, timeout, retries, db, tz,
+            as_json, quiet, raw_json, raw_headers, every, at, notify, **notify_settings) -> None:
+    """Fetch and store the current usage of every account.
+
+    With no options, reads the logged-in account from $CODEX_HOME/auth.json (~/.codex/auth.json).
+    NAMES restricts the accounts. Exit code: 0 all ok, 1 auth problem, 2 network problem,
+    3 HTTP problem or unparsed response (the highest over all accounts), 4 database problem.
+    With --notify (or a channel: --desktop, --webhook, --exec) the rules of `tracker notify` run
+    right after storing, once per episode.
+
+    \b
+    Example:
+        tracker collect --account-dir ~/codex-accounts --quiet
+        tracker collect --quiet --below 15 --before-reset --desktop
+    """
+    from tracker import config
+    from tracker.collect import client
+    from tracker.collect.run import CollectSettings
+    from tracker.errors import StorageError
+
+    if config.is_memory_sqlite(config.db_url(db)):  # before any request goes out
+        raise StorageError("an in-memory database keeps nothing: pass --db with a file or a URL")
+
+    fixed = resolve(at, utcnow(), tz)
+    settings = CollectSettings(
+        endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
+        auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
+        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else utcnow, endpoint_fixed=bool(url),
+    )
+    wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
+        notify_settings["exec_commands"]
+    output = {"zone": tz, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers,
+              "notify": notify_settings if wants_notify else None}
+    if every is None:
+        sys.exit(_collect_once(db, settings, output))
+    from tracker.collect.loop import StopFlag, run_every
+    from tracker.errors import TrackerError
+
+    def once(stop: StopFlag) -> int:
+        if not (quiet or as_json or raw_json or raw_headers):
+            click.echo(f"-- {settings.clock().astimezone(tz):%Y-%m-%d %H:%M:%S %Z}")
+        try:
+            return _collect_once(db, settings, output, stop)
+        except TrackerError as exc:  # e.g. no account yet, database busy: report and keep going
+            click.echo(f"tracker: {exc.message}", err=True)
+            return exc.exit_code
+
+    stop = StopFlag()
+    stop.install()
+    sys.exit(run_every(every, once, stop))
+
+
+def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
+    """Run one collection and print it; returns the exit code (the highest over accounts)."""
+    from tracker import config
+    from tracker.collect.run import run_collection
+    from tracker.config import db_url
+    from tracker.storage.store import Store
+    from tracker.views import collect_output
+
+    results = run_collection(settings, lambda: Store.open(db_url(db)), config.codex_home(), stop)
+    for line in collect_output.problem_lines(results, output["quiet"]):
+        click.echo(f"tracker: {line}", err=True)
+    if output["raw_json"] or output["raw_headers"]:
+        click.echo(collect_output.raw_text(results, output["raw_json"], output["raw_headers"]))
+    elif output["as_json"]:
+        click.echo(collect_output.results_json(results))
+    elif not output["quiet"]:
+        click.echo(collect_output.results_table(results, output["zone"], settings.clock()))
+    code = max((r.exit_code for r in results), default=0)
+    if output["notify"] is not None and results:
+        from tracker.cli.notify import run_rules
+
+        code = max(code, run_rules(db, settings.names, settings.clock(), output["zone"], output["notify"],
+                                   quiet=output["quiet"] or output["as_json"]))
+    return code

@@ -1,0 +1,72 @@
+"""``tracker notify`` and the notifications ``collect --notify`` sends after storing."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, tzinfo
+
+import click
+
+from tracker.cli import params
+from tracker.cli.common import resolve, utcnow
+from tracker.cli.options import db_option, names_argument, notify_options, open_store, tz_option
+
+
+def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinfo, options: dict,
+              dry_run: bool = False, quiet: bool = False) -> int:
+    """Evaluate the rules and deliver; print one line per notification; the exit code (3: a channel failed)."""
+    from tracker.errors import TrackerError
+    from tracker.notify.channels import desktop_channel, exec_channel, webhook_channel
+    from tracker.notify.episodes import notify_from_store
+    from tracker.notify.rules import Rules
+
+    channels = ([desktop_channel()] if options["desktop"] else []) + \
+        [webhook_channel(url) for url in options["webhooks"]] + [exec_channel(cmd) for cmd in options["exec_commands"]]
+    if not channels and not dry_run:
+        raise TrackerError("name where to send: --desktop, --webhook URL or --exec CMD (or --dry-run)", exit_code=2)
+    if dry_run and not channels:
+        channels = [desktop_channel()]
+    rules = Rules(below=options["below"], before_reset=options["before_reset"], stale=options["stale"],
+                  on_reset=options["on_reset"])
+    with open_store(db, readonly=dry_run, create=False) as store:  # no database yet: say so, create nothing
+        outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run)
+    from tracker.render import printable
+
+    verb = "would send" if dry_run else "sent"
+    for notice, label in [] if quiet else outcome.delivered:
+        click.echo(printable(f"{verb} ({label}): {notice.message}"))
+    for problem in outcome.problems:
+        click.echo(f"tracker: {printable(problem)}", err=True)
+    return 3 if outcome.problems else 0
+
+
+NOTIFY_KEYS = ("below", "before_reset", "stale", "on_reset", "desktop", "webhooks", "exec_commands")
+
+
+@click.command()
+@names_argument
+@notify_options
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing, remember nothing.")
+@click.option("--at", "at", type=params.When(), hidden=True, help="Evaluate as of this moment (tests).")
+@db_option
+@tz_option
+def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_commands, dry_run, at, db,
+           tz) -> None:
+    """Notify once per episode: a window low, running out before its reset, or data stale.
+
+    A condition that holds for hours notifies once; it notifies again only after it has cleared
+    (by 5 points for --below, so a window hovering at the threshold does not flap). What was
+    sent is remembered in the database, per channel: a failed webhook is retried next run. Every
+    rule and channel can also come from the environment (TRACKER_NOTIFY_BELOW, ..._WEBHOOK, ...).
+    Exit 3 when a channel failed.
+
+    \b
+    Example:
+        tracker notify --below 15 --before-reset --stale 30m --desktop
+        tracker notify --webhook https://ntfy.sh/my-codex --dry-run
+        tracker collect --notify --desktop      # collect, then notify, in one scheduled line
+    """
+    options = dict(zip(NOTIFY_KEYS, (below, before_reset, stale, on_reset, desktop, webhooks, exec_commands),
+                       strict=True))
+    sys.exit(run_rules(db, names, resolve(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
+

@@ -1,0 +1,127 @@
+"""Options shared by several commands, defined once (as sqlite-utils does), and the store they open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker.cli import params
+from tracker.kinds import KINDS
+
+if TYPE_CHECKING:
+    from tracker.storage.store import Store
+
+DEFAULT_LOOKBACK = timedelta(hours=1)
+DEFAULT_STALE_AFTER = timedelta(minutes=30)
+KIND_CHOICE = click.Choice([*KINDS, "all"])
+
+
+def _local_zone() -> tzinfo:
+    from tracker.timeutil import local_zone
+
+    return local_zone()
+
+
+def kinds(kind: str) -> tuple[str, ...]:
+    """``all`` means every kind there is, the same way for every command."""
+    return KINDS if kind == "all" else (kind,)
+
+
+def _stack(*decorators: Callable) -> Callable:
+    def apply(f: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return apply
+
+
+db_option = click.option(
+    "--db", "db", metavar="URL|PATH", envvar="TRACKER_DB",
+    help="Database: a SQLAlchemy URL or a SQLite file path. [env TRACKER_DB; default: tracker.db "
+         "in the user data directory, see `tracker db path`]",
+)
+tz_option = click.option(
+    "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or _local_zone(),
+    metavar="ZONE", help="Show times in this zone: IANA name, UTC or +02:00 (default: the local zone).",
+)
+names_argument = click.argument("names", nargs=-1)
+kind_option = click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
+output_option = click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+period_options = _stack(
+    click.option("--since", type=params.When(), metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h)."),
+    click.option("--until", type=params.When(), metavar="WHEN", help="ISO date/time or a duration ago."),
+)
+stale_option = click.option("--stale-after", type=params.Duration(), default="30m", show_default=True,
+                            metavar="DURATION", help="A last snapshot older than this is stale.")
+as_of_options = _stack(
+    click.option("--at", "at", type=params.When(), metavar="WHEN",
+                 help="Evaluate as of a past moment (ISO time or a duration ago)."),
+    click.option("--lookback", type=params.Duration(), default="1h", show_default=True, metavar="DURATION",
+                 help="How far back the burn rate looks (within the current window)."),
+    stale_option,
+)
+
+notify_options = _stack(
+    click.option("--below", type=params.Number(0, 100), default=10, show_default=True, metavar="PCT",
+                 envvar="TRACKER_NOTIFY_BELOW", help="Notify when a window has less than PCT % left."),
+    click.option("--before-reset", "before_reset", is_flag=True, envvar="TRACKER_NOTIFY_BEFORE_RESET",
+                 help="Notify when the forecast says a window runs out before its reset."),
+    click.option("--stale", type=params.Duration(), metavar="DURATION", envvar="TRACKER_NOTIFY_STALE",
+                 help="Notify when an account has no fresh data for DURATION, or its login expired."),
+    click.option("--on-reset", is_flag=True, envvar="TRACKER_NOTIFY_ON_RESET",
+                 help="Notify when a window that was low has reset and is available again."),
+    click.option("--desktop", is_flag=True, envvar="TRACKER_NOTIFY_DESKTOP",
+                 help="Send to the desktop (notify-send on Linux, osascript on macOS)."),
+    click.option("--webhook", "webhooks", multiple=True, metavar="URL", envvar="TRACKER_NOTIFY_WEBHOOK",
+                 help="POST JSON to URL (repeatable; https, or http to this machine)."),
+    click.option("--exec", "exec_commands", multiple=True, metavar="CMD", envvar="TRACKER_NOTIFY_EXEC",
+                 type=params.ShellCommand(),
+                 help="Run CMD with the fields in TRACKER_* environment variables (repeatable)."),
+)
+
+
+@contextmanager
+def open_store(db: str | None, *, readonly: bool = False, create: bool = True) -> Iterator[Store]:
+    """The store named by ``--db``. Readers pass ``readonly``: never created nor changed. Writers
+    that only make sense on an existing history (notify, accounts) pass ``create=False``."""
+    from tracker.config import db_url, sqlite_path
+    from tracker.errors import NoDataError
+    from tracker.storage.store import Store
+
+    url = db_url(db)
+    path = sqlite_path(url)
+    if not create and not readonly and path is not None and not (path.is_file() and path.stat().st_size):
+        raise NoDataError(f"no database at {path}: run `tracker collect` first (or pass --db)")
+    store = Store.open(url, readonly=readonly)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def unknown_line(unknown: list[str]) -> str:
+    return "; ".join(f"no account named {n!r} (see `tracker accounts`)" for n in unknown)
+
+
+def split_known(store: Store, names: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
+    """(the NAMES that are stored accounts, the others), each once, in the order given."""
+    if not names:
+        return (), []
+    known = set(store.account_names())
+    return (tuple(n for n in dict.fromkeys(names) if n in known),
+            [n for n in dict.fromkeys(names) if n not in known])
+
+
+def require_known(store: Store, names: tuple[str, ...]) -> None:
+    """Names that are not stored accounts are an error (exit 1), not an empty answer."""
+    from tracker.errors import NoDataError
+
+    unknown = split_known(store, names)[1]
+    if unknown:
+        raise NoDataError(unknown_line(unknown))

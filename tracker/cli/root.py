@@ -1,0 +1,306 @@
+"""The command line: parse options, call one function per command, print its result.
+
+Kept thin and cheap to import: the tracker modules (and with them sqlalchemy, requests,
+matplotlib) are imported inside the commands that need them, so ``tracker --help`` is instant.
+Option values are checked by the parameter types in ``tracker.cli.params`` before anything is opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker import __version__
+from tracker.cli import params
+from tracker.cli.app import TrackerGroup, run
+from tracker.cli.common import emit, resolve, resolve_period, utcnow
+from tracker.cli.options import (
+    DEFAULT_LOOKBACK,
+    as_of_options,
+    db_option,
+    json_option,
+    kind_option,
+    kinds,
+    names_argument,
+    open_store,
+    output_option,
+    require_known,
+    split_known,
+    stale_option,
+    tz_option,
+    unknown_line,
+)
+
+if TYPE_CHECKING:
+    from tracker.timeutil import When
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def main() -> None:
+    run(cli)
+
+
+# The commands of tracker/commands/, imported only when used: (module, attribute, first line of help).
+LAZY_COMMANDS = {
+    "collect": ("tracker.cli.collect", "collect", "Fetch and store the current usage of every account."),
+    "notify": ("tracker.cli.notify", "notify",
+               "Notify once per episode: a window low, running out before its reset, or data stale."),
+    "import-sessions": ("tracker.cli.data", "import_sessions_command",
+                        "Backfill history from Codex's own session logs."),
+    "history": ("tracker.cli.data", "history", "List stored snapshots, one row per snapshot and window."),
+    "export": ("tracker.cli.data", "export",
+               "Export snapshots (or failures) for spreadsheets and notebooks, or current gauges for Prometheus."),
+    "accounts": ("tracker.cli.accounts", "accounts",
+                 "The accounts stored: where their credentials come from, their history, their last status."),
+    "backtest": ("tracker.cli.backtest", "backtest",
+                 "How good is the forecast on your own data? Replay the history and score it."),
+    "serve": ("tracker.cli.serve", "serve",
+              "A local, read-only web dashboard of every account (needs the web extra)."),
+    "prune": ("tracker.cli.ops", "prune",
+              "Delete or thin old snapshots, in small batches that never hold up a running collect."),
+    "schedule": ("tracker.cli.ops", "schedule",
+                 "Run `tracker collect --quiet` on a schedule: systemd user timer, launchd agent or crontab."),
+    "chart": ("tracker.cli.chart", "chart",
+              "Draw a week of consumption: windows filling and resetting, projections, use per day."),
+    "demo": ("tracker.cli.demo", "demo",
+             "Fill a database with a realistic synthetic history, then report and chart it."),
+    "db": ("tracker.cli.ops", "db",
+           "Where the database is, and upgrading it by hand (every command upgrades it anyway)."),
+}
+
+
+@click.group(cls=TrackerGroup, context_settings=CONTEXT, lazy=LAZY_COMMANDS)
+@click.version_option(__version__, prog_name="codex-usage-tracker")
+def cli() -> None:
+    """Keep the history of your ChatGPT Codex rate limits.
+
+    \b
+    tracker collect          store every account's usage now (run it from cron)
+    tracker report           balance, burn rate, forecast at the reset
+    tracker status           one line for status bars and prompts
+    tracker notify           tell you once when a window runs low or will run out
+    tracker chart            a week of consumption as a picture
+    tracker history          the stored snapshots
+    tracker resets           when windows reset (early, late, moved)
+    tracker backtest         how good the forecast is on your own history
+    tracker accounts         the accounts stored; rename or forget them
+    tracker serve            a local dashboard of every account (web extra)
+    tracker import-sessions  backfill from Codex's own session logs
+    tracker demo             try it all on a synthetic history, no account needed
+    """
+
+
+# -- report, check, pick ---------------------------------------------------------------------
+
+
+def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, stale_after: timedelta,
+                  db: str | None, zone: tzinfo, with_paths: bool = False):
+    """The report of the known NAMES (and each account's auth file), and the unknown NAMES."""
+    from tracker.errors import NoDataError
+    from tracker.insight.report import NoSnapshotsError, build_report
+
+    moment = resolve(at, utcnow(), zone) or utcnow()
+    with open_store(db, readonly=True) as store:
+        wanted, unknown = split_known(store, names)
+        if names and not wanted:
+            raise NoDataError(unknown_line(unknown))
+        try:
+            result = build_report(store, wanted, moment, lookback, stale_after)
+        except NoSnapshotsError:
+            if at is None:
+                raise
+            raise NoDataError(f"no snapshots at or before {moment.astimezone(zone):%a %d %b %Y %H:%M}") from None
+        return result, unknown, (store.account_paths() if with_paths else {})
+
+
+def _exit_for_unknown(unknown: list[str]) -> None:
+    """After the known accounts' output: one line per unknown name, and exit 1."""
+    from tracker.render import printable
+
+    for name in unknown:
+        click.echo(f"tracker: {printable(unknown_line([name]))}", err=True)
+    if unknown:
+        sys.exit(1)
+
+
+@cli.command()
+@names_argument
+@as_of_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "prometheus"]), default="table",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@output_option
+@db_option
+@tz_option
+def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> None:
+    """Balance, burn rate and predicted exhaustion of every window, from the history alone.
+
+    Unknown NAMES get one line each on stderr and exit 1, after the report of the others.
+
+    \b
+    Example:
+        tracker report --tz Europe/Paris
+        tracker report work --json --at 2026-11-20T10:00
+    """
+    from tracker import render
+    from tracker.timeutil import zone_name
+    from tracker.views.report import report_json, report_table
+
+    result, unknown, _ = _build_report(names, at, lookback, stale_after, db, tz)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        text = render.to_json(report_json(result)) + "\n"
+    elif fmt == "prometheus":
+        from tracker.views.exports import prometheus_text  # its module also carries the CSV writers
+
+        text = prometheus_text(result)
+    else:
+        text = report_table(result, tz) + "\n"
+        if at is not None:
+            text = f"as of {result.generated_at.astimezone(tz):%a %d %b %Y %H:%M} ({zone_name(tz)})\n\n" + text
+    emit(text, output)
+    _exit_for_unknown(unknown)
+
+
+@cli.command()
+@names_argument
+@click.option("--min-remaining", type=params.Number(0, 100), default=10, show_default=True, metavar="PCT",
+              help="A window with less left than this is a problem.")
+@kind_option
+@click.option("--before-reset", is_flag=True, help="Also a problem: predicted to run out before its reset.")
+@as_of_options
+@db_option
+@tz_option
+def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, db, tz) -> None:
+    """Exit 0 when every window is fine, 10 when one is low, 20 when data is stale or missing.
+
+    Prints one line per problem, for scripts, status bars and notifications. 20 wins over 10:
+    a stale figure cannot be trusted.
+
+    \b
+    Example:
+        tracker check --min-remaining 15 --before-reset || notify-send "Codex: $(tracker check)"
+    """
+    from tracker.errors import NoDataError
+    from tracker.insight.alerts import EXIT_STALE, check_report
+
+    try:
+        result, unknown, _ = _build_report(names, at, lookback, stale_after, db, tz)
+    except NoDataError as exc:
+        click.echo(exc.message)
+        sys.exit(EXIT_STALE)
+    outcome = check_report(result, kinds(kind), min_remaining, before_reset, tz)
+    from tracker.render import printable
+
+    for problem in [*outcome.problems, *(unknown_line([n]) for n in unknown)]:
+        click.echo(printable(problem))
+    sys.exit(EXIT_STALE if unknown else outcome.exit_code)
+
+
+@cli.command()
+@kind_option
+@click.option("--path", "with_path", is_flag=True, help="Also print its auth file, tab-separated.")
+@click.option("--codex-home", "home_only", is_flag=True,
+              help="Print the Codex home of the best account that has one (for CODEX_HOME=...).")
+@stale_option
+@click.option("--at", "at", type=params.When(), metavar="WHEN", help="Evaluate as of a past moment.")
+@db_option
+def pick(kind, with_path, home_only, stale_after, at, db) -> None:
+    """Print the account with the most headroom now (the highest smallest-remaining %).
+
+    Stale accounts are ignored; exit 1 when no account has anything left. Only accounts read
+    from a Codex home (--codex-home, or the default ~/.codex) can be switched to directly: Codex
+    reads $CODEX_HOME/auth.json. For <name>.auth.json files, give each account its own Codex
+    home once (`mkdir ~/.codex-NAME && cp NAME.auth.json ~/.codex-NAME/auth.json`) and collect
+    with --codex-home.
+
+    \b
+    Example:
+        CODEX_HOME=$(tracker pick --codex-home) codex
+        tracker pick --path        # name<TAB>auth file, for any kind of account
+    """
+    from tracker.collect.accounts import codex_home_of
+    from tracker.errors import NoDataError
+    from tracker.insight.alerts import pick_account
+
+    result, _, paths = _build_report((), at, DEFAULT_LOOKBACK, stale_after, db, UTC, with_paths=True)
+    if home_only:
+        result.accounts = [a for a in result.accounts if codex_home_of(paths.get(a.account))]
+        if not result.accounts:
+            raise NoDataError("no stored account comes from a Codex home: collect with --codex-home DIR "
+                              "(a directory holding auth.json) to switch between accounts")
+    best = pick_account(result, kinds(kind))
+    if best is None:
+        raise NoDataError("no fresh account has anything left")
+    if home_only:
+        click.echo(str(codex_home_of(paths.get(best[0]))))
+    else:
+        click.echo(f"{best[0]}\t{paths.get(best[0]) or ''}" if with_path else best[0])
+
+
+@cli.command()
+@click.option("--account", "names", multiple=True, metavar="NAME", help="Only this account (repeatable).")
+@kind_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "waybar", "tmux", "i3blocks"]), default="text",
+              show_default=True)
+@stale_option
+@click.option("--at", "at", type=params.When(), hidden=True, help="As of a past moment (tests).")
+@db_option
+@tz_option
+def status(names, kind, fmt, stale_after, at, db, tz) -> None:
+    """One line for status bars and prompts: what is left of each window, and when it runs out.
+
+    `5h 58%` is what is left; `↘ Thu 14:00` is when the forecast says it runs out, shown only
+    when that comes before the reset; stale data says so. Classes (waybar) and colours (tmux,
+    i3blocks): critical under 10 % left or running out before the reset, stale, warning under 25 %.
+
+    \b
+    Example:
+        tracker status                       # work 5h 58% · wk 83%
+        tracker status --format waybar --account work
+    """
+    from tracker.views.status import render_status
+
+    result, unknown, _ = _build_report(names, at, DEFAULT_LOOKBACK, stale_after, db, tz)
+    click.echo(render_status(result, kinds(kind), fmt, tz))
+    _exit_for_unknown(unknown)
+
+
+@cli.command()
+@names_argument
+@click.option("--since", type=params.When(), default="30d", show_default=True, metavar="WHEN",
+              help="From this time (ISO time or a duration ago).")
+@click.option("--until", type=params.When(), metavar="WHEN", help="Up to this time (default: now).")
+@kind_option
+@json_option
+@db_option
+@tz_option
+def resets(names, since, until, kind, as_json, db, tz) -> None:
+    """A ledger of every window change: resets (early, on time, late) and moved reset times.
+
+    Each row: when the change was first seen, the used % just before and after (a window may
+    open at 85-99 %), the reset time the old window announced, and the timing: early or late
+    when the change was seen beyond the jitter tolerance of that time; `moved later`/`earlier`
+    when a window's announced reset time changed while it was still open.
+
+    \b
+    Example:
+        tracker resets --since 30d --kind weekly
+        tracker resets work --json
+    """
+    from tracker import render
+    from tracker.insight.ledger import build_ledger, ledger_table
+
+    now = utcnow()
+    since_at, until_at = resolve_period(since, until, now, tz, default_until=now)
+    with open_store(db, readonly=True) as store:
+        require_known(store, names)
+        events = build_ledger(store, names, since_at, until_at, kinds(kind))
+    if as_json:
+        click.echo(render.to_json([e.as_dict() for e in events]))
+    else:
+        click.echo(ledger_table(events, tz) if events else "no resets in that period")

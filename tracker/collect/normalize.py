@@ -1,0 +1,305 @@
+"""Any usage payload (API response or session-log ``rate_limits``) -> one ``Usage`` model.
+
+Pure and total: ``normalize_payload`` never raises, whatever JSON it is given. A payload it
+cannot understand comes back with ``problem`` set, so the caller stores it raw and reports it as
+unparsed instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, OTHER, SPEND_INDIVIDUAL, WEEKLY
+from tracker.records import Usage, Window
+from tracker.render import printable
+
+FIVE_HOUR_KEYS = ("five_hour", "five_hour_limit", "five_hour_rate_limit", "primary", "primary_window")
+WEEKLY_KEYS = ("weekly", "weekly_limit", "weekly_rate_limit", "secondary", "secondary_window")
+RESET_ABSOLUTE_KEYS = ("reset_at", "resets_at", "reset_time_ms")
+RESET_RELATIVE_KEYS = ("reset_after_seconds", "resets_in_seconds")
+KNOWN_TOP_LEVEL = ("rate_limit", "rate_limits", "plan_type", "additional_rate_limits", "credits",
+                   "rate_limit_reset_credits", "spend_control")
+# Codex around 0.40 wrote the windows flat: primary_used_percent, primary_window_minutes, ...
+FLAT_PREFIXES = (("primary", "five_hour"), ("secondary", "weekly"))
+
+# Plausible epoch range for reset times: anything outside is a broken value, not a date.
+_MIN_EPOCH = datetime(2001, 1, 1, tzinfo=UTC).timestamp()
+_MAX_EPOCH = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
+# Longest plausible window (and what every database's INTEGER holds): beyond, the length is unknown.
+MAX_WINDOW_SECONDS = 10 * 366 * 86400
+
+
+class Unreadable(Exception):
+    """A field is present but holds a value we cannot trust."""
+
+
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise Unreadable(f"{name} is {value!r}, not a number")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise Unreadable(f"{name} is {value!r}, not a number") from None
+    if not isinstance(value, int | float):
+        raise Unreadable(f"{name} is a {type(value).__name__}, not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise Unreadable(f"{name} is {value}, not a finite number")
+    return value
+
+
+PLAUSIBLE_PERCENT = (-100.0, 1000.0)  # clamped to 0..100 (api-notes); 1e308 or -1e9 is noise, not a reading
+
+
+def _clamp_percent(value: float) -> float:
+    """Into 0-100; a value no server could mean (1e308, -50) is not understood, not an alert."""
+    if not PLAUSIBLE_PERCENT[0] <= value <= PLAUSIBLE_PERCENT[1]:
+        raise Unreadable(f"a percentage of {value:g} is not plausible")
+    return min(100.0, max(0.0, value))
+
+
+def _epoch_to_datetime(value: float) -> datetime | None:
+    if value > 1e11:  # milliseconds
+        value /= 1000.0
+    if not _MIN_EPOCH <= value <= _MAX_EPOCH:
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _reset_time(entry: dict[str, Any], reference: datetime) -> datetime | None:
+    for key in RESET_ABSOLUTE_KEYS:
+        if entry.get(key) is not None:
+            try:
+                return _epoch_to_datetime(_number(entry[key], key))
+            except Unreadable:
+                continue
+    for key in RESET_RELATIVE_KEYS:
+        if entry.get(key) is not None:
+            try:
+                seconds = _number(entry[key], key)
+            except Unreadable:
+                continue
+            if 0 <= seconds < 10 * 366 * 86400:
+                return reference + timedelta(seconds=seconds)
+    return None
+
+
+def _window_seconds(entry: dict[str, Any]) -> int | None:
+    for key, factor in (("limit_window_seconds", 1), ("window_seconds", 1), ("window_minutes", 60)):
+        if entry.get(key) is not None:
+            try:
+                seconds = _number(entry[key], key) * factor
+            except Unreadable:
+                continue
+            if 0 < seconds <= MAX_WINDOW_SECONDS:
+                return int(round(seconds))
+    return None
+
+
+def _used_percent(entry: dict[str, Any]) -> float:
+    if entry.get("used_percent") is not None:
+        return _clamp_percent(_number(entry["used_percent"], "used_percent"))
+    for key in ("percent_left", "remaining_percent"):
+        if entry.get(key) is not None:
+            return _clamp_percent(100.0 - _number(entry[key], key))
+    raise Unreadable("window has no used_percent, percent_left or remaining_percent")
+
+
+def kind_for_length(seconds: int | None, default: str) -> str:
+    """Label a window by its length; the key it came under decides only when length is unknown."""
+    if seconds is None:
+        return default
+    if 4 * 3600 <= seconds <= 6 * 3600:
+        return FIVE_HOUR
+    if seconds >= 6 * 86400:
+        return WEEKLY
+    return OTHER
+
+
+def _unwrap(entry: dict[str, Any]) -> dict[str, Any]:
+    inner = entry.get("primary_window")
+    has_reset = any(entry.get(k) is not None for k in RESET_ABSOLUTE_KEYS + RESET_RELATIVE_KEYS)
+    if isinstance(inner, dict) and not has_reset:
+        return inner
+    return entry
+
+
+def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> list[Window]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for default_kind, keys in ((FIVE_HOUR, FIVE_HOUR_KEYS), (WEEKLY, WEEKLY_KEYS)):
+        for key in keys:
+            entry = container.get(key)
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                raise Unreadable(f"{limit}.{key} is a {type(entry).__name__}, not an object")
+            found.append((default_kind, _unwrap(entry)))
+            break
+    if not found:
+        found = _flat_entries(container)
+    windows = []
+    for default_kind, entry in found:
+        seconds = _window_seconds(entry)
+        windows.append(
+            Window(
+                limit=limit,
+                kind=kind_for_length(seconds, default_kind),
+                window_seconds=seconds,
+                used_percent=_used_percent(entry),
+                reset_at=_reset_time(entry, reference),
+            )
+        )
+    if len(windows) == 2 and windows[0].kind == windows[1].kind and windows[0].kind != OTHER:
+        short, long_ = sorted(windows, key=lambda w: w.window_seconds or 0)
+        windows = [_relabel(short, FIVE_HOUR), _relabel(long_, WEEKLY)]
+    return windows
+
+
+def _flat_entries(container: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The older flat form as window entries (no reset time: resets are inferred from drops)."""
+    found = []
+    for prefix, default_kind in FLAT_PREFIXES:
+        if container.get(f"{prefix}_used_percent") is not None:
+            found.append((default_kind, {"used_percent": container[f"{prefix}_used_percent"],
+                                         "window_minutes": container.get(f"{prefix}_window_minutes")}))
+    return found
+
+
+def is_flat(limits: dict[str, Any]) -> bool:
+    """Whether session-log ``rate_limits`` are in the older flat form (Codex around 0.40)."""
+    return any(limits.get(f"{prefix}_used_percent") is not None for prefix, _ in FLAT_PREFIXES)
+
+
+def _limit_name(container: dict[str, Any]) -> str:
+    """A session log's limit family: ``codex`` (or no ``limit_id``) is the main quota; another
+    family is named as ``additional_rate_limits`` name it (``limit_name``, else its id)."""
+    limit_id = _text(container.get("limit_id"))
+    if limit_id is None or limit_id == MAIN_LIMIT:
+        return MAIN_LIMIT
+    return _text(container.get("limit_name")) or limit_id
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value) if 0 <= value < 2**31 else None
+
+
+def _spend_window(payload: dict[str, Any], container: Any, reference: datetime) -> Window | None:
+    """``spend_control.individual_limit`` (or one at the root or under ``rate_limit``) as a limit.
+
+    Its reset fields are 0 when there is none; its length is not given (kind ``other``).
+    """
+    spend = payload.get("spend_control")
+    places = [spend if isinstance(spend, dict) else {}, payload, container if isinstance(container, dict) else {}]
+    entry = next((p["individual_limit"] for p in places if isinstance(p.get("individual_limit"), dict)), None)
+    if entry is None:
+        return None
+    try:
+        used = _used_percent(entry)
+    except Unreadable:
+        return None
+    reset = {k: v for k, v in entry.items() if k in RESET_ABSOLUTE_KEYS + RESET_RELATIVE_KEYS and v}
+    seconds = _window_seconds(entry)
+    return Window(SPEND_INDIVIDUAL, kind_for_length(seconds, OTHER), seconds, used, _reset_time(reset, reference))
+
+
+def _extras(usage: Usage, payload: dict[str, Any], container: Any, reference: datetime) -> None:
+    """Reset credits and spend control, from a response or a session-log line."""
+    places = [payload, container if isinstance(container, dict) else {}]
+    credits = next((p["rate_limit_reset_credits"] for p in places
+                    if isinstance(p.get("rate_limit_reset_credits"), dict)), {})
+    usage.reset_credits_available = _count(credits.get("available_count"))
+    spend = payload.get("spend_control")
+    reached = spend.get("reached") if isinstance(spend, dict) else places[1].get("spend_control_reached")
+    usage.spend_control_reached = reached if isinstance(reached, bool) else None
+    line_reached = places[1].get("rate_limit_reached_type")  # a session-log line carries it inside
+    if usage.reached_type is None and isinstance(line_reached, dict | str):
+        usage.reached_type = _text(line_reached.get("type") if isinstance(line_reached, dict) else line_reached)
+    window = _spend_window(payload, container, reference)
+    if window is not None:
+        usage.windows.append(window)
+
+
+def _relabel(window: Window, kind: str) -> Window:
+    return Window(window.limit, kind, window.window_seconds, window.used_percent, window.reset_at)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return printable(str(value)) or None
+
+
+def _rate_limit_container(payload: dict[str, Any]) -> Any:
+    for key in ("rate_limit", "rate_limits"):
+        if key in payload:
+            return payload[key]
+    return None
+
+
+def normalize_payload(payload: Any, reference: datetime) -> Usage:
+    """Normalise one response body (already decoded JSON).
+
+    ``reference`` is the moment relative resets count from: the response's ``Date`` header,
+    the receive time, or a session-log line's timestamp.
+    """
+    try:
+        return parse_payload(payload, reference)
+    except Unreadable as exc:
+        return Usage(problem=str(exc))
+    except Exception as exc:  # total by contract: report, never raise
+        return Usage(problem=f"unexpected shape ({type(exc).__name__})")
+
+
+def parse_payload(payload: Any, reference: datetime) -> Usage:
+    """``normalize_payload`` without the safety net: raises ``Unreadable`` for a payload it does
+    not understand, and any other exception is a bug (the property test calls this one, so an
+    internal crash fails it instead of hiding as "unexpected shape")."""
+    if not isinstance(payload, dict):
+        raise Unreadable(f"the body is a JSON {type(payload).__name__}, not an object")
+    if not any(key in payload for key in KNOWN_TOP_LEVEL):
+        keys = ", ".join(sorted(str(k) for k in payload)[:6]) or "none"
+        raise Unreadable(f"no rate-limit fields in the response (keys: {keys})")
+    usage = Usage(plan=_text(payload.get("plan_type")))
+    container = _rate_limit_container(payload)
+    main_limit = MAIN_LIMIT
+    if container is not None:
+        if not isinstance(container, dict):
+            raise Unreadable(f"rate_limit is a {type(container).__name__}, not an object")
+        main_limit = _limit_name(container)
+        usage.windows.extend(_windows_of(container, main_limit, reference))
+        if isinstance(container.get("limit_reached"), bool):
+            usage.limit_reached = container["limit_reached"]
+        usage.plan = usage.plan or _text(container.get("plan_type"))
+    extra = payload.get("additional_rate_limits")
+    if isinstance(extra, list):
+        for item in extra:
+            if not isinstance(item, dict):
+                continue
+            name = _text(item.get("limit_name")) or _text(item.get("metered_feature"))
+            if name == MAIN_LIMIT:  # never merged into the account's own quota: its own series
+                feature = _text(item.get("metered_feature"))
+                name = feature if feature and feature != MAIN_LIMIT else f"{MAIN_LIMIT} (additional)"
+            inner = item.get("rate_limit")
+            if isinstance(inner, dict) and name:
+                usage.windows.extend(_windows_of(inner, name, reference))
+    reached = payload.get("rate_limit_reached_type")
+    if isinstance(reached, dict):
+        usage.reached_type = _text(reached.get("type"))
+    elif isinstance(reached, str):
+        usage.reached_type = _text(reached)
+    credits = payload.get("credits")
+    if container is not None and credits is None and isinstance(container, dict):
+        credits = container.get("credits")
+    if isinstance(credits, dict):
+        usage.credits_balance = _text(credits.get("balance"))
+    _extras(usage, payload, container, reference)
+    return usage

@@ -1,0 +1,209 @@
+"""``tracker backtest``: replay the stored history and score what the forecast would have said.
+
+At every step it asks the forecast with only the readings up to that moment (and, for long
+windows, the profile of the weeks before that window), then compares with what happened: where
+the window stood at its reset, and whether it ran out. The old straight line through the last hour
+is scored side by side, so anyone can see on their own data how much the forecast is worth.
+
+``replay`` is pure (points in, steps out); ``run_backtest`` reads the store with bounded queries:
+hourly aggregates for long windows, raw readings only for the five-hour ones.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tracker.insight.forecast import (
+    HISTORY,
+    LONG_WINDOW,
+    MAX_WINDOW_SECONDS,
+    build_profile,
+    forecast_window,
+    grid_sample,
+    naive_projection,
+)
+from tracker.insight.windows import split_windows
+from tracker.kinds import MAIN_LIMIT
+from tracker.points import Point, SeriesKey
+from tracker.render import table
+
+LATE = timedelta(hours=48)  # verdicts are scored in the last 48 h before a reset (or the whole window)
+RAN_OUT = 100.0
+CLEARLY_LASTED = 85.0  # a verdict is scored only where the outcome is clear: 100 %, or at most this
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    reset_at: datetime
+    projected: float
+    naive: float
+    actual: float  # where the window stood at its reset
+    method: str
+    late: bool
+    runs_out: bool  # the forecast's verdict
+    naive_runs_out: bool
+
+    @property
+    def clear(self) -> bool:
+        return self.actual >= RAN_OUT or self.actual <= CLEARLY_LASTED
+
+
+@dataclass
+class SeriesScore:
+    """The steps of one account's window kind, and their summary."""
+
+    key: SeriesKey
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def windows(self) -> int:
+        return len({s.reset_at for s in self.steps})
+
+    @property
+    def mae(self) -> float | None:
+        return _mean([abs(s.projected - s.actual) for s in self.steps])
+
+    @property
+    def naive_mae(self) -> float | None:
+        return _mean([abs(s.naive - s.actual) for s in self.steps])
+
+    @property
+    def judged(self) -> list[Step]:
+        return [s for s in self.steps if s.late and s.clear]
+
+    @property
+    def verdicts_right(self) -> float | None:
+        return _mean([float(s.runs_out == (s.actual >= RAN_OUT)) for s in self.judged])
+
+    @property
+    def naive_verdicts_right(self) -> float | None:
+        return _mean([float(s.naive_runs_out == (s.actual >= RAN_OUT)) for s in self.judged])
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _tail(window: list[Point], times: list[datetime], now: datetime, lookback: timedelta) -> list[Point]:
+    """The window's readings up to ``now``: those within ``lookback`` and the two before."""
+    end = bisect.bisect_right(times, now)
+    start = max(0, bisect.bisect_left(times, now - lookback) - 2)
+    return window[start:end]
+
+
+def replay(
+    points: Sequence[Point], window_seconds: int, since: datetime, until: datetime, every: timedelta,
+    lookback: timedelta = timedelta(hours=1),
+) -> list[Step]:
+    """Steps every ``every`` in [since, until] within windows whose end was observed (a later
+    window began); each with the forecast and the naive slope from the data up to then."""
+    ordered = sorted(points, key=lambda p: p.at)
+    windows = split_windows(ordered, window_seconds)
+    long = window_seconds >= LONG_WINDOW
+    steps: list[Step] = []
+    for window in windows[:-1]:  # the last window's outcome is not known yet
+        reset_at = window[-1].reset_at
+        if reset_at is None or reset_at < since or window[0].at > until:
+            continue
+        actual = max(p.used_percent for p in window)
+        start = reset_at - timedelta(seconds=window_seconds)
+        profile = None
+        if long:
+            # the same readings a report would use: one per grid step over the weeks before
+            profile = build_profile(grid_sample(ordered, start - HISTORY, start), window_seconds, start)
+        times = [p.at for p in window]
+        # Readings before the window's start (an idle five-hour window's reset time moves along
+        # with the clock until first use) belong to no window yet: nothing to forecast there.
+        t = max(since, window[0].at, start)
+        t = t + (-(t - since)) % every  # on the grid of steps from ``since``
+        while t < reset_at and t <= until:
+            tail = _tail(window, times, t, lookback)
+            forecast = forecast_window(tail, t, window_seconds, profile, lookback)
+            naive = naive_projection(tail, t, window_seconds, lookback)
+            if forecast is not None and forecast.projected is not None and naive is not None:
+                steps.append(Step(t, reset_at, forecast.projected, naive, actual, forecast.method or "",
+                                  reset_at - t <= min(LATE, timedelta(seconds=window_seconds)),
+                                  bool(forecast.exhausts_before_reset), naive >= RAN_OUT))
+            t += every
+    return steps
+
+
+def run_backtest(
+    store, names: tuple[str, ...], since: datetime, until: datetime, every: timedelta,
+    lookback: timedelta = timedelta(hours=1),
+) -> list[SeriesScore]:
+    """Replay every window of the named accounts (all by default) over [since, until]."""
+    from tracker.insight.profile import hourly_points
+
+    scores = []
+    for state in store.account_states(names, until):
+        for key in state.series:
+            if not key.window_seconds or key.window_seconds > MAX_WINDOW_SECONDS:
+                continue
+            span = timedelta(seconds=key.window_seconds)
+            if key.window_seconds >= LONG_WINDOW:
+                points = hourly_points(store, key, since - span - HISTORY, until + span)
+            else:
+                points = store.points(key, since - span, until + span)
+            steps = replay(points, key.window_seconds, since, until, every, lookback)
+            if steps:
+                scores.append(SeriesScore(key, steps))
+    return scores
+
+
+def totals(scores: Sequence[SeriesScore]) -> list[SeriesScore]:
+    """One score per window kind over all accounts."""
+    merged: dict[tuple, SeriesScore] = {}
+    for score in scores:
+        key = SeriesKey("(all)", score.key.limit, score.key.kind, score.key.window_seconds)
+        merged.setdefault((key.limit, key.kind, key.window_seconds), SeriesScore(key)).steps.extend(score.steps)
+    return list(merged.values())
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def score_json(score: SeriesScore) -> dict:
+    return {
+        "account": score.key.account, "limit": score.key.limit, "kind": score.key.kind,
+        "window_seconds": score.key.window_seconds, "windows": score.windows, "steps": len(score.steps),
+        "mean_abs_error_at_reset": _round(score.mae), "naive_mean_abs_error_at_reset": _round(score.naive_mae),
+        "late_verdicts": len(score.judged), "late_verdicts_right": _round(score.verdicts_right, 4),
+        "naive_late_verdicts_right": _round(score.naive_verdicts_right, 4),
+    }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def backtest_json(scores: Sequence[SeriesScore], since: datetime, until: datetime, every: timedelta) -> dict:
+    from tracker.timeutil import iso_utc
+
+    return {"since": iso_utc(since), "until": iso_utc(until), "every_seconds": int(every.total_seconds()),
+            "series": [score_json(s) for s in scores], "totals": [score_json(s) for s in totals(scores)]}
+
+
+def backtest_table(scores: Sequence[SeriesScore]) -> str:
+    """Per account and window: error at reset and late verdicts, forecast vs the naive slope."""
+    from tracker.kinds import KIND_LABELS
+
+    rows = []
+    for score in [*scores, *totals(scores)] if len(scores) > 1 else scores:
+        label = KIND_LABELS.get(score.key.kind, score.key.kind)
+        if score.key.limit != MAIN_LIMIT:
+            label = f"{score.key.limit} {label}"
+        rows.append([score.key.account, label, score.windows, len(score.steps), _pct(score.mae),
+                     _pct(score.naive_mae), len(score.judged), _share(score.verdicts_right),
+                     _share(score.naive_verdicts_right)])
+    head = ["account", "window", "windows", "steps", "error", "naive error", "late verdicts", "right", "naive right"]
+    return table(head, rows, right={2, 3, 4, 5, 6, 7, 8})

@@ -1,0 +1,48 @@
+"""Bounded reads for the forecast: the readings at a coarse grid behind the profile
+(``profile_points``, ``window_profile``), and the last reading of every hour for the backtest of
+long windows (``hourly_points``).
+
+Four weeks of five-minute readings are 8,064 rows; the profile reads 168 of them (one per 4 h) by
+index seeks on the clustered (series, time) key, so a report costs about the same on a day of
+history as on a year.
+The SQL is ``Store.grid_points``; this module decides what to read and what it means.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tracker.insight.forecast import (
+    HISTORY,
+    LONG_WINDOW,
+    MAX_WINDOW_SECONDS,
+    PROFILE_STEP,
+    Profile,
+    build_profile,
+)
+from tracker.points import Point, SeriesKey
+
+
+def profile_points(store, key: SeriesKey, since: datetime, until: datetime,
+                   step: timedelta = PROFILE_STEP) -> list[Point]:
+    """The last reading before each multiple of ``step`` in (since, until] (``Store.grid_points``:
+    one index seek per step, 168 for four weeks at 4 h). Equal to ``forecast.grid_sample`` of all
+    the readings."""
+    return store.grid_points(key, since, until, step)
+
+
+def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:
+    """The hour-of-week profile of a long window's series from the weeks before the current window
+    (one reading per ``PROFILE_STEP`` over at most ``HISTORY``: a bounded read whatever the size
+    of the history)."""
+    if not LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS or last.reset_at is None:
+        return None
+    start = last.reset_at - timedelta(seconds=key.window_seconds)
+    return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start)
+
+
+def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:
+    """One point per hour in [since, until): the hour's last reading, oldest first (the grid read
+    with a one-hour step)."""
+    points = profile_points(store, key, since, until + timedelta(hours=1), timedelta(hours=1))
+    return [p for p in points if since <= p.at < until]

@@ -1,0 +1,161 @@
+"""``tracker notify``: which notifications are due, once per episode. Pure: a report and what was
+already sent in, what to send and what to forget out.
+
+An episode starts when a condition begins to hold and ends when it has cleared, with a margin
+(``hysteresis``) so that a window hovering at the threshold does not flap. What was sent is kept
+per channel, so a failed webhook is retried next run while the desktop is not notified twice.
+Messages are built from the report's figures only: never a token, an auth file's path or its
+content, nor a raw error message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from tracker.insight.alerts import window_label
+from tracker.insight.report import AccountReport, Report, WindowReport
+from tracker.records import LOGIN_KINDS
+from tracker.timeutil import format_countdown, format_local, iso_utc
+
+RESET_MOVED = timedelta(minutes=30)  # more than reset_at's jitter: a new window
+
+
+@dataclass(frozen=True)
+class Rules:
+    below: float | None = 10.0  # remaining percent
+    before_reset: bool = False
+    stale: timedelta | None = None
+    on_reset: bool = False
+    hysteresis: float = 5.0  # percentage points a condition must clear by before it can notify again
+
+
+@dataclass(frozen=True)
+class Key:
+    account: str
+    limit: str  # "" for account-wide rules
+    kind: str
+    rule: str  # below | before_reset | stale | reset
+
+
+@dataclass
+class Notice:
+    key: Key
+    message: str
+    used_percent: float | None = None
+    remaining_percent: float | None = None
+    reset_at: datetime | None = None
+    exhausts_at: datetime | None = None
+
+    def payload(self) -> dict:
+        """The JSON a webhook receives (``text`` for Slack/ntfy-style endpoints)."""
+        return {"account": self.key.account, "limit": self.key.limit or None, "kind": self.key.kind or None,
+                "rule": self.key.rule, "message": self.message, "text": self.message,
+                "used_percent": self.used_percent, "remaining_percent": self.remaining_percent,
+                "reset_at": iso_utc(self.reset_at), "exhausts_at": iso_utc(self.exhausts_at)}
+
+
+@dataclass
+class Sent:
+    """One row of what was sent: the episode's key, the channel, when, and the window's reset time."""
+
+    key: Key
+    channel: str
+    sent_at: datetime
+    reset_at: datetime | None = None
+
+
+@dataclass
+class Plan:
+    send: list[tuple[Notice, str]] = field(default_factory=list)  # (notice, channel)
+    forget: list[tuple[Key, str]] = field(default_factory=list)  # episodes that have cleared
+
+
+def _label(w: WindowReport) -> str:
+    return f"{window_label(w)} window"
+
+
+def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key], tz: tzinfo,
+                       now: datetime) -> dict[Key, Notice]:
+    active: dict[Key, Notice] = {}
+    for w in account.windows:
+        f = w.figures
+        if not w.live:  # its reset time has passed: the reading is history, as for `check`
+            continue
+        figures = {"used_percent": f.used_percent, "remaining_percent": f.remaining_percent,
+                   "reset_at": f.reset_at, "exhausts_at": f.exhausts_at}
+        resets = f", resets {format_local(f.reset_at, tz, now)} ({format_countdown(f.reset_at - now)})" \
+            if f.reset_at else ""
+        if rules.below is not None:
+            key = Key(account.account, w.key.limit, w.key.kind, "below")
+            limit = rules.below + (rules.hysteresis if key in sent_keys else 0.0)
+            if f.remaining_percent < limit:
+                active[key] = Notice(key, f"Codex {account.account}: {_label(w)} {f.remaining_percent:.0f}% left "
+                                          f"(below {rules.below:g}%){resets}", **figures)
+        if rules.before_reset:
+            key = Key(account.account, w.key.limit, w.key.kind, "before_reset")
+            projected = f.projected
+            holding = key in sent_keys and projected is not None and projected >= 100 - rules.hysteresis
+            if (f.exhausts_before_reset and f.exhausts_at) or holding:
+                when = format_local(f.exhausts_at, tz, now) if f.exhausts_at else "before its reset"
+                active[key] = Notice(key, f"Codex {account.account}: {_label(w)} expected to run out {when}, "
+                                          f"before its reset{resets.replace(', resets', ' at', 1)}", **figures)
+    return active
+
+
+def _stale_condition(account: AccountReport, rules: Rules, tz: tzinfo, now: datetime) -> Notice | None:
+    if rules.stale is None:
+        return None
+    login = account.last_error is not None and account.last_error.kind in LOGIN_KINDS
+    old = account.last_snapshot_at is None or now - account.last_snapshot_at > rules.stale
+    if not (login or old):
+        return None
+    since = (f"since {format_local(account.last_snapshot_at, tz, now)}" if account.last_snapshot_at
+             else "ever")
+    why = f" ({account.last_error.kind}: run `codex login`)" if login else ""
+    key = Key(account.account, "", "", "stale")
+    return Notice(key, f"Codex {account.account}: no fresh data {since}{why}")
+
+
+def _has_reset(sent: Sent, window: WindowReport, now: datetime) -> bool:
+    """The window that was low has reset: its announced time passed, or (an early reset) it now
+    announces another reset time."""
+    if sent.reset_at is None:
+        return False
+    current = window.figures.reset_at
+    return now >= sent.reset_at or (current is not None and abs(current - sent.reset_at) > RESET_MOVED)
+
+
+def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels: list[str],
+                       tz: tzinfo) -> Plan:
+    now = report.generated_at
+    sent_keys = {s.key for s in sent}
+    active: dict[Key, Notice] = {}
+    windows: dict[tuple[str, str, str], WindowReport] = {}
+    for account in report.accounts:
+        active.update(_window_conditions(account, rules, sent_keys, tz, now))
+        stale = _stale_condition(account, rules, tz, now)
+        if stale is not None:
+            active[stale.key] = stale
+        windows.update({(account.account, w.key.limit, w.key.kind): w for w in account.windows})
+    plan = Plan()
+    done = {(s.key, s.channel) for s in sent}
+    for key, notice in sorted(active.items(), key=lambda kv: (kv[0].account, kv[0].limit, kv[0].kind, kv[0].rule)):
+        plan.send += [(notice, channel) for channel in channels if (key, channel) not in done]
+    reset_announced: set[tuple[Key, str]] = set()
+    for s in sent:
+        if s.key in active:
+            continue
+        plan.forget.append((s.key, s.channel))
+        window = windows.get((s.key.account, s.key.limit, s.key.kind))
+        if (rules.on_reset and s.key.rule in ("below", "before_reset") and window is not None
+                and _has_reset(s, window, now) and s.channel in channels):
+            key = Key(s.key.account, s.key.limit, s.key.kind, "reset")
+            if (key, s.channel) not in reset_announced:
+                reset_announced.add((key, s.channel))
+                f = window.figures
+                plan.send.append((Notice(key, f"Codex {s.key.account}: {_label(window)} reset, "
+                                              f"{f.remaining_percent:.0f}% available again",
+                                         f.used_percent, f.remaining_percent, f.reset_at, f.exhausts_at),
+                                  s.channel))
+    return plan

@@ -1,0 +1,91 @@
+"""The values every stage shares: a window as read, a usage answer, a snapshot or failure to
+store, and the names of limits and window kinds.
+
+The bottom layer: collect builds these, storage keeps them, insight and the views read them, so
+they live below all of them and import nothing of the tracker but ``errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tracker.errors import StorageError
+
+LOGIN_KINDS = frozenset({"expired", "auth_error", "unauthorized"})  # fixed by `codex login`
+LOGIN_HINTS = {"expired": "run `codex login`", "auth_error": "fix the auth file or run `codex login`"}
+
+
+def remaining_percent(used: float) -> float:
+    """What is left of a window: the one place this is computed (clamped, rounded to 6 places)."""
+    return round(min(100.0, max(0.0, 100.0 - used)), 6)
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: str
+    kind: str
+    window_seconds: int | None
+    used_percent: float
+    reset_at: datetime | None
+
+    @property
+    def remaining_percent(self) -> float:
+        return remaining_percent(self.used_percent)
+
+
+@dataclass
+class Usage:
+    windows: list[Window] = field(default_factory=list)
+    plan: str | None = None
+    credits_balance: str | None = None
+    limit_reached: bool | None = None
+    reached_type: str | None = None
+    reset_credits_available: int | None = None  # banked resets the person may redeem (never redeemed here)
+    spend_control_reached: bool | None = None
+    problem: str | None = None  # set when the payload could not be understood
+
+    @property
+    def parsed(self) -> bool:
+        return self.problem is None
+
+
+class UnstorableValue(StorageError):
+    """A value the database refused (too long, out of range, not encodable): this record only."""
+
+
+@dataclass
+class AccountInfo:
+    name: str
+    account_id: str | None = None
+    email: str | None = None
+    plan: str | None = None
+    source_path: str | None = None
+
+
+@dataclass
+class SnapshotRecord:
+    account: str
+    collected_at: datetime
+    source: str  # api | session-log | demo
+    usage: Usage
+    raw: bytes | None = None
+
+
+@dataclass
+class FailureRecord:
+    account: str
+    at: datetime
+    kind: str
+    message: str
+    http_status: int | None = None
+    raw: bytes | None = None
+
+
+def snapshot_key(at: datetime, windows: Iterable[tuple]) -> tuple:
+    """(time in ms, sorted window tuples): equal for the same snapshot stored twice."""
+    return (round(at.timestamp() * 1000), tuple(sorted(
+        (limit, kind, seconds or 0, float(used), int(reset.timestamp()) if reset else None)
+        for limit, kind, seconds, used, reset in windows
+    )))

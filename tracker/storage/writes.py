@@ -1,0 +1,173 @@
+"""Writing what was collected or imported: snapshots with their windows, failures, and how far
+session logs were read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from tracker.records import AccountInfo, FailureRecord, SnapshotRecord, Window, snapshot_key
+from tracker.storage.base import (
+    StoreBase,
+    _unique_windows,
+    _upsert_ignore,
+    accounts_t,
+    failures_t,
+    models,
+    progress_t,
+    series_t,
+    snapshots_t,
+    windows_t,
+)
+from tracker.storage.codec import pack_body
+
+
+class SnapshotWriter(StoreBase):
+    """Snapshots, failures and import progress, each write one short transaction."""
+
+    def _account_id(self, conn: Connection, info: AccountInfo) -> int:
+        cached = self._account_ids.get(info.name)
+        if cached is None:
+            _upsert_ignore(
+                conn, accounts_t, {"name": info.name, "created_at": datetime.now(UTC)}
+            )
+            cached = conn.execute(select(accounts_t.c.id).where(accounts_t.c.name == info.name)).scalar_one()
+            self._account_ids[info.name] = cached
+        changes = {
+            k: v for k, v in (("account_id", info.account_id), ("email", info.email), ("plan", info.plan),
+                              ("source_path", info.source_path)) if v is not None
+        }
+        if changes:
+            conn.execute(update(accounts_t).where(accounts_t.c.id == cached).values(**changes))
+        return cached
+
+    def _account_ids_for(self, conn: Connection, names: list[str], infos: dict[str, AccountInfo]) -> dict[str, int]:
+        return {name: self._account_id(conn, infos.get(name) or AccountInfo(name)) for name in dict.fromkeys(names)}
+
+    def _series_id(self, conn: Connection, account_id: int, window: Window) -> int:
+        key = (account_id, window.limit, window.kind, models.stored_length(window.window_seconds))
+        cached = self._series_ids.get(key)
+        if cached is None:
+            values = dict(zip(("account_id", "limit_name", "kind", "window_seconds"), key, strict=True))
+            _upsert_ignore(conn, series_t, values)
+            cached = conn.execute(
+                select(series_t.c.id).where(*(series_t.c[k] == v for k, v in values.items()))
+            ).scalar_one()
+            self._series_ids[key] = cached
+        return cached
+
+    def add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo] | None = None) -> list[int]:
+        """Store snapshots with their windows in one transaction; returns their ids.
+
+        A value the database refuses raises ``UnstorableValue`` with nothing stored (and the
+        caches of ids dropped, since the transaction that made them is gone).
+        """
+        if not records:
+            return []
+        return self._refusing(self._add_snapshots, records, infos or {})
+
+    def _add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo]) -> list[int]:
+        with self._write() as conn, conn.begin():
+            account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
+            rows = [
+                {
+                    "account_id": account_ids[r.account],
+                    "collected_at": r.collected_at,
+                    "source": r.source,
+                    "plan": r.usage.plan,
+                    "limit_reached": r.usage.limit_reached,
+                    "reached_type": r.usage.reached_type,
+                    "credits_balance": r.usage.credits_balance,
+                    "reset_credits_available": r.usage.reset_credits_available,
+                    "spend_control_reached": r.usage.spend_control_reached,
+                    "raw": pack_body(r.raw),
+                }
+                for r in records
+            ]
+            ids = self._insert_returning_ids(conn, rows)
+            window_rows = [
+                {
+                    "series_id": self._series_id(conn, account_ids[r.account], w),
+                    "collected_at": r.collected_at,
+                    "snapshot_id": snapshot_id,
+                    "used_percent": w.used_percent,
+                    "reset_at": w.reset_at,
+                }
+                for r, snapshot_id in zip(records, ids, strict=True)
+                for w in _unique_windows(r.usage.windows)
+            ]
+            if window_rows:
+                conn.execute(insert(windows_t), window_rows)
+        return ids
+
+    @staticmethod
+    def _insert_returning_ids(conn: Connection, rows: list[dict]) -> list[int]:
+        if conn.dialect.name == "sqlite":
+            # We hold the write lock (BEGIN IMMEDIATE): numbering the rows ourselves is safe and
+            # lets executemany run in one pass (RETURNING in parameter order goes row by row).
+            first = (conn.execute(select(func.max(snapshots_t.c.id))).scalar() or 0) + 1
+            ids = list(range(first, first + len(rows)))
+            conn.execute(insert(snapshots_t), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+            return ids
+        result = conn.execute(insert(snapshots_t).returning(snapshots_t.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in result]
+
+    def add_failure(self, record: FailureRecord, info: AccountInfo | None = None) -> None:
+        self.add_failures([record], {record.account: info} if info else None)
+
+    def add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo] | None = None) -> None:
+        if not records:
+            return
+        self._refusing(self._add_failures, records, infos or {})
+
+    def _add_failures(self, records: Sequence[FailureRecord], infos: dict[str, AccountInfo]) -> None:
+        with self._write() as conn, conn.begin():
+            account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
+            rows = [
+                {
+                    "account_id": account_ids[r.account],
+                    "at": r.at,
+                    "kind": r.kind,
+                    "http_status": r.http_status,
+                    "message": r.message,
+                    "raw": pack_body(r.raw),
+                }
+                for r in records
+            ]
+            conn.execute(insert(failures_t), rows)
+
+    def save_progress(self, entries: Sequence[dict]) -> None:
+        """Remember how far session logs were read (path, account, size, mtime_ns, offset, head_sha1)."""
+        if not entries:
+            return
+        with self._write() as conn, conn.begin():
+            paths = [e["path"] for e in entries]
+            conn.execute(progress_t.delete().where(progress_t.c.path.in_(paths)))
+            conn.execute(insert(progress_t), list(entries))
+
+    def progress(self) -> dict[str, dict]:
+        with self.engine.connect() as conn:
+            return {row.path: dict(row._mapping) for row in conn.execute(select(progress_t))}
+
+    def snapshot_keys(self, account: str, source: str, since: datetime, until: datetime) -> set[tuple]:
+        """Identity of the stored snapshots in a range: (time, sorted window values).
+
+        Lets an importer skip what is already there, so re-reading a file stores nothing twice.
+        """
+        w, s, sn, a = windows_t, series_t, snapshots_t, accounts_t
+        # Driven by the (series, time) key: the account's few series, then a range of each.
+        query = (
+            select(sn.c.id, w.c.collected_at, s.c.limit_name, s.c.kind, s.c.window_seconds,
+                   w.c.used_percent, w.c.reset_at)
+            .select_from(s.join(a, s.c.account_id == a.c.id).join(w, w.c.series_id == s.c.id)
+                         .join(sn, sn.c.id == w.c.snapshot_id))
+            .where(a.c.name == account, sn.c.source == source, w.c.collected_at >= since, w.c.collected_at <= until)
+        )
+        grouped: dict[int, tuple[datetime, list]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                grouped.setdefault(row.id, (row.collected_at, []))[1].append(
+                    (row.limit_name, row.kind, row.window_seconds or None, row.used_percent, row.reset_at))
+        return {snapshot_key(at, values) for at, values in grouped.values()}

@@ -1,0 +1,125 @@
+"""Plain data for charts, read from the store: lines split at resets and gaps, projections,
+daily consumption. No matplotlib here, so the drawing code can be tested without a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from tracker.errors import NoDataError
+from tracker.insight.windows import daily_consumption, split_windows
+from tracker.kinds import MAIN_LIMIT
+from tracker.points import Point, SeriesKey
+
+MIN_GAP = timedelta(minutes=20)
+
+
+@dataclass
+class KindSeries:
+    """One window kind of one account over the chart's period."""
+
+    account: str
+    kind: str
+    lines: list[list[tuple[datetime, float]]]  # drawn separately: a new list at every reset or gap
+    resets: list[datetime]  # moments a window ended within the period
+    projection: list[tuple[datetime, float]] = field(default_factory=list)  # dashed continuation
+    next_reset: datetime | None = None
+    exhausts_before_reset: bool = False
+
+
+@dataclass
+class ChartData:
+    accounts: list[str]
+    series: list[KindSeries]
+    daily: dict[str, dict[date, float]]  # account -> local day -> percentage points of the week used
+    start: datetime
+    end: datetime
+    tz: tzinfo
+    tz_name: str
+    last_snapshot_at: datetime | None
+    title: str = "Codex usage"
+
+
+def gap_threshold(points: list[Point]) -> timedelta:
+    """Three typical collection intervals (at least 20 minutes): a longer silence is a gap."""
+    if len(points) < 3:
+        return MIN_GAP
+    deltas = sorted((b.at - a.at) for a, b in zip(points, points[1:], strict=False))
+    return max(MIN_GAP, 3 * deltas[len(deltas) // 2])
+
+
+def split_lines(points: list[Point], window_seconds: int | None) -> tuple[list[list[tuple[datetime, float]]], list[datetime]]:
+    """Lines broken at every reset and every gap; and the reset moments (the old window's reset_at)."""
+    lines: list[list[tuple[datetime, float]]] = []
+    resets: list[datetime] = []
+    threshold = gap_threshold(points)
+    windows = split_windows(points, window_seconds)
+    for i, window in enumerate(windows):
+        if i > 0:
+            last_old, first_new = windows[i - 1][-1], window[0]
+            stated = last_old.reset_at
+            resets.append(stated if stated and last_old.at <= stated <= first_new.at else first_new.at)
+        current: list[tuple[datetime, float]] = []
+        for point in window:
+            if current and point.at - current[-1][0] > threshold:
+                lines.append(current)
+                current = []
+            current.append((point.at, point.used_percent))
+        lines.append(current)
+    return lines, resets
+
+
+def build_chart_data(
+    store, names: tuple[str, ...], since: datetime, until: datetime, kinds: tuple[str, ...],
+    tz: tzinfo, tz_name: str, now: datetime, lookback: timedelta = timedelta(hours=1),
+) -> ChartData:
+    states = [s for s in store.account_states(names, until) if s.last_snapshot_at]
+    unknown = set(names) - {s.name for s in states}
+    if unknown:
+        raise NoDataError(f"no data for {', '.join(sorted(unknown))}: run `tracker collect` for it first")
+    series: list[KindSeries] = []
+    daily: dict[str, dict[date, float]] = {}
+    for state in states:
+        for key in state.series:
+            if key.limit != MAIN_LIMIT or key.kind not in kinds:
+                continue
+            points = store.points(key, since, until)
+            if not points:
+                continue
+            lines, resets = split_lines(points, key.window_seconds)
+            item = KindSeries(state.name, key.kind, lines, resets)
+            if until >= now - lookback:  # the period reaches the present: project the current window
+                _add_projection(item, store, key, points, until, lookback)
+            series.append(item)
+            if key.kind == "weekly":
+                daily[state.name] = daily_consumption(points, key.window_seconds, tz)
+    if not series:
+        raise NoDataError(
+            f"no snapshots between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC: "
+            "widen --days/--since, or run `tracker collect`"
+        )
+    accounts = sorted({s.account for s in series})
+    last = max((s.last_snapshot_at for s in states if s.name in accounts), default=None)
+    return ChartData(accounts, series, daily, since, until, tz, tz_name, last)
+
+
+def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,
+                    lookback: timedelta) -> None:
+    """The forecast's expected path from the last reading to the reset (it bends with the usual
+    daily pattern), cut where it reaches 100 %."""
+    from tracker.insight.forecast import forecast_window
+    from tracker.insight.profile import window_profile
+
+    if not points:
+        return
+    figures = forecast_window(points, now, key.window_seconds, window_profile(store, key, points[-1]), lookback)
+    if figures is None or figures.reset_since_last_snapshot:
+        return
+    item.next_reset = figures.reset_at
+    if not figures.path or figures.used_percent >= 100 or figures.projected == figures.used_percent:
+        return
+    path = [(figures.last_at, figures.used_percent)] + figures.path[1:]
+    if figures.exhausts_before_reset and figures.exhausts_at:
+        path = [p for p in path if p[0] < figures.exhausts_at] + [(figures.exhausts_at, 100.0)]
+        item.exhausts_before_reset = True
+    item.projection = path

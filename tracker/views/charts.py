@@ -1,0 +1,285 @@
+"""Matplotlib figures from ``ChartData``. The only module that imports matplotlib.
+
+Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no display): it renders
+through Agg for PNG and through the vector backends for SVG and PDF. Every drawn element has a
+``gid`` (``usage:ACCOUNT:KIND``, ``reset:…``, ``projection:…``, ``limit-100``, ``day-boundary``,
+``daily:ACCOUNT``, ``caption``), which the SVG keeps and the tests look for.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from tracker.atomic import atomic_output
+from tracker.errors import TrackerError
+from tracker.views.chartdata import ChartData, KindSeries
+
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+HANDFUL = 5
+KIND_TITLES = {"five_hour": "Five-hour window", "weekly": "Weekly window"}
+
+
+def output_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise TrackerError(f"cannot write {path.name}: use a .png, .svg or .pdf file name", exit_code=2)
+    return fmt
+
+
+def _num(moment: datetime) -> float:
+    """Matplotlib's date number (days since its default 1970 epoch), computed without its slow
+    per-object conversion of aware datetimes."""
+    return moment.timestamp() / 86400.0
+
+
+def _colors(count: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if count <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(count)]
+
+
+def _day_starts(data: ChartData) -> list[datetime]:
+    start = data.start.astimezone(data.tz).date()
+    days = []
+    day = start + timedelta(days=1)
+    while True:
+        moment = datetime.combine(day, time(0), tzinfo=data.tz)
+        if moment >= data.end:
+            return days
+        days.append(moment)
+        day += timedelta(days=1)
+
+
+MIN_SPAN = timedelta(hours=1)
+LABEL_CHARS = 18  # account names are shortened to this many characters in legends, titles and ticks
+
+
+def _data_range(data: ChartData) -> tuple[datetime, datetime]:
+    moments = [t for s in data.series for line in s.lines for t, _ in line]
+    return (min(moments), max(moments)) if moments else (data.start, data.end)
+
+
+def _x_start(data: ChartData) -> datetime:
+    """The period's start, or just before the first reading when the data covers less of it."""
+    first, last = _data_range(data)
+    pad = max((last - first) / 20, timedelta(minutes=30))
+    return max(data.start, first - pad)
+
+
+def _x_end(data: ChartData) -> datetime:
+    """The last reading plus the projection's horizon (a tenth of what is shown, at least an
+    hour): projections and the next reset beyond it are cut, never an empty day and a half."""
+    _, last = _data_range(data)
+    horizon = max((last - _x_start(data)) / 10, MIN_SPAN)
+    wanted = [last + timedelta(minutes=10)]
+    for s in data.series:
+        wanted += [p[0] for p in s.projection] + ([s.next_reset] if s.next_reset else [])
+    return min(max(wanted), last + horizon)
+
+
+def short_label(name: str, limit: int = LABEL_CHARS) -> str:
+    """Shortened to fit, and with characters the font cannot draw shown as ``?`` (never boxes)."""
+    drawable = _drawable_characters()
+    text = "".join(c if ord(c) in drawable or c.isspace() else "?" for c in name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _drawable_characters() -> set[int]:
+    global _GLYPHS
+    if _GLYPHS is None:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+
+        path = font_manager.findfont(font_manager.FontProperties())  # the default family, as drawn
+        _GLYPHS = set(FT2Font(path).get_charmap())
+    return _GLYPHS
+
+
+_GLYPHS: set[int] | None = None
+
+
+def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:
+    import matplotlib.dates as mdates
+
+    start, end = _x_start(data), _x_end(data)
+    span_days = (end - start).total_seconds() / 86400
+    if span_days <= 1.5:
+        locator = mdates.AutoDateLocator(tz=data.tz, minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
+    elif span_days <= 14:
+        locator = mdates.DayLocator(interval=max(1, round(span_days / 4)) if narrow else 1, tz=data.tz)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d" if narrow else "%a %d %b", tz=data.tz))
+        if span_days <= 3:
+            ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=range(0, 24, 6), tz=data.tz))
+    else:
+        locator = mdates.AutoDateLocator(tz=data.tz)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
+    ax.set_xlim(_num(start), _num(end))
+    if label:
+        ax.set_xlabel(f"time ({data.tz_name})")
+    else:
+        ax.tick_params(labelbottom=False)
+
+
+def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:
+    ax.axhline(100, color="#c0392b", linestyle="--", linewidth=1, gid="limit-100")
+    if (data.end - data.start) <= timedelta(days=31):
+        for moment in _day_starts(data):
+            ax.axvline(_num(moment), color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
+    ax.set_ylim(0, 108)
+    ax.set_ylabel("used (%)")
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | None = None) -> None:
+    # One artist per series: segments (split at resets and gaps) are separated by NaN, which
+    # matplotlib draws as a break in the line.
+    xs: list[float] = []
+    ys: list[float] = []
+    for line in s.lines:
+        if xs:
+            xs.append(math.nan)
+            ys.append(math.nan)
+        xs += [_num(t) for t, _ in line]
+        ys += [v for _, v in line]
+    ax.plot(xs, ys, color=color, linewidth=linewidth, gid=f"usage:{s.account}:{s.kind}", label=label)
+    single = [line[0] for line in s.lines if len(line) == 1]
+    if single:  # a lone reading (the first collect, or one between gaps) is a level, not a line
+        ax.plot([_num(t) for t, _ in single], [v for _, v in single], linestyle="none", marker="o", markersize=5,
+                color=color, gid=f"level:{s.account}:{s.kind}")
+    if s.resets:
+        ax.plot([_num(t) for t in s.resets], [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4,
+                color=color, alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
+    if s.projection:
+        px = [_num(t) for t, _ in s.projection]
+        py = [v for _, v in s.projection]
+        ax.plot(px, py, color=color, linestyle="--", linewidth=linewidth, alpha=0.9,
+                gid=f"projection:{s.account}:{s.kind}")
+        if s.exhausts_before_reset:
+            ax.plot([px[-1]], [100], marker="X", markersize=8, color="#c0392b", gid=f"exhaustion:{s.account}:{s.kind}")
+    if s.next_reset:
+        ax.axvline(_num(s.next_reset), color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
+
+
+def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:
+    """Bars at the middle of each local day, on the same time axis as the panels above."""
+    accounts = [a for a in data.accounts if a in data.daily]
+    width = 0.8 / max(1, len(accounts))
+    top = 0.0
+    for i, account in enumerate(accounts):
+        days = sorted(data.daily[account])
+        starts = [datetime.combine(d, time(0), tzinfo=data.tz) for d in days]
+        xs = [_num(t) - 0.4 + width * (i + 0.5) for t in starts]
+        xs = [x + 0.5 for x in xs]
+        ys = [data.daily[account][d] for d in days]
+        top = max([top, *ys])
+        ax.bar(xs, ys, width=width, color=colors[account], gid=f"daily:{account}", label=short_label(account))
+    ax.set_ylim(0, max(1.0, top * 1.15))  # never -0.04..0.04 when nothing was used
+    ax.set_ylabel("weekly % used")
+    ax.set_title("Consumption per day (sum of increases of the weekly window)", loc="left", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    _format_time_axis(ax, data, label=True)
+
+
+def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:
+    days = sorted({d for per_day in data.daily.values() for d in per_day})
+    accounts = [a for a in data.accounts if a in data.daily]
+    grid = [[data.daily[a].get(d, 0.0) for d in days] for a in accounts]
+    image = ax.imshow(grid, aspect="auto", cmap="YlOrRd", vmin=0, interpolation="nearest")
+    image.set_gid("daily:heatmap")
+    ax.set_yticks(range(len(accounts)), [short_label(a) for a in accounts], fontsize=7)
+    step = max(1, math.ceil(len(days) / 14))
+    ax.set_xticks(range(0, len(days), step), [d.strftime("%a %d") for d in days][::step], fontsize=7)
+    if len(days) <= 14 and len(accounts) <= 30:
+        top = max((v for row in grid for v in row), default=0.0)
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                if value >= 0.5:  # white on the dark end of the scale, black on the light end
+                    ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=6,
+                            color="white" if value > 0.6 * top else "black", gid="heat-label")
+    fig.colorbar(image, ax=ax, label="weekly % used", fraction=0.03, pad=0.01)
+    ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
+
+
+def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
+    """The figure for ``data``: stacked panels for a handful of accounts, small multiples beyond."""
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    colors = dict(zip(data.accounts, _colors(len(data.accounts)), strict=True))
+    kinds = [k for k in ("five_hour", "weekly") if any(s.kind == k for s in data.series)]
+    has_daily = bool(data.daily)
+    if len(data.accounts) <= HANDFUL:
+        rows = len(kinds) + has_daily
+        fig = Figure(figsize=size or (12, 3.2 * rows + 0.8), layout="constrained")
+        axes = fig.subplots(rows, 1, squeeze=False, height_ratios=[3] * len(kinds) + [2] * has_daily)[:, 0]
+        for i, kind in enumerate(kinds):
+            ax = axes[i]
+            for s in data.series:
+                if s.kind == kind:
+                    _draw_series(ax, s, colors[s.account], label=short_label(s.account))
+            _decorate_usage_axes(ax, data, KIND_TITLES[kind])
+            _format_time_axis(ax, data, label=i == len(kinds) - 1)
+        handles = [Line2D([], [], color=colors[a], label=short_label(a)) for a in data.accounts] + [
+            Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
+            Line2D([], [], color="gray", linestyle="--", label="expected path to the reset (forecast)"),
+            Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"),
+            Line2D([], [], color="gray", linestyle=":", label="next reset"),
+        ]
+        axes[0].legend(handles=handles, loc="upper left", fontsize=8, ncols=min(4, len(handles)), framealpha=0.9)
+        if has_daily:
+            _draw_daily_bars(axes[-1], data, colors)
+    else:
+        cols = 4 if len(data.accounts) > 9 else 3
+        grid_rows = math.ceil(len(data.accounts) / cols)
+        heat_height = max(1.5, 0.22 * len(data.accounts)) if has_daily else 0
+        width, height = size or (4 * cols, 2.3 * grid_rows + heat_height + 1.6)
+        fig = Figure(figsize=(width, height))
+        # Fixed margins (in inches) instead of constrained layout: with dozens of axes the layout
+        # solver costs more than the drawing.
+        spec = fig.add_gridspec(grid_rows + has_daily, cols,
+                                height_ratios=[2.3] * grid_rows + ([heat_height] if has_daily else []),
+                                left=0.9 / width, right=1 - 1.1 / width, top=1 - 0.85 / height,
+                                bottom=0.55 / height, hspace=0.45, wspace=0.12)
+        first = None
+        for index, account in enumerate(data.accounts):
+            ax = fig.add_subplot(spec[index // cols, index % cols], sharex=first, sharey=first)
+            first = first or ax
+            for s in data.series:
+                if s.account == account:
+                    _draw_series(ax, s, colors[account] if s.kind == "weekly" else "#7f8c8d",
+                                 linewidth=1.8 if s.kind == "weekly" else 0.8)
+            _decorate_usage_axes(ax, data, short_label(account, 28))
+            ax.set_ylabel("used (%)" if index % cols == 0 else "")
+            _format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
+            ax.tick_params(labelsize=7)
+        fig.legend(handles=[Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
+                            Line2D([], [], color="black", linewidth=1.8, label="weekly window (account colour)"),
+                            Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
+                            Line2D([], [], color="gray", linestyle="--", label="projection")],
+                   loc="upper right", bbox_to_anchor=(1 - 0.2 / width, 1 - 0.3 / height), ncols=4, fontsize=8)
+        if has_daily:
+            _draw_daily_heatmap(fig, fig.add_subplot(spec[grid_rows, :]), data)
+    fig.suptitle(data.title, fontsize=13, x=0.01, ha="left")
+    last = data.last_snapshot_at.astimezone(data.tz).strftime("%Y-%m-%d %H:%M") if data.last_snapshot_at else "none"
+    fig.text(0.995, 0.998, f"Times in {data.tz_name} · last snapshot {last} · codex-usage-tracker",
+             ha="right", va="top", fontsize=8, color="#555555", gid="caption")
+    return fig
+
+
+def save(fig, path: Path) -> Path:
+    """Write atomically: a failed render never leaves an empty or partial file behind."""
+    from matplotlib import rc_context
+
+    fmt = output_format(path)
+    # SVG keeps real <text> (searchable, accessible) instead of glyph outlines.
+    with atomic_output(path) as handle, rc_context({"svg.fonttype": "none"}):
+        fig.savefig(handle, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+    return path.expanduser()

@@ -1,0 +1,71 @@
+"""What ``tracker collect`` shows: the table, the JSON list, the raw bodies and headers.
+
+Next to the collection as ``report.py`` is next to the report: plain values in, text out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from tracker.collect.run import AccountResult
+from tracker.kinds import MAIN_LIMIT
+from tracker.render import percent, printable, table, to_json
+from tracker.timeutil import format_countdown, format_local, iso_utc
+
+
+def problem_lines(results: Sequence[AccountResult], quiet: bool) -> list[str]:
+    """One line per warning (unless quiet) and per failed account, for stderr."""
+    lines = []
+    for result in results:
+        if not quiet:
+            lines += [f"warning: {warning}" for warning in result.warnings]
+        if result.status != "ok":
+            lines.append(printable(f"{result.account}: {result.status}: {result.error}"))
+    return lines
+
+
+def raw_text(results: Sequence[AccountResult], bodies: bool, headers: bool) -> str:
+    lines = []
+    for result in results:
+        lines.append(f"# {result.account}: {result.status}"
+                     + (f" (HTTP {result.http_status})" if result.http_status else ""))
+        if headers:
+            lines += [printable(f"{key}: {value}") for key, value in result.raw_headers.items()]
+        if bodies and result.raw_body is not None:
+            lines.append(printable(result.raw_body.decode("utf-8", "replace"), keep="\n\t"))
+    return "\n".join(lines)
+
+
+def result_json(result: AccountResult) -> dict:
+    return {
+        "account": result.account,
+        "status": result.status,
+        "error": result.error,
+        "http_status": result.http_status,
+        "plan": result.plan,
+        "windows": [
+            {"limit": w.limit, "kind": w.kind, "window_seconds": w.window_seconds, "used_percent": w.used_percent,
+             "remaining_percent": w.remaining_percent, "reset_at": iso_utc(w.reset_at)}
+            for w in result.windows
+        ],
+    }
+
+
+def results_json(results: Sequence[AccountResult]) -> str:
+    return to_json([result_json(r) for r in results])
+
+
+def results_table(results: Sequence[AccountResult], zone: tzinfo, now: datetime) -> str:
+    def cells(result: AccountResult, kind: str) -> list[str]:
+        for w in result.windows:
+            if w.limit == MAIN_LIMIT and w.kind == kind:
+                resets = "-"
+                if w.reset_at:
+                    resets = f"{format_local(w.reset_at, zone, now)} ({format_countdown(w.reset_at - now)})"
+                return [percent(w.remaining_percent), resets]
+        return ["-", "-"]
+
+    rows = [[r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
+    return table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
+                 rows, right={2, 4})

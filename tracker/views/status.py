@@ -1,0 +1,108 @@
+"""``tracker status``: the report in one line, for status bars, tmux and shell prompts.
+
+Pure: a Report in, text out. Stale data is always marked, never shown as fresh.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from tracker.insight.report import AccountReport, Report, WindowReport
+from tracker.kinds import MAIN_LIMIT
+from tracker.records import LOGIN_KINDS
+from tracker.render import cell
+from tracker.timeutil import format_countdown, format_local, iso_utc
+
+SHORT = {"five_hour": "5h", "weekly": "wk"}
+LOW, CRITICAL = 25.0, 10.0
+SEVERITY_ORDER = ["normal", "warning", "stale", "critical"]
+TMUX_COLOURS = {"normal": "green", "warning": "yellow", "stale": "colour244", "critical": "red"}
+I3_COLOURS = {"normal": "#98c379", "warning": "#e5c07b", "stale": "#7f848e", "critical": "#e06c75"}
+FORMATS = ("text", "json", "waybar", "tmux", "i3blocks")
+
+
+@dataclass
+class AccountStatus:
+    account: str
+    text: str
+    severity: str
+    remaining_percent: float | None  # the tightest selected window
+    detail: list[str]
+    windows: list[dict]
+
+
+def _windows(account: AccountReport, kinds: tuple[str, ...]) -> list[WindowReport]:
+    return [w for w in account.windows if w.key.limit == MAIN_LIMIT and w.key.kind in kinds]
+
+
+def _live(windows: list[WindowReport]) -> list[WindowReport]:
+    return [w for w in windows if w.live]
+
+
+def _severity(account: AccountReport, windows: list[WindowReport]) -> str:
+    if any(w.figures.remaining_percent < CRITICAL or w.figures.exhausts_before_reset for w in windows):
+        return "critical"
+    if account.stale or (account.last_error and account.last_error.kind in LOGIN_KINDS):
+        return "stale"
+    if any(w.figures.remaining_percent < LOW for w in windows):
+        return "warning"
+    return "normal"
+
+
+def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, now: datetime) -> AccountStatus:
+    windows = _windows(account, kinds)
+    name = cell(account.account)  # escaped: a newline would split the line, an escape obey
+    parts, detail, described = [], [], []
+    for w in windows:
+        f = w.figures
+        if not w.live:  # the reading is from before a reset that has passed
+            parts.append(f"{SHORT.get(w.key.kind, w.key.kind)} reset")
+            detail.append(f"{name} {SHORT.get(w.key.kind, w.key.kind)}: reset since the last snapshot")
+            continue
+        part = f"{SHORT.get(w.key.kind, w.key.kind)} {f.remaining_percent:.0f}%"
+        if f.exhausts_before_reset and f.exhausts_at:
+            part += f" ↘ {format_local(f.exhausts_at, tz, now)}"
+        parts.append(part)
+        resets = f"resets {format_local(f.reset_at, tz, now)}" if f.reset_at else "reset time unknown"
+        runs_out = f", runs out {format_local(f.exhausts_at, tz, now)}" if f.exhausts_before_reset else ""
+        detail.append(f"{name} {SHORT.get(w.key.kind, w.key.kind)}: {f.remaining_percent:.0f}% left, "
+                      f"{resets}{runs_out}")
+        described.append({"kind": w.key.kind, "used_percent": f.used_percent, "remaining_percent": f.remaining_percent,
+                          "reset_at": iso_utc(f.reset_at), "exhausts_at": iso_utc(f.exhausts_at),
+                          "exhausts_before_reset": f.exhausts_before_reset})
+    text = f"{name} " + (" · ".join(parts) if parts else "no data")
+    if account.last_error and account.last_error.kind in LOGIN_KINDS:
+        text += " · login needed"
+        detail.append(f"{name}: {account.last_error.kind}: run `codex login`")
+    if account.stale:
+        age = format_countdown(account.last_snapshot_at - now) if account.last_snapshot_at else "never"
+        text += f" · stale ({age})"
+        detail.append(f"{name}: stale: last snapshot {age}")
+    remaining = min((w.figures.remaining_percent for w in _live(windows)), default=None)
+    return AccountStatus(account.account, text, _severity(account, _live(windows)), remaining, detail, described)
+
+
+def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo) -> str:
+    now = report.generated_at
+    items = [account_status(a, kinds, tz, now) for a in report.accounts]
+    line = "  |  ".join(i.text for i in items)
+    severity = max((i.severity for i in items), key=SEVERITY_ORDER.index, default="stale")
+    remaining = min((i.remaining_percent for i in items if i.remaining_percent is not None), default=None)
+    if fmt == "json":
+        return json.dumps([{"account": i.account, "text": i.text, "severity": i.severity,
+                            "stale": a.stale, "windows": i.windows} for i, a in zip(items, report.accounts,
+                                                                                    strict=True)],
+                          ensure_ascii=False)
+    if fmt == "waybar":
+        return json.dumps({"text": line, "tooltip": "\n".join(d for i in items for d in i.detail),
+                           "class": severity, "percentage": round(remaining) if remaining is not None else 0},
+                          ensure_ascii=False)
+    if fmt == "tmux":
+        return f"#[fg={TMUX_COLOURS[severity]}]{line.replace('#', '##')}#[default]"
+    if fmt == "i3blocks":  # full text, short text, colour
+        short = "  ".join(f"{cell(i.account)} {i.remaining_percent:.0f}%" if i.remaining_percent is not None
+                          else f"{cell(i.account)} ?" for i in items)
+        return f"{line}\n{short}\n{I3_COLOURS[severity]}"
+    return line
