@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 
@@ -128,16 +129,32 @@ def _leaks(basetemp) -> list[str]:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not helpers.SECRETS:
-        return
+    """Search every output and file for the fixture tokens. Under pytest-xdist each worker searches
+    what it saw and leaves its findings beside its temporary directory; the controller reads them
+    all and fails the run on any hit (and when a worker left none)."""
     factory = getattr(session.config, "_tmp_path_factory", None)
     basetemp = factory.getbasetemp() if factory else None
-    leaks = _leaks(basetemp)
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None:
+        found = {"tokens": len(helpers.SECRETS), "outputs": len(_outputs),
+                 "leaks": _leaks(basetemp) if helpers.SECRETS else []}
+        (basetemp.parent / f"secrets-{worker['workerid']}.json").write_text(json.dumps(found))
+        return
+    reports = []
+    if session.config.getoption("numprocesses", None) and basetemp is not None:
+        reports = [json.loads(f.read_text()) for f in sorted(basetemp.glob("secrets-*.json"))]
+        if not reports and session.testscollected:
+            reports = [{"tokens": 0, "outputs": 0, "leaks": ["no worker reported its secrets check"]}]
+    else:
+        reports = [{"tokens": len(helpers.SECRETS), "outputs": len(_outputs),
+                    "leaks": _leaks(basetemp) if helpers.SECRETS else []}]
+    leaks = [leak for r in reports for leak in r["leaks"]]
+    tokens, outputs = sum(r["tokens"] for r in reports), sum(r["outputs"] for r in reports)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if leaks:
         if reporter:
             reporter.write_line("SECRET LEAK: a fixture token appears in: " + ", ".join(leaks[:20]), red=True)
         session.exitstatus = 1
-    elif reporter:
-        reporter.write_line(f"secrets check: {len(helpers.SECRETS)} fixture tokens, none found in "
-                            f"{len(_outputs)} outputs or the files under {basetemp}")
+    elif reporter and tokens:
+        reporter.write_line(f"secrets check: {tokens} fixture tokens, none found in "
+                            f"{outputs} outputs or the files under {basetemp}")
