@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+# The data directory's name, kept from the first release (the distribution is now codex-quota-history):
+# existing databases live under it.
 APP_NAME = "codex-usage-tracker"
 DEFAULT_USAGE_URL = "https://chatgpt.com/backend-api/wham/usage"
 

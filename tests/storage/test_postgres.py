@@ -116,7 +116,7 @@ def test_missing_driver_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_psycopg)
     result = run("report", "--db", "postgresql://u@127.0.0.1/x")
     assert result.exit_code == 4
-    assert "pip install 'codex-usage-tracker[postgres]'" in result.stderr
+    assert "pip install 'codex-quota-history[postgres]'" in result.stderr
 
 
 def test_a_reader_on_postgresql_cannot_write(pg_db):

@@ -91,7 +91,7 @@ def test_without_the_web_extra_it_says_how_to_install(monkeypatch, shared_demo_u
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn now raises ImportError
     result = run("--db", shared_demo_url)
     assert result.exit_code == 1
-    assert result.stderr == "tracker: tracker serve needs the web extra: pip install 'codex-usage-tracker[web]'\n"
+    assert result.stderr == "tracker: tracker serve needs the web extra: pip install 'codex-quota-history[web]'\n"
 
 
 def test_a_missing_database_is_refused_and_not_created(tmp_path, web_extra):

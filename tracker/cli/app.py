@@ -49,9 +49,17 @@ class TrackerGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc) from None
         except TrackerError as exc:
             click.echo(f"tracker: {' '.join(exc.message.split(chr(10)))}", err=True)  # always one line
             ctx.exit(exc.exit_code)
@@ -63,6 +71,25 @@ class TrackerGroup(click.Group):
             _internal(ctx, exc)
         except Exception as exc:
             _internal(ctx, exc)
+
+
+class OneLineUsageError(click.UsageError):
+    """A bad option or value as one line, with where to look (click's own is three lines)."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.message, error.ctx)
+        self.exit_code = error.exit_code
+        self.original = error
+
+    def format_message(self) -> str:
+        if isinstance(self.original, OneLineUsageError):
+            return self.original.format_message()
+        text = " ".join(self.original.format_message().split()).removesuffix(".")
+        return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+    def show(self, file: Any = None) -> None:
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        click.echo(f"tracker: {self.format_message()}{hint}", err=True)
 
 
 def _internal(ctx: click.Context, exc: Exception) -> None:

@@ -20,6 +20,19 @@ def resolve(when: When | None, at: datetime, zone: tzinfo | None = None) -> date
     return None if when is None else when.resolve(at, zone)
 
 
+FUTURE_TOLERANCE_SECONDS = 60  # clocks disagree a little; a minute ahead is still "now"
+
+
+def resolve_past(when: When | None, now: datetime, zone: tzinfo | None = None, option: str = "--at"
+                 ) -> datetime | None:
+    """A moment that must not be in the future (what the history said then; it cannot say more)."""
+    moment = resolve(when, now, zone)
+    if moment is not None and (moment - now).total_seconds() > FUTURE_TOLERANCE_SECONDS:
+        raise click.BadParameter(f"{when.text!r} is in the future: the history only knows the past "
+                                 "(leave it out for now)", param_hint=f"'{option}'")
+    return moment
+
+
 def resolve_period(since: When | None, until: When | None, at: datetime, zone: tzinfo | None = None,
                    default_since: datetime | None = None, default_until: datetime | None = None
                    ) -> tuple[datetime | None, datetime | None]:

@@ -230,14 +230,16 @@ def run_demo(db: str | None, *, accounts: int, days: float, interval: timedelta,
 @click.command()
 @click.option("--db", "db", metavar="PATH", help="Fill this database (default: a throwaway one in a temporary directory).")
 @click.option("--accounts", type=click.IntRange(1, 500), default=3, show_default=True)
-@click.option("--days", type=params.Number(0.1, 800), default=7, show_default=True)
+@click.option("--span", type=params.Duration(timedelta(hours=3)), default="7d", show_default=True,
+              metavar="DURATION", help="How much history to make (7d, 6w).")
+@click.option("--days", type=params.Number(0.1, 800), hidden=True, help="Same as --span Nd (older scripts).")
 @click.option("--interval", type=params.Duration(timedelta(seconds=10)), default="5m", show_default=True,
               metavar="DURATION", help="Time between snapshots.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("-o", "--output", default="tracker-demo.png", show_default=True, metavar="FILE",
               help="Where to write the chart (PNG, SVG or PDF).")
 @tz_option
-def demo(db, accounts, days, interval, seed, output, tz) -> None:
+def demo(db, accounts, span, days, interval, seed, output, tz) -> None:
     """Fill a database with a realistic synthetic history, then report and chart it.
 
     For trying the tool without a Codex account: work-day bursts, idle nights, five-hour windows
@@ -247,8 +249,12 @@ def demo(db, accounts, days, interval, seed, output, tz) -> None:
     \b
     Example:
         tracker demo                       # then open tracker-demo.png
-        tracker demo --accounts 20 --days 14 -o team.png
+        tracker demo --accounts 20 --span 14d -o team.png
     """
+    if days is None:
+        days = span.total_seconds() / 86400
+    if days > 800:
+        raise click.BadParameter("at most 800 days of demo history", param_hint="'--span'")
     done = run_demo(db, accounts=accounts, days=days, interval=interval, seed=seed, output=output, zone=tz,
                     now=utcnow())
     summary = done.summary

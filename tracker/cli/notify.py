@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 import click
 
 from tracker.cli import params
-from tracker.cli.common import resolve, utcnow
+from tracker.cli.common import resolve_past, utcnow
 from tracker.cli.options import db_option, names_argument, notify_options, open_store, tz_option
 
 
@@ -68,5 +68,5 @@ def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_
     """
     options = dict(zip(NOTIFY_KEYS, (below, before_reset, stale, on_reset, desktop, webhooks, exec_commands),
                        strict=True))
-    sys.exit(run_rules(db, names, resolve(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
+    sys.exit(run_rules(db, names, resolve_past(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker import __version__
+from tracker import DIST_NAME, __version__
 from tracker.cli import params
 from tracker.cli.app import TrackerGroup, run
-from tracker.cli.common import emit, resolve, resolve_period, utcnow
+from tracker.cli.common import emit, resolve_past, resolve_period, utcnow
 from tracker.cli.options import (
     DEFAULT_LOOKBACK,
     as_of_options,
@@ -74,7 +74,7 @@ LAZY_COMMANDS = {
 
 
 @click.group(cls=TrackerGroup, context_settings=CONTEXT, lazy=LAZY_COMMANDS)
-@click.version_option(__version__, prog_name="codex-usage-tracker")
+@click.version_option(__version__, prog_name=DIST_NAME)
 def cli() -> None:
     """Keep the history of your ChatGPT Codex rate limits.
 
@@ -103,7 +103,8 @@ def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, 
     from tracker.errors import NoDataError
     from tracker.insight.report import NoSnapshotsError, build_report
 
-    moment = resolve(at, utcnow(), zone) or utcnow()
+    now = utcnow()
+    moment = resolve_past(at, now, zone) or now
     with open_store(db, readonly=True) as store:
         wanted, unknown = split_known(store, names)
         if names and not wanted:

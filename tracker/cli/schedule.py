@@ -19,7 +19,7 @@ from pathlib import Path
 from tracker.errors import TrackerError
 from tracker.timeutil import format_duration
 
-NAME = "codex-usage-tracker"
+NAME = "codex-usage-tracker"  # kept from the first release: `schedule remove` finds units installed then
 MARKER = f"# installed by {NAME}"
 LAUNCHD_LABEL = "com.codex-usage-tracker.collect.run"
 

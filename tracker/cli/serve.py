@@ -31,7 +31,7 @@ def serve(host, port, open_browser, allow_remote, token, refresh, lookback, stal
 
     \b
     Example:
-        pip install 'codex-usage-tracker[web]'
+        pip install 'codex-quota-history[web]'
         tracker serve --open
         TRACKER_SERVE_TOKEN=... tracker serve --host 0.0.0.0 --allow-remote
     """

@@ -127,6 +127,7 @@ def discover_accounts(
                 "name one explicitly with NAME=PATH"
             )
         seen[ref.name] = ref.path
+    _one_name_per_file(refs)
     refs = list({ref.name: ref for ref in refs}.values())
     if only:
         unknown = [n for n in only if n not in seen]
@@ -243,6 +244,30 @@ def check_account_name(name: str) -> str:
     if not _usable(name):
         raise TrackerError(f"not a usable account name: {name!r} (at most 200 characters: letters, digits, - or _)", exit_code=2)
     return name
+
+
+def _one_name_per_file(refs: list[AccountRef]) -> None:
+    """The same auth file (the same Codex home) under two names would store one account twice."""
+    names: dict[str, str] = {}
+    for ref in refs:
+        other = names.setdefault(os.path.realpath(ref.path), ref.name)
+        if other != ref.name:
+            raise NoAccountsError(f"{ref.path} is named both {other!r} and {ref.name!r}: "
+                                  "one name per Codex home or auth file (drop one of the options)")
+
+
+def same_file_other_name(refs: list[AccountRef], stored: dict[str, str | None]) -> dict[str, str]:
+    """Account name -> the stored account that already reads the same auth file under another name."""
+    by_file: dict[str, list[str]] = {}
+    for name, path in sorted(stored.items()):
+        if path:
+            by_file.setdefault(os.path.realpath(path), []).append(name)
+    found = {}
+    for ref in refs:
+        others = [n for n in by_file.get(os.path.realpath(ref.path), []) if n != ref.name]
+        if others:
+            found[ref.name] = others[0]
+    return found
 
 
 def resolve_codex_homes(values: tuple[str, ...], default_home: Path, account: str | None = None) -> list[tuple[str, Path]]:

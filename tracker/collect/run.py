@@ -196,7 +196,7 @@ def run_collection(settings: CollectSettings, open_store: Callable[[], object], 
     importing SQLAlchemy) overlaps the network wait. ``stop`` (a ``loop.StopFlag``) ends the
     run after the result being stored, never in the middle of one.
     """
-    from tracker.collect.accounts import discover_accounts
+    from tracker.collect.accounts import discover_accounts, same_file_other_name
 
     refs = discover_accounts(account_dirs=settings.account_dirs, auth_files=settings.auth_files,
                              codex_homes=settings.codex_homes, default_home=default_home, only=settings.names)
@@ -210,7 +210,12 @@ def run_collection(settings: CollectSettings, open_store: Callable[[], object], 
         raise
     results = []
     try:
+        doubles = same_file_other_name(refs, store.account_paths())
         for result in pending:
+            if result.account in doubles:
+                result.warnings += (f"{result.account!r} reads the same auth file as the stored account "
+                                    f"{doubles[result.account]!r}: one account stored twice "
+                                    f"(collect it as {doubles[result.account]!r}, or `tracker accounts rename`)",)
             record_result(store, result)
             results.append(result)
             if stop is not None and stop.stopped:

@@ -78,7 +78,7 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
             import psycopg  # noqa: F401
         except ImportError:
             raise StorageError(
-                "a PostgreSQL URL needs the driver: pip install 'codex-usage-tracker[postgres]'"
+                "a PostgreSQL URL needs the driver: pip install 'codex-quota-history[postgres]'"
             ) from None
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -201,7 +201,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             command.upgrade(alembic_config(conn), revision)
         except CommandError as exc:
             raise StorageError(
-                f"cannot upgrade the database: {exc} (was it written by a newer codex-usage-tracker?)"
+                f"cannot upgrade the database: {exc} (was it written by a newer codex-quota-history?)"
             ) from None
 
 
@@ -234,7 +234,7 @@ def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
         raise StorageError(f"{where} is not a tracker database (it holds {', '.join(sorted(tables)[:5])}); "
                            "it is left untouched: pass another --db")
     if revision is not None and not (revision.isdigit() and int(revision) <= int(SCHEMA_HEAD)):
-        raise StorageError(f"{where} was written by a newer codex-usage-tracker (schema revision {revision}, "
+        raise StorageError(f"{where} was written by a newer codex-quota-history (schema revision {revision}, "
                            f"this version knows up to {SCHEMA_HEAD}): upgrade the tracker")
     if readonly and revision is None:
         raise NoDataError(f"the database at {where} is empty: run `tracker collect` first")

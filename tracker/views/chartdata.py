@@ -96,7 +96,7 @@ def build_chart_data(
     if not series:
         raise NoDataError(
             f"no snapshots between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC: "
-            "widen --days/--since, or run `tracker collect`"
+            "widen --last/--since, or run `tracker collect`"
         )
     accounts = sorted({s.account for s in series})
     last = max((s.last_snapshot_at for s in states if s.name in accounts), default=None)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from tracker.errors import TrackerError
 from tracker.web import payloads, security
 
-INSTALL_HINT = "tracker serve needs the web extra: pip install 'codex-usage-tracker[web]'"
+INSTALL_HINT = "tracker serve needs the web extra: pip install 'codex-quota-history[web]'"
 
 
 def ensure_installed() -> None:
