@@ -7,13 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fixtures import MONDAY, iso, run, store_url, workweek
+from tests.fixtures import MONDAY as LATER_MONDAY
+from tests.fixtures import iso, run, store_url, workweek
 from tracker.insight.forecast import grid_sample
 from tracker.insight.profile import hourly_points, profile_points
 from tracker.points import SeriesKey
 from tracker.records import SnapshotRecord, Usage, Window
 from tracker.storage.store import Store
 
+MONDAY = LATER_MONDAY - timedelta(weeks=5)  # the whole history in the past: --at refuses the future
 END = MONDAY + timedelta(weeks=5, hours=1)
 
 
@@ -21,7 +23,7 @@ def fill(db, per_hour=2.0):
     """Five weeks of ten-minute readings: work hours use ``per_hour`` (a week ends at 40x that)."""
     store = Store.open(store_url(db))
     records = [SnapshotRecord("work", p.at, "api", Usage([Window("codex", "weekly", 604800, p.used_percent, p.reset_at)]))
-               for p in workweek(5, per_hour=per_hour, step=timedelta(minutes=10)) + workweek(
+               for p in workweek(5, start=MONDAY, per_hour=per_hour, step=timedelta(minutes=10)) + workweek(
                    1, start=MONDAY + timedelta(weeks=5), per_hour=per_hour, step=timedelta(minutes=10))[:6]]
     store.add_snapshots(records)
     return store

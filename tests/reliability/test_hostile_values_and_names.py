@@ -65,10 +65,11 @@ def test_a_reversed_period_is_a_usage_error_not_no_data(collected):
         usage_error(run(command, "--db", db, "--since", "1d", "--until", "3d"), "the period is empty")
 
 
-def test_a_far_moment_shows_its_year(collected):
+def test_a_far_moment_shows_its_year_and_the_future_is_refused(collected):
     db, _ = collected
-    out = run("report", "--db", db, "--at", "2099-01-01", "--tz", "UTC").stdout
-    assert out.startswith("as of Thu 01 Jan 2099 00:00 (UTC)")
+    past = run("report", "--db", db, "--at", "1999-01-01", "--tz", "UTC")
+    assert past.exit_code == 1 and "no snapshots at or before Fri 01 Jan 1999 00:00" in past.stderr
+    usage_error(run("report", "--db", db, "--at", "2099-01-01", "--tz", "UTC"), "is in the future")
 
 
 def test_a_huge_name_is_shortened_in_tables():
