@@ -76,7 +76,7 @@ def test_systemd_timer(fake_tools):
 
 def test_launchd_agent_and_odd_intervals(fake_tools, isolated_env):
     assert run("schedule", "install", "--scheduler", "launchd", "--every", "7m").exit_code == 0
-    plist = isolated_env / "Library/LaunchAgents/com.codex-usage-tracker.collect.run.plist"
+    plist = isolated_env / "Library/LaunchAgents/com.codex-usage-tracker.collect.plist"
     assert "<integer>420</integer>" in plist.read_text()
     run("schedule", "remove", "--scheduler", "launchd")
     assert not plist.exists()

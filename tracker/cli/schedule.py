@@ -21,7 +21,7 @@ from tracker.timeutil import format_duration
 
 NAME = "codex-usage-tracker"  # kept from the first release: `schedule remove` finds units installed then
 MARKER = f"# installed by {NAME}"
-LAUNCHD_LABEL = "com.codex-usage-tracker.collect.run"
+LAUNCHD_LABEL = "com.codex-usage-tracker.collect"
 
 
 @dataclass

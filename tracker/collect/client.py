@@ -7,21 +7,20 @@ Nothing that leaves this module holds a token: bodies, headers and messages pass
 from __future__ import annotations
 
 import email.utils
-import errno
 import ipaddress
 import json
 import math
 import random
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from tracker.collect.accounts import Account
+from tracker.collect.neterrors import network_reason
 from tracker.collect.redact import REDACTED, redact, scrub
 from tracker.errors import UnsafeURLError
 from tracker.render import printable
@@ -206,47 +205,6 @@ def _is_html(body: bytes, content_type: str | None) -> bool:
     return start == b"<" or "html" in (content_type or "").lower()
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and what it wraps (requests -> urllib3 -> socket), each once."""
-    seen: set[int] = set()
-    cause: Any = exc
-    while isinstance(cause, BaseException) and id(cause) not in seen:
-        seen.add(id(cause))
-        yield cause
-        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
-        reason = getattr(cause, "reason", None)  # urllib3's wrapped error; ssl's is a string
-        cause = cause.__cause__ or (reason if isinstance(reason, BaseException) else None) or nested \
-            or cause.__context__
-
-
-def _network_reason(exc: BaseException, url: str, secrets: tuple[str, ...]) -> str:
-    """What went wrong with the connection, in plain words and one line."""
-    import socket
-    import ssl
-
-    parts = urlsplit(url)
-    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-    for cause in _causes(exc):
-        if isinstance(cause, ConnectionRefusedError) or (
-                isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED):
-            return f"connection refused by {host}:{port}"
-        if isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError":
-            return f"could not resolve {host}: check the network or --url"
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return (f"the TLS certificate of {host} is not trusted ({cause.verify_message or 'unverified'}): "
-                    "check the network (a proxy in the way?) or --url")
-        if isinstance(cause, ssl.SSLError):
-            return (f"TLS failed with {host}:{port} ({cause.reason or 'handshake'}): "
-                    "check --url (https to a plain-http server?)")
-        if isinstance(cause, ConnectionResetError):
-            return f"connection reset by {host}:{port}: check the network"
-        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return f"{host} is unreachable: check the network or --url"
-    reason = redact(str(exc.args[0] if exc.args else exc), secrets)
-    reason = printable(" ".join(re.sub(r"<urllib3\.[^>]*>", "", reason).split()))
-    return f"connection failed: {reason[:200]}" + ("…" if len(reason) > 200 else "")
-
-
 def _get_within(session: Any, url: str, headers: dict[str, str], timeout: float) -> Any:
     """``session.get`` (connect and headers) bounded by ``timeout`` in total.
 
@@ -321,7 +279,7 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
     except requests.exceptions.InvalidHeader:  # never quote it: the value may hold the token
         return FetchResult("auth_error", clock(), error="a request header was refused (check the auth file)"), None
     except requests.exceptions.RequestException as exc:
-        return FetchResult("network_error", clock(), error=_network_reason(exc, url, secrets)), backoff
+        return FetchResult("network_error", clock(), error=network_reason(exc, url, secrets)), backoff
     with response:
         received_at = clock()
         headers = {
