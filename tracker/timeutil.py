@@ -141,12 +141,17 @@ def iso_utc(value: datetime | None) -> str | None:
 
 
 def format_local(value: datetime | None, tz: tzinfo, now: datetime | None = None) -> str:
-    """Local wall time; the date is left out when it is today."""
+    """Local wall time, the one date style of every output (the dashboard writes it the same way):
+    ``13:40`` today, ``Fri 04 Dec 13:40`` this year, ``Mon 04 Jan 2027 13:40`` in another."""
     if value is None:
         return "—"
     local = value.astimezone(tz)
-    if now is not None and local.date() == now.astimezone(tz).date():
-        return local.strftime("%H:%M")
+    if now is not None:
+        today = now.astimezone(tz).date()
+        if local.date() == today:
+            return local.strftime("%H:%M")
+        if local.year != today.year:
+            return local.strftime("%a %d %b %Y %H:%M")
     return local.strftime("%a %d %b %H:%M")
 
 

@@ -22,7 +22,7 @@ def test_report_json_figures(history_db):
     five, weekly = account["windows"]
     assert five == {
         "limit": "codex", "kind": "five_hour", "window_seconds": 18000,
-        "used_percent": 30.0, "remaining_percent": 70.0, "reset_at": "2026-11-20T14:00:00Z",
+        "used_percent": 30.0, "remaining_percent": 70.0, "severity": "normal", "reset_at": "2026-11-20T14:00:00Z",
         "burn_rate_percent_per_hour": 20.0, "safe_rate_percent_per_hour": 23.33,
         "exhausts_at": "2026-11-20T14:30:00Z", "exhausts_before_reset": False,
         "reset_since_last_snapshot": False, "last_point_at": "2026-11-20T11:00:00Z",
@@ -39,6 +39,7 @@ def test_report_json_figures(history_db):
     assert weekly["exhausts_before_reset"] is False and weekly["exhausts_at"] > weekly["reset_at"]
     assert account["runs_out_before_reset"] is False
     assert (account["effective_remaining_percent"], account["binding_kind"]) == (46.0, "weekly")
+    assert (account["severity"], weekly["severity"]) == ("normal", "normal")  # 46 % left, lasts
 
 
 def test_report_as_of_an_earlier_moment(history_db):

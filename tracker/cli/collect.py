@@ -9,7 +9,14 @@ import click
 
 from tracker.cli import params
 from tracker.cli.common import resolve, utcnow
-from tracker.cli.options import db_option, names_argument, notify_options, tz_option
+from tracker.cli.options import (
+    db_option,
+    names_argument,
+    notify_options,
+    terminal,
+    terminal_options,
+    tz_option,
+)
 
 # -- collect ---------------------------------------------------------------------------------
 
@@ -34,6 +41,7 @@ from tracker.cli.options import db_option, names_argument, notify_options, tz_op
 @tz_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per account.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
+@terminal_options
 @click.option("--raw-json", is_flag=True, help="Print each response body (tokens removed).")
 @click.option("--raw-headers", is_flag=True, help="Print each response's headers (tokens and cookies removed).")
 @click.option("--every", type=params.Duration(timedelta(seconds=10)), metavar="DURATION",
@@ -44,7 +52,7 @@ from tracker.cli.options import db_option, names_argument, notify_options, tz_op
               help="After storing, run the notification rules (see `tracker notify`; implied by a channel).")
 @notify_options
 def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, timeout, retries, db, tz,
-            as_json, quiet, raw_json, raw_headers, every, at, notify, **notify_settings) -> None:
+            as_json, quiet, width, colour, raw_json, raw_headers, every, at, notify, **notify_settings) -> None:
     """Fetch and store the current usage of every account.
 
     With no options, reads the logged-in account from $CODEX_HOME/auth.json (~/.codex/auth.json).
@@ -74,7 +82,7 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     )
     wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
         notify_settings["exec_commands"]
-    output = {"zone": tz, "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers,
+    output = {"zone": tz, "term": terminal(width, colour), "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers,
               "notify": notify_settings if wants_notify else None}
     if every is None:
         sys.exit(_collect_once(db, settings, output))
@@ -111,7 +119,8 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
     elif output["as_json"]:
         click.echo(collect_output.results_json(results))
     elif not output["quiet"]:
-        click.echo(collect_output.results_table(results, output["zone"], settings.clock()))
+        click.echo(collect_output.results_table(results, output["zone"], settings.clock(), output["term"]),
+                   color=output["term"].colour)
     code = max((r.exit_code for r in results), default=0)
     if output["notify"] is not None and results:
         from tracker.cli.notify import run_rules

@@ -46,8 +46,8 @@ def resolve_period(since: When | None, until: When | None, at: datetime, zone: t
     return since_at, until_at
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print, or write FILE atomically."""
+def emit(text: str, output: str | None, colour: bool | None = None) -> None:
+    """Print (``colour`` False strips colour codes, True keeps them), or write FILE atomically."""
     if output:
         from pathlib import Path
 
@@ -55,4 +55,4 @@ def emit(text: str, output: str | None) -> None:
 
         write_atomic(Path(output), text)
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour)

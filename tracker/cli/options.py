@@ -67,6 +67,23 @@ as_of_options = _stack(
     stale_option,
 )
 
+terminal_options = _stack(
+    click.option("--width", type=click.IntRange(20, 1000), metavar="COLUMNS",
+                 help="Lay out for this many columns (default: the terminal's; piped: the full layout)."),
+    click.option("--color/--no-color", "colour", default=None,
+                 help="Colour by severity (default: on a terminal, unless NO_COLOR is set)."),
+)
+
+
+def terminal(width: int | None, colour: bool | None, to_file: bool = False):  # views.terminal.Terminal
+    """How the output will be shown: stdout's terminal, or a file (-o) that has none."""
+    import sys
+
+    from tracker.views.terminal import for_stream
+
+    return for_stream(None if to_file else sys.stdout, width, colour)
+
+
 notify_options = _stack(
     click.option("--below", type=params.Number(0, 100), default=10, show_default=True, metavar="PCT",
                  envvar="TRACKER_NOTIFY_BELOW", help="Notify when a window has less than PCT % left."),

@@ -30,6 +30,8 @@ from tracker.cli.options import (
     require_known,
     split_known,
     stale_option,
+    terminal,
+    terminal_options,
     tz_option,
     unknown_line,
 )
@@ -135,9 +137,10 @@ def _exit_for_unknown(unknown: list[str]) -> None:
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @output_option
+@terminal_options
 @db_option
 @tz_option
-def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> None:
+def report(names, at, lookback, stale_after, fmt, as_json, output, width, colour, db, tz) -> None:
     """Balance, burn rate and predicted exhaustion of every window, from the history alone.
 
     Unknown NAMES get one line each on stderr and exit 1, after the report of the others.
@@ -160,10 +163,11 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
 
         text = prometheus_text(result)
     else:
-        text = report_table(result, tz) + "\n"
+        term = terminal(width, colour, to_file=bool(output))
+        text = report_table(result, tz, term) + "\n"
         if at is not None:
             text = f"as of {result.generated_at.astimezone(tz):%a %d %b %Y %H:%M} ({zone_name(tz)})\n\n" + text
-    emit(text, output)
+    emit(text, output, colour)
     _exit_for_unknown(unknown)
 
 
@@ -174,9 +178,10 @@ def report(names, at, lookback, stale_after, fmt, as_json, output, db, tz) -> No
 @kind_option
 @click.option("--before-reset", is_flag=True, help="Also a problem: predicted to run out before its reset.")
 @as_of_options
+@terminal_options
 @db_option
 @tz_option
-def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, db, tz) -> None:
+def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, width, colour, db, tz) -> None:
     """Exit 0 when every window is fine, 10 when one is low, 20 when data is stale or missing.
 
     Prints one line per problem, for scripts, status bars and notifications. 20 wins over 10:
@@ -195,10 +200,13 @@ def check(names, min_remaining, kind, before_reset, at, lookback, stale_after, d
         click.echo(exc.message)
         sys.exit(EXIT_STALE)
     outcome = check_report(result, kinds(kind), min_remaining, before_reset, tz)
-    from tracker.render import printable
+    from tracker.views.terminal import problem_lines
 
-    for problem in [*outcome.problems, *(unknown_line([n]) for n in unknown)]:
-        click.echo(printable(problem))
+    codes = [*outcome.codes, *(EXIT_STALE for _ in unknown)]
+    lines = problem_lines([*outcome.problems, *(unknown_line([n]) for n in unknown)], codes,
+                          term := terminal(width, colour))
+    for line in lines:
+        click.echo(line, color=term.colour)
     sys.exit(EXIT_STALE if unknown else outcome.exit_code)
 
 
@@ -250,9 +258,10 @@ def pick(kind, with_path, home_only, stale_after, at, db) -> None:
               show_default=True)
 @stale_option
 @click.option("--at", "at", type=params.When(), hidden=True, help="As of a past moment (tests).")
+@terminal_options
 @db_option
 @tz_option
-def status(names, kind, fmt, stale_after, at, db, tz) -> None:
+def status(names, kind, fmt, stale_after, at, width, colour, db, tz) -> None:
     """One line for status bars and prompts: what is left of each window, and when it runs out.
 
     `5h 58%` is what is left; `↘ Thu 14:00` is when the forecast says it runs out, shown only
@@ -267,7 +276,8 @@ def status(names, kind, fmt, stale_after, at, db, tz) -> None:
     from tracker.views.status import render_status
 
     result, unknown, _ = _build_report(names, at, DEFAULT_LOOKBACK, stale_after, db, tz)
-    click.echo(render_status(result, kinds(kind), fmt, tz))
+    term = terminal(width, colour) if fmt == "text" else None
+    click.echo(render_status(result, kinds(kind), fmt, tz, term), color=term.colour if term else None)
     _exit_for_unknown(unknown)
 
 

@@ -19,9 +19,11 @@ EXIT_STALE = 20
 class CheckResult:
     problems: list[str] = field(default_factory=list)
     exit_code: int = EXIT_FINE
+    codes: list[int] = field(default_factory=list)  # each problem's own exit code
 
     def add(self, message: str, code: int) -> None:
         self.problems.append(message)
+        self.codes.append(code)
         self.exit_code = max(self.exit_code, code)
 
 

@@ -10,8 +10,9 @@ from datetime import datetime, tzinfo
 
 from tracker.collect.run import AccountResult
 from tracker.kinds import MAIN_LIMIT
-from tracker.render import percent, printable, table, to_json
+from tracker.render import cell, percent, printable, table, to_json
 from tracker.timeutil import format_countdown, format_local, iso_utc
+from tracker.views.terminal import Terminal
 
 
 def problem_lines(results: Sequence[AccountResult], quiet: bool) -> list[str]:
@@ -56,16 +57,38 @@ def results_json(results: Sequence[AccountResult]) -> str:
     return to_json([result_json(r) for r in results])
 
 
-def results_table(results: Sequence[AccountResult], zone: tzinfo, now: datetime) -> str:
+def results_table(results: Sequence[AccountResult], zone: tzinfo, now: datetime, term: Terminal | None = None) -> str:
+    """The full table; under 100 columns on a terminal a compact one (countdowns, no plan). The
+    status is coloured on a terminal: ok green, anything else red."""
+    term = term or Terminal()
+
     def cells(result: AccountResult, kind: str) -> list[str]:
         for w in result.windows:
             if w.limit == MAIN_LIMIT and w.kind == kind:
                 resets = "-"
-                if w.reset_at:
+                if w.reset_at and term.compact:
+                    resets = format_countdown(w.reset_at - now)
+                elif w.reset_at:
                     resets = f"{format_local(w.reset_at, zone, now)} ({format_countdown(w.reset_at - now)})"
                 return [percent(w.remaining_percent), resets]
         return ["-", "-"]
 
-    rows = [[r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
-    return table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
-                 rows, right={2, 4})
+    if term.compact:
+        rows = [[cell(r.account), *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
+        headers = ["account", "5h left%", "resets", "wk left%", "resets", "status"]
+        text = table(headers, rows, right={1, 3})
+        over = max(len(line) for line in text.splitlines()) - (term.width or 0)
+        if over > 0:  # long account names give way first
+            keep = max(8, max(len(row[0]) for row in rows) - over)
+            rows = [[r[0] if len(r[0]) <= keep else r[0][: keep - 1] + "…", *r[1:]] for r in rows]
+            text = table(headers, rows, right={1, 3})
+    else:
+        rows = [[r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
+        text = table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
+                     rows, right={2, 4})
+    if not term.colour:
+        return text
+    head, *lines = text.splitlines()
+    painted = [line[: -len(r.status)] + term.paint(r.status, "normal" if r.status == "ok" else "critical")
+               for line, r in zip(lines, results, strict=True)]
+    return "\n".join([head, *painted])

@@ -7,10 +7,13 @@ from datetime import datetime, tzinfo
 
 from tracker.insight.forecast import Forecast
 from tracker.insight.report import LastError, Report
+from tracker.insight.severity import account_severity, window_severity
 from tracker.kinds import KIND_LABELS
 from tracker.records import LOGIN_HINTS
 from tracker.render import percent, table
 from tracker.timeutil import format_countdown, format_local, iso_utc
+from tracker.views.outlook import compact_report, heading, outlook_lines
+from tracker.views.terminal import Terminal
 
 
 def _last_error_json(error: LastError | None) -> dict | None:
@@ -38,6 +41,7 @@ def report_json(report: Report) -> dict:
                 "may_run_out_before_reset": a.may_run_out_before_reset,
                 "effective_remaining_percent": a.effective_remaining_percent,
                 "binding_kind": a.binding.key.kind if a.binding else None,
+                "severity": account_severity(a),
                 "reset_credits_available": a.reset_credits_available,
                 "windows": [
                     {
@@ -46,6 +50,7 @@ def report_json(report: Report) -> dict:
                         "window_seconds": w.key.window_seconds,
                         "used_percent": w.figures.used_percent,
                         "remaining_percent": w.figures.remaining_percent,
+                        "severity": window_severity(w),
                         "reset_at": iso_utc(w.figures.reset_at),
                         "burn_rate_percent_per_hour": _round(w.figures.burn_rate),
                         "safe_rate_percent_per_hour": _round(w.figures.safe_rate),
@@ -99,24 +104,16 @@ def _rate(value: float | None) -> str:
     return ">100" if value > 100 else f"{value:.1f}"
 
 
-def report_table(report: Report, tz: tzinfo) -> str:
+def report_table(report: Report, tz: tzinfo, term: Terminal | None = None) -> str:
+    """The full table; on a terminal under 100 columns the compact layout, and on a wider one the
+    full table with each window's outlook sentence under it. Piped (no width): the full table only."""
+    term = term or Terminal()
+    if term.compact:
+        return compact_report(report, tz, term)
     now = report.generated_at
     blocks = []
     for a in report.accounts:
-        head = f"{a.account}" + (f" ({a.plan})" if a.plan else "")
-        if a.last_snapshot_at:
-            head += f" · last snapshot {format_local(a.last_snapshot_at, tz, now)} ({format_countdown(a.last_snapshot_at - now)})"
-        else:
-            head += " · no snapshot yet"
-        if a.reset_credits_available:
-            head += f" · {a.reset_credits_available} reset credit{'s' if a.reset_credits_available != 1 else ''}"
-        if a.stale:
-            head += " · STALE"
-        if a.runs_out_before_reset:
-            head += " · RUNS OUT BEFORE RESET"
-        elif a.may_run_out_before_reset:
-            head += " · may run out before reset"
-        lines = [head]
+        lines = [heading(a, tz, now, term, compact=False)]
         if a.last_error:
             hint = LOGIN_HINTS.get(a.last_error.kind, a.last_error.message)
             lines.append(f"  ! {a.last_error.kind} since {format_local(a.last_error.since, tz, now)}: {hint}")
@@ -140,5 +137,7 @@ def report_table(report: Report, tz: tzinfo) -> str:
             body = table(["limit", "window", "used%", "left%", "burn %/h", "safe %/h", "at reset", "resets",
                           "runs out"], rows, right={2, 3, 4, 5, 6})
             lines += ["  " + line for line in body.splitlines()]
+            if term.width is not None:
+                lines += outlook_lines(a, tz, now, term.width)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

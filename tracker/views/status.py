@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from tracker.insight.report import AccountReport, Report, WindowReport
+from tracker.insight.severity import SEVERITY_ORDER, account_severity
 from tracker.kinds import MAIN_LIMIT
 from tracker.records import LOGIN_KINDS
 from tracker.render import cell
 from tracker.timeutil import format_countdown, format_local, iso_utc
+from tracker.views.terminal import Terminal
 
 SHORT = {"five_hour": "5h", "weekly": "wk"}
-LOW, CRITICAL = 25.0, 10.0
-SEVERITY_ORDER = ["normal", "warning", "stale", "critical"]
 TMUX_COLOURS = {"normal": "green", "warning": "yellow", "stale": "colour244", "critical": "red"}
 I3_COLOURS = {"normal": "#98c379", "warning": "#e5c07b", "stale": "#7f848e", "critical": "#e06c75"}
 FORMATS = ("text", "json", "waybar", "tmux", "i3blocks")
@@ -39,16 +39,6 @@ def _windows(account: AccountReport, kinds: tuple[str, ...]) -> list[WindowRepor
 
 def _live(windows: list[WindowReport]) -> list[WindowReport]:
     return [w for w in windows if w.live]
-
-
-def _severity(account: AccountReport, windows: list[WindowReport]) -> str:
-    if any(w.figures.remaining_percent < CRITICAL or w.figures.exhausts_before_reset for w in windows):
-        return "critical"
-    if account.stale or (account.last_error and account.last_error.kind in LOGIN_KINDS):
-        return "stale"
-    if any(w.figures.remaining_percent < LOW for w in windows):
-        return "warning"
-    return "normal"
 
 
 def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, now: datetime) -> AccountStatus:
@@ -81,10 +71,12 @@ def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, n
         text += f" · stale ({age})"
         detail.append(f"{name}: stale: last snapshot {age}")
     remaining = min((w.figures.remaining_percent for w in _live(windows)), default=None)
-    return AccountStatus(account.account, text, _severity(account, _live(windows)), remaining, detail, described)
+    return AccountStatus(account.account, text, account_severity(account, kinds), remaining, detail, described)
 
 
-def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo) -> str:
+def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo, term: Terminal | None = None) -> str:
+    """The one rendering of every format (the state-file fast path calls it too). ``term``: on a
+    terminal, text is coloured by severity and one account per line when the line would not fit."""
     now = report.generated_at
     items = [account_status(a, kinds, tz, now) for a in report.accounts]
     line = "  |  ".join(i.text for i in items)
@@ -105,4 +97,7 @@ def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo) 
         short = "  ".join(f"{cell(i.account)} {i.remaining_percent:.0f}%" if i.remaining_percent is not None
                           else f"{cell(i.account)} ?" for i in items)
         return f"{line}\n{short}\n{I3_COLOURS[severity]}"
-    return line
+    term = term or Terminal()
+    if term.width is not None and len(line) > term.width:
+        return "\n".join(term.paint(i.text, i.severity) for i in items)
+    return "  |  ".join(term.paint(i.text, i.severity) for i in items) if term.colour else line
