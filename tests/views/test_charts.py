@@ -39,8 +39,9 @@ def test_every_element_is_drawn():
     found = gids(draw(chart_data()))
     for account in ("work", "home"):
         for kind in ("five_hour", "weekly"):
-            for element in ("usage", "reset", "projection", "next-reset", "exhaustion"):
+            for element in ("usage", "reset", "projection", "exhaustion", "end-label"):
                 assert f"{element}:{account}:{kind}" in found
+            assert f"next-reset:{account}:{kind}" not in found  # beyond the axis: not drawn, not in the legend
         assert f"daily:{account}" in found
     assert {"limit-100", "day-boundary", "caption"} <= found
 
@@ -65,7 +66,8 @@ def test_twenty_accounts_use_small_multiples_and_a_heatmap():
     fig = draw(chart_data(tuple(names)))
     usage_axes = [ax for ax in fig.axes if any(line.get_gid() == "limit-100" for line in ax.lines)]
     assert len(usage_axes) == 20
-    assert {ax.get_title(loc="left") for ax in usage_axes} == set(names)
+    assert {ax.get_title(loc="left").split(" · ")[0] for ax in usage_axes} == set(names)
+    assert all(ax.get_title(loc="left").endswith(" · 95% left · resets 13:00") for ax in usage_axes)
     assert "daily:heatmap" in gids(fig)
 
 
@@ -135,9 +137,61 @@ def test_heat_labels_keep_contrast_and_long_names_are_shortened():
     fig = draw(data)
     labels = {(t.get_text(), t.get_color()) for t in fig.findobj() if t.get_gid() == "heat-label"}
     assert ("90", "white") in labels and ("3", "black") in labels
-    titles = [ax.get_title(loc="left") for ax in fig.axes][:10]
+    titles = [ax.get_title(loc="left").split(" · ")[0] for ax in fig.axes][:10]
     assert all(len(t) <= 28 for t in titles) and titles[0] == "team-00-" + "x" * 19 + "…"
     assert titles[8] in ("研究", "??")  # drawn when the font has the glyphs, never as boxes
     from tracker.views.charts import short_label
 
     assert short_label("x" * 30) == "x" * 17 + "…" and short_label("work") == "work"
+
+
+def legend_texts(fig) -> list[str]:
+    return [t.get_text() for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)] if legend
+            for t in legend.get_texts()]
+
+
+def test_now_end_labels_and_a_legend_of_only_what_is_drawn():
+    data = chart_data()
+    data.now = T0 + 9 * H + timedelta(minutes=20)
+    for s in data.series:
+        s.next_reset = T0 + 9 * H + timedelta(minutes=50)  # within the axis now
+    fig = draw(data)
+    found = gids(fig)
+    assert {"now", "next-reset:work:weekly"} <= found
+    [label] = [t.get_text() for t in fig.findobj() if t.get_gid() == "end-label:work:weekly"]
+    assert label == "work: 95% left · resets 09:50"  # the last reading: 5 % used
+    texts = legend_texts(fig)
+    assert {"now", "next reset", "expected path to the reset (forecast)", "window reset"} <= set(texts)
+    assert "blocked at 100 %" not in texts
+    past = chart_data()  # a past period: no projection, no next reset, no now
+    for s in past.series:
+        s.projection, s.next_reset, s.exhausts_before_reset = [], None, False
+    texts = legend_texts(draw(past))
+    assert not {"now", "next reset", "expected path to the reset (forecast)"} & set(texts)
+
+
+def test_a_blocked_span_is_shaded_and_listed():
+    data = chart_data(("work",))
+    weekly = next(s for s in data.series if s.kind == "weekly")
+    weekly.lines = [[(T0 + i * H, min(100.0, 40.0 * i)) for i in range(6)], [(T0 + 6 * H, 2.0)]]
+    fig = draw(data)
+    spans = [a for a in fig.findobj() if a.get_gid() == "blocked:work:weekly"]
+    assert len(spans) == 1
+    assert weekly.blocked == [(T0 + 3 * H, T0 + 6 * H)]  # from the first 100 % to the reset's first reading
+    assert "blocked at 100 %" in legend_texts(fig)
+
+
+def test_day_labels_sit_under_the_middle_of_their_day_with_the_bars():
+    import matplotlib.dates as mdates
+
+    data = chart_data(tz=ZoneInfo("Asia/Tokyo"), tz_name="Asia/Tokyo")
+    data.start = T0 - 96 * H
+    for s in data.series:
+        s.lines.insert(0, [(T0 - 90 * H + i * H, 1.0 * i) for i in range(80)])
+    data.daily = {a: {(T0 - 24 * H * i).date(): 5.0 + i for i in range(4)} for a in data.daily}
+    fig = draw(data)
+    bars = fig.axes[-1]
+    ticks = [mdates.num2date(x).astimezone(ZoneInfo("Asia/Tokyo")) for x in bars.get_xticks()]
+    assert ticks and all((t.hour, t.minute) == (12, 0) for t in ticks)
+    centres = [p.get_x() + p.get_width() / 2 for p in bars.patches]
+    assert min(abs(c - x) for c in centres for x in bars.get_xticks()) < 0.5  # a bar group under each label

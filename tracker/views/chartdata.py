@@ -12,6 +12,7 @@ from tracker.kinds import MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 
 MIN_GAP = timedelta(minutes=20)
+BLOCKED_REACH = timedelta(hours=6)  # a blocked line is shaded on to the next reading up to this far
 
 
 @dataclass
@@ -26,6 +27,12 @@ class KindSeries:
     next_reset: datetime | None = None
     exhausts_before_reset: bool = False
 
+    @property
+    def blocked(self) -> list[tuple[datetime, datetime]]:
+        """Spans at 100 % used: from the first reading at 100 to the next reading below it (the
+        reset), or to the line's last reading."""
+        return blocked_spans(self.lines)
+
 
 @dataclass
 class ChartData:
@@ -38,6 +45,7 @@ class ChartData:
     tz_name: str
     last_snapshot_at: datetime | None
     title: str = "Codex usage"
+    now: datetime | None = None  # drawn as a line when within the period
 
 
 def gap_threshold(points: list[Point]) -> timedelta:
@@ -46,6 +54,23 @@ def gap_threshold(points: list[Point]) -> timedelta:
         return MIN_GAP
     deltas = sorted((b.at - a.at) for a, b in zip(points, points[1:], strict=False))
     return max(MIN_GAP, 3 * deltas[len(deltas) // 2])
+
+
+def blocked_spans(lines: list[list[tuple[datetime, float]]]) -> list[tuple[datetime, datetime]]:
+    spans = []
+    for i, line in enumerate(lines):
+        start = None
+        for at, used in line:
+            if used >= 100 and start is None:
+                start = at
+            elif used < 100 and start is not None:
+                spans.append((start, at))
+                start = None
+        if start is not None:  # blocked to the end of the line: until the next line starts, if soon
+            following = lines[i + 1][0][0] if i + 1 < len(lines) else None
+            soon = following is not None and following - line[-1][0] <= BLOCKED_REACH
+            spans.append((start, following if soon else line[-1][0]))
+    return [s for s in spans if s[1] > s[0]]
 
 
 def split_lines(points: list[Point], window_seconds: int | None) -> tuple[list[list[tuple[datetime, float]]], list[datetime]]:
@@ -100,7 +125,7 @@ def build_chart_data(
         )
     accounts = sorted({s.account for s in series})
     last = max((s.last_snapshot_at for s in states if s.name in accounts), default=None)
-    return ChartData(accounts, series, daily, since, until, tz, tz_name, last)
+    return ChartData(accounts, series, daily, since, until, tz, tz_name, last, now=now)
 
 
 def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,

@@ -103,6 +103,7 @@ _GLYPHS: set[int] | None = None
 
 def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:
     import matplotlib.dates as mdates
+    from matplotlib.ticker import FixedLocator
 
     start, end = _x_start(data), _x_end(data)
     span_days = (end - start).total_seconds() / 86400
@@ -111,11 +112,16 @@ def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) ->
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
     elif span_days <= 14:
-        locator = mdates.DayLocator(interval=max(1, round(span_days / 4)) if narrow else 1, tz=data.tz)
-        ax.xaxis.set_major_locator(locator)
+        # A day's label under the middle of the day (where its bar is), a tick at each midnight.
+        every = max(1, round(span_days / 4)) if narrow else 1
+        first = start.astimezone(data.tz).date()
+        noons = [datetime.combine(first + timedelta(days=i), time(12), tzinfo=data.tz)
+                 for i in range(0, math.ceil(span_days) + 2, every)]
+        ax.xaxis.set_major_locator(FixedLocator([_num(n) for n in noons if start <= n <= end]))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d" if narrow else "%a %d %b", tz=data.tz))
-        if span_days <= 3:
-            ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=range(0, 24, 6), tz=data.tz))
+        ax.xaxis.set_minor_locator(mdates.DayLocator(tz=data.tz))
+        ax.tick_params(axis="x", which="major", length=0)
+        ax.tick_params(axis="x", which="minor", length=4)
     else:
         locator = mdates.AutoDateLocator(tz=data.tz)
         ax.xaxis.set_major_locator(locator)
@@ -132,15 +138,22 @@ def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:
     if (data.end - data.start) <= timedelta(days=31):
         for moment in _day_starts(data):
             ax.axvline(_num(moment), color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
+    if data.now is not None and _x_start(data) <= data.now <= _x_end(data):
+        ax.axvline(_num(data.now), color="#444444", linewidth=0.9, gid="now")
+        ax.text(_num(data.now), 104, "now", fontsize=7, ha="center", va="center", color="#444444",
+                backgroundcolor="white", gid="now-label")
     ax.set_ylim(0, 108)
     ax.set_ylabel("used (%)")
     ax.set_title(title, loc="left", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
 
 
-def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | None = None) -> None:
+def _draw_series(ax, s: KindSeries, color, data: ChartData, linewidth: float = 1.4,
+                 label: str | None = None) -> set[str]:
+    """Draw one series; returns what was drawn (for a legend that lists only that)."""
     # One artist per series: segments (split at resets and gaps) are separated by NaN, which
     # matplotlib draws as a break in the line.
+    drawn = set()
     xs: list[float] = []
     ys: list[float] = []
     for line in s.lines:
@@ -154,18 +167,52 @@ def _draw_series(ax, s: KindSeries, color, linewidth: float = 1.4, label: str | 
     if single:  # a lone reading (the first collect, or one between gaps) is a level, not a line
         ax.plot([_num(t) for t, _ in single], [v for _, v in single], linestyle="none", marker="o", markersize=5,
                 color=color, gid=f"level:{s.account}:{s.kind}")
+    for start, end in s.blocked:  # at 100 %: shaded, so a blocked week never merges into the limit line
+        ax.axvspan(_num(start), _num(end), ymin=0, ymax=1, color=color, alpha=0.13, linewidth=0,
+                   gid=f"blocked:{s.account}:{s.kind}")
+        drawn.add("blocked")
     if s.resets:
         ax.plot([_num(t) for t in s.resets], [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4,
                 color=color, alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
+        drawn.add("reset")
     if s.projection:
         px = [_num(t) for t, _ in s.projection]
         py = [v for _, v in s.projection]
         ax.plot(px, py, color=color, linestyle="--", linewidth=linewidth, alpha=0.9,
                 gid=f"projection:{s.account}:{s.kind}")
+        drawn.add("projection")
         if s.exhausts_before_reset:
             ax.plot([px[-1]], [100], marker="X", markersize=8, color="#c0392b", gid=f"exhaustion:{s.account}:{s.kind}")
-    if s.next_reset:
+            drawn.add("exhaustion")
+    if s.next_reset and s.next_reset <= _x_end(data):
         ax.axvline(_num(s.next_reset), color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
+        drawn.add("next-reset")
+    return drawn
+
+
+def end_label(s: KindSeries, data: ChartData) -> tuple[float, str] | None:
+    """(last used %, "26% left · resets Tue 01 Dec 10:50"): what is left at the last reading and
+    when the window resets, for the label at the line's end."""
+    from tracker.timeutil import format_local
+
+    last = next((line[-1] for line in reversed(s.lines) if line), None)
+    if last is None:
+        return None
+    text = f"{max(0.0, 100 - last[1]):.0f}% left"
+    if s.next_reset:
+        text += f" · resets {format_local(s.next_reset, data.tz, data.now or data.end)}"
+    return last[1], text
+
+
+def _place_end_labels(ax, labels: list[tuple[float, str, object, str]]) -> None:
+    """Labels in the right margin at the height of each line's end, nudged apart so none overlap."""
+    gap, placed = 7.0, []  # percentage points between label centres
+    for value, text, color, gid in sorted(labels, key=lambda item: item[0]):
+        y = max(value, placed[-1] + gap) if placed else value
+        placed.append(y)
+        ax.annotate(text, xy=(1.0, min(y, 104)), xycoords=("axes fraction", "data"), xytext=(5, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=7.5, color=color, gid=gid,
+                    annotation_clip=False)
 
 
 def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:
@@ -208,12 +255,32 @@ def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:
     ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
 
 
+def _legend_extras(drawn: set[str], data: ChartData) -> list:
+    """The legend's entries for what was drawn, and only that (a past period has no forecast)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    entries = [Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)")]
+    if "projection" in drawn:
+        entries.append(Line2D([], [], color="gray", linestyle="--", label="expected path to the reset (forecast)"))
+    if "blocked" in drawn:
+        entries.append(Patch(color="gray", alpha=0.25, label="blocked at 100 %"))
+    if "reset" in drawn:
+        entries.append(Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"))
+    if "next-reset" in drawn:
+        entries.append(Line2D([], [], color="gray", linestyle=":", label="next reset"))
+    if data.now is not None and _x_start(data) <= data.now <= _x_end(data):
+        entries.append(Line2D([], [], color="#444444", linewidth=0.9, label="now"))
+    return entries
+
+
 def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
     """The figure for ``data``: stacked panels for a handful of accounts, small multiples beyond."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     colors = dict(zip(data.accounts, _colors(len(data.accounts)), strict=True))
+    drawn: set[str] = set()
     kinds = [k for k in ("five_hour", "weekly") if any(s.kind == k for s in data.series)]
     has_daily = bool(data.daily)
     if len(data.accounts) <= HANDFUL:
@@ -222,17 +289,18 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
         axes = fig.subplots(rows, 1, squeeze=False, height_ratios=[3] * len(kinds) + [2] * has_daily)[:, 0]
         for i, kind in enumerate(kinds):
             ax = axes[i]
+            labels = []
             for s in data.series:
                 if s.kind == kind:
-                    _draw_series(ax, s, colors[s.account], label=short_label(s.account))
+                    drawn |= _draw_series(ax, s, colors[s.account], data, label=short_label(s.account))
+                    if (end := end_label(s, data)) is not None:
+                        labels.append((end[0], f"{short_label(s.account, 12)}: {end[1]}", colors[s.account],
+                                       f"end-label:{s.account}:{s.kind}"))
+            _place_end_labels(ax, labels)
             _decorate_usage_axes(ax, data, KIND_TITLES[kind])
             _format_time_axis(ax, data, label=i == len(kinds) - 1)
-        handles = [Line2D([], [], color=colors[a], label=short_label(a)) for a in data.accounts] + [
-            Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
-            Line2D([], [], color="gray", linestyle="--", label="expected path to the reset (forecast)"),
-            Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"),
-            Line2D([], [], color="gray", linestyle=":", label="next reset"),
-        ]
+        handles = [Line2D([], [], color=colors[a], label=short_label(a)) for a in data.accounts] + \
+            _legend_extras(drawn, data)
         axes[0].legend(handles=handles, loc="upper left", fontsize=8, ncols=min(4, len(handles)), framealpha=0.9)
         if has_daily:
             _draw_daily_bars(axes[-1], data, colors)
@@ -254,17 +322,19 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
             first = first or ax
             for s in data.series:
                 if s.account == account:
-                    _draw_series(ax, s, colors[account] if s.kind == "weekly" else "#7f8c8d",
-                                 linewidth=1.8 if s.kind == "weekly" else 0.8)
-            _decorate_usage_axes(ax, data, short_label(account, 28))
+                    drawn |= _draw_series(ax, s, colors[account] if s.kind == "weekly" else "#7f8c8d", data,
+                                          linewidth=1.8 if s.kind == "weekly" else 0.8)
+            weekly = next((end_label(s, data) for s in data.series if s.account == account and s.kind == "weekly"),
+                          None)
+            _decorate_usage_axes(ax, data, short_label(account, 28) + (f" · {weekly[1]}" if weekly else ""))
             ax.set_ylabel("used (%)" if index % cols == 0 else "")
             _format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
             ax.tick_params(labelsize=7)
-        fig.legend(handles=[Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
-                            Line2D([], [], color="black", linewidth=1.8, label="weekly window (account colour)"),
-                            Line2D([], [], color="#c0392b", linestyle="--", label="limit (100 %)"),
-                            Line2D([], [], color="gray", linestyle="--", label="projection")],
-                   loc="upper right", bbox_to_anchor=(1 - 0.2 / width, 1 - 0.3 / height), ncols=4, fontsize=8)
+        handles = [Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
+                   Line2D([], [], color="black", linewidth=1.8, label="weekly window (account colour)"),
+                   *_legend_extras(drawn, data)]
+        fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(1 - 0.2 / width, 1 - 0.3 / height),
+                   ncols=min(4, len(handles)), fontsize=8)
         if has_daily:
             _draw_daily_heatmap(fig, fig.add_subplot(spec[grid_rows, :]), data)
     fig.suptitle(data.title, fontsize=13, x=0.01, ha="left")
