@@ -1,12 +1,13 @@
 """The dashboard in headless Chromium (Debian's, driven by playwright-python; no browser download).
 
 Skipped with the reason when playwright or a Chromium binary is missing (.ci/run installs
-Chromium with apt). ``TRACKER_UPDATE_SCREENSHOT=1`` also writes docs/dashboard.png.
+Chromium with apt). ``python scripts/screenshots.py`` rewrites docs/dashboard.png and docs/demo.png.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,6 @@ CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM") or shutil.which("chromium") o
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set TRACKER_TEST_CHROMIUM)",
                 allow_module_level=True)
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 TOKEN = "browser-TOKEN-0123456789abcdef"
 SECRETS.add(TOKEN)  # the end-of-suite sweep fails the run if it shows up in any output or file
 expect = sync_api.expect
@@ -43,7 +43,8 @@ class Page:
     """A page with every console error and uncaught exception recorded."""
 
     def __init__(self, browser, **context) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC", **context)
+        context = {"viewport": {"width": 1280, "height": 900}, "timezone_id": "UTC", **context}
+        self.context = browser.new_context(**context)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -105,7 +106,9 @@ def test_dashboard_shows_every_account_draws_hovers_and_refreshes(make_page, sta
 
     work = page.locator("article.card[data-account='work']")
     legend = work.locator(".u-legend")
-    assert "%" not in legend.inner_text()  # nothing hovered yet: no value shown
+    expect(legend).to_contain_text("latest")  # nothing hovered yet: the latest values, not dashes
+    weekly_used = work.locator("tr[data-kind='weekly'] td.used").inner_text()
+    assert f"weekly{weekly_used}" in legend.inner_text().replace(" ", "").replace("\n", "")
     over = work.locator(".u-over")
     box = over.bounding_box()
     over.hover(position={"x": box["width"] * 0.6, "y": box["height"] / 2})  # scrolled into view first
@@ -114,9 +117,6 @@ def test_dashboard_shows_every_account_draws_hovers_and_refreshes(make_page, sta
 
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     assert (tmp_path / "dashboard.png").stat().st_size > 50_000
-    if os.environ.get("TRACKER_UPDATE_SCREENSHOT"):
-        page.mouse.move(0, 0)
-        page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
 
     five_used = work.locator("tr[data-kind='five_hour'] td.used")
     assert five_used.inner_text() != "77%" and work.get_attribute("data-drawn-snapshot") == "2026-11-18T11:05:00Z"
@@ -253,4 +253,71 @@ def test_the_ledger_shows_moved_and_late_resets(make_page, start_server, tmp_pat
     assert rows.nth(1).locator("td").all_inner_texts() == ["02:00", "5h", "50% → 55%", "05:00 → 07:00", "moved later"]
     assert rows.nth(0).locator("td.timing").evaluate("c => getComputedStyle(c).color") != \
         rows.nth(0).locator("td.change").evaluate("c => getComputedStyle(c).color")  # late stands out
+    assert view.errors == []
+
+
+def test_the_projection_reaches_the_reset_with_now_and_the_next_reset(make_page, start_server, shared_demo_url,
+                                                                       clock):
+    import json
+    from datetime import datetime
+
+    from tests.fixtures import iso, run
+
+    db = shared_demo_url.removeprefix("sqlite:///")
+    report = json.loads(run("report", "--db", db, "--json", "--at", iso(clock.now)).stdout)
+    view = make_page()
+    page = view.open(start_server(shared_demo_url).url)
+    now = clock.now.timestamp()
+    for a in report["accounts"]:
+        chart = page.locator(f"article.card[data-account='{a['account']}'] .chart")
+        chart.scroll_into_view_if_needed()
+        expect(chart).to_have_attribute("data-x-max", re.compile(r"\d"))
+        end, reset, x_max = (float(chart.get_attribute(name) or 0) for name in
+                             ("data-projection-end", "data-next-reset", "data-x-max"))
+        assert x_max >= max(reset, end) > now  # the axis reaches the reset: the whole projection is drawn
+        weekly = next(w for w in a["windows"] if w["kind"] == "weekly")
+        if weekly["projected_used_percent_at_reset"] == weekly["used_percent"]:
+            continue  # nothing expected: no path to draw
+        ends_at = weekly["exhausts_at"] if weekly["exhausts_before_reset"] else weekly["reset_at"]
+        assert end == pytest.approx(datetime.fromisoformat(ends_at).timestamp(), abs=1), a["account"]
+    assert any(w["exhausts_before_reset"] for a in report["accounts"] for w in a["windows"])  # one runs out
+    assert view.errors == []
+
+
+def test_overview_narrow_layout_and_the_api_agree_for_twenty_accounts(make_page, start_server, tmp_path, clock):
+    import json
+
+    from tests.fixtures import fill, iso, run
+
+    db = tmp_path / "twenty.db"
+    fill(f"sqlite:///{db}", accounts=20, days=2)
+    report = json.loads(run("report", "--db", db, "--json", "--at", iso(clock.now)).stdout)
+    view = make_page(viewport={"width": 420, "height": 900})
+    page = view.open(start_server(f"sqlite:///{db}").url)
+    chips = page.locator("#overview a.chip")
+    expect(chips).to_have_count(20)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420  # no horizontal overflow
+    for a in report["accounts"]:  # the page takes binding window and severity from the API, never decides
+        card = page.locator(f"article.card[data-account='{a['account']}']")
+        assert (card.get_attribute("data-severity"), card.get_attribute("data-binding")) == \
+            (a["severity"], a["binding_kind"] or "")
+        assert card.locator("tr.binding").get_attribute("data-kind") == a["binding_kind"]
+        assert f"sev-{a['severity']}" in page.locator(f"#overview a.chip[data-account='{a['account']}']"
+                                                      ).get_attribute("class")
+    def urgency(a):
+        out = [w["exhausts_at"] for w in a["windows"] if w["exhausts_before_reset"] and w["exhausts_at"]
+               and not w["reset_since_last_snapshot"]]
+        return (min(out) if out else "~", a["effective_remaining_percent"], a["account"])
+
+    order = [c.get_attribute("data-account") for c in chips.all()]
+    assert order == [a["account"] for a in sorted(report["accounts"], key=urgency)]
+    first = chips.first
+    if any(a["runs_out_before_reset"] for a in report["accounts"]):
+        expect(first).to_contain_text("runs out")  # who runs out, and when, without a hover
+    last_card = page.locator(f"article.card[data-account='{order[-1]}']")
+    chips.last.click()
+    expect(last_card).to_be_in_viewport()
+    expect(last_card.locator("canvas")).to_have_count(1)  # it loads once it is in view
+    assert last_card.bounding_box()["width"] <= 420
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
     assert view.errors == []

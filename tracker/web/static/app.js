@@ -1,4 +1,6 @@
-/* The dashboard: a card per account from /api/report, a week chart per account from
+/* The dashboard: an overview strip of every account sorted by urgency, a card per account from
+   /api/report (binding window, severity and classes as the API gives them: the page never decides
+   them itself), a week chart per account from
    /api/series (uPlot), the use per day from /api/daily, the last 30 days' resets from
    /api/resets. Polls /api/report; a card's chart is
    (re)loaded only when the account has a newer snapshot and the card is on or near the screen,
@@ -9,7 +11,7 @@
 (() => {
   const REFRESH_MS = Number(document.body.dataset.refreshMs) || 30000;
   const WEEK_S = 7 * 86400;
-  const PROJECTION_AHEAD_S = 8 * 3600; // how far past "now" the chart shows the projection
+  const SEVERITY_TEXT = { critical: "CRITICAL", warning: "LOW", stale: "STALE" };
   const KINDS = [
     { kind: "five_hour", label: "5h", color: "--five" },
     { kind: "weekly", label: "weekly", color: "--week" },
@@ -25,18 +27,34 @@
   const formatters = new Map();
   function formatter(options) {
     const key = state.tz + JSON.stringify(options);
-    if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat(undefined, { timeZone: state.tz, hourCycle: "h23", ...options }));
+    if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat("en-GB", { timeZone: state.tz, hourCycle: "h23", ...options }));
     return formatters.get(key);
   }
-  const dayKey = (ms) => formatter({ year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
+  function parts(ms) {
+    const out = {};
+    for (const p of formatter({ weekday: "short", day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }).formatToParts(ms)) out[p.type] = p.value;
+    return out;
+  }
 
-  /** Local wall time in the chosen zone; the date only when it is not today. */
+  /** The command line's one date style, in the chosen zone: "13:40" today, "Fri 04 Dec 13:40" this
+      year, "Mon 04 Jan 2027 13:40" in another (``nowMs`` omitted: always with the date). */
   function localTime(iso, nowMs) {
     if (!iso) return "—";
     const ms = typeof iso === "number" ? iso * 1000 : Date.parse(iso);
-    const time = formatter({ hour: "2-digit", minute: "2-digit" }).format(ms);
-    if (nowMs !== undefined && dayKey(ms) === dayKey(nowMs)) return time;
-    return formatter({ weekday: "short", day: "numeric", month: "short" }).format(ms) + " " + time;
+    const p = parts(ms);
+    const time = `${p.hour}:${p.minute}`;
+    if (nowMs === undefined) return `${p.weekday} ${p.day} ${p.month} ${time}`;
+    const n = parts(nowMs);
+    if (p.year === n.year && p.month === n.month && p.day === n.day) return time;
+    return p.year === n.year ? `${p.weekday} ${p.day} ${p.month} ${time}` : `${p.weekday} ${p.day} ${p.month} ${p.year} ${time}`;
+  }
+
+  const UTC_DAY = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "2-digit", month: "short" });
+
+  /** A day label in the same style: "Fri 04 Dec" (the year when not this year). */
+  function dayLabel(ms, nowMs) {
+    const p = parts(ms), n = parts(nowMs === undefined ? ms : nowMs);
+    return p.year === n.year ? `${p.weekday} ${p.day} ${p.month}` : `${p.weekday} ${p.day} ${p.month} ${p.year}`;
   }
 
   function countdown(deltaMs) {
@@ -75,20 +93,21 @@
     return body;
   }
 
-  /** The window that binds: the first to run out before its reset, else the least left. */
-  function bindingWindow(windows) {
-    const running = windows.filter((w) => w.exhausts_before_reset && w.exhausts_at);
-    if (running.length) return running.reduce((a, b) => (Date.parse(a.exhausts_at) <= Date.parse(b.exhausts_at) ? a : b));
-    return windows.reduce((a, b) => (b.remaining_percent < a.remaining_percent ? b : a), windows[0]);
+  /** The API's own figures for one window of one account (report --json), or undefined. */
+  function reportWindow(account, kind, limit = "codex") {
+    const a = state.report && state.report.accounts.find((x) => x.account === account);
+    return a && a.windows.find((w) => w.kind === kind && w.limit === limit);
   }
 
-  /** Used % expected at the reset at the current burn rate (the report's own figure when it has one). */
-  function projectedAtReset(w, nowMs) {
-    if ("projected_used_percent_at_reset" in w) return w.projected_used_percent_at_reset;
-    if (w.reset_since_last_snapshot) return 0;
-    if (w.burn_rate_percent_per_hour === null || !w.reset_at) return null;
-    const hours = (Date.parse(w.reset_at) - nowMs) / 3600000;
-    return Math.min(100, w.used_percent + w.burn_rate_percent_per_hour * Math.max(0, hours));
+  /** The run-out probability, when the forecast gives one: " (35 % chance)". */
+  const chance = (w) => (typeof w.run_out_probability === "number" && w.run_out_probability > 0
+    ? ` (${Math.round(w.run_out_probability * 100)} % chance)` : "");
+
+  /** The time an account runs out first (ms), or Infinity: the overview's first sort key. */
+  function runsOutMs(a) {
+    const times = a.windows.filter((w) => w.exhausts_before_reset && w.exhausts_at && !w.reset_since_last_snapshot)
+      .map((w) => Date.parse(w.exhausts_at));
+    return times.length ? Math.min(...times) : Infinity;
   }
 
   // -- cards -----------------------------------------------------------------------------
@@ -98,6 +117,7 @@
     if (!card) {
       const node = $("#card-template").content.firstElementChild.cloneNode(true);
       node.dataset.account = account;
+      node.id = cardId(account);
       $(".name", node).textContent = account;
       $("#cards").append(node);
       card = { account, node, plot: null, snapshot: undefined, until: null, stale: false, visible: false,
@@ -114,12 +134,18 @@
     if (a.runs_out_before_reset) list.push(["RUNS OUT BEFORE RESET", true]);
     if (a.last_error) list.push([a.last_error.kind === "expired" ? "EXPIRED" : "ERROR", true]);
     if (a.stale) list.push(["STALE", false]);
+    else if (SEVERITY_TEXT[a.severity] && !list.length) list.push([SEVERITY_TEXT[a.severity], a.severity === "critical"]);
     return list;
   }
+
+  const cardId = (account) => "card-" + encodeURIComponent(account).replace(/[^A-Za-z0-9_-]/g, "_");
 
   function renderCard(a, nowMs) {
     const card = cardFor(a.account);
     const node = card.node;
+    node.className = `card sev-${a.severity || "normal"}`;
+    node.dataset.severity = a.severity || "";
+    node.dataset.binding = a.binding_kind || "";
     $(".plan", node).textContent = a.plan ? `(${a.plan})` : "";
     $(".badges", node).replaceChildren(...badges(a).map(([text, bad]) => el("span", text, bad ? "badge bad" : "badge")));
     $(".last", node).textContent = a.last_snapshot_at
@@ -128,9 +154,18 @@
     const error = $(".error", node);
     error.hidden = !a.last_error;
     if (a.last_error) error.textContent = `${a.last_error.kind} since ${localTime(a.last_error.since, nowMs)}: ${a.last_error.message}`;
-    const binding = a.windows.length ? bindingWindow(a.windows) : null;
-    $(".windows tbody", node).replaceChildren(...a.windows.map((w) => windowRow(w, w === binding, nowMs)));
+    $(".windows tbody", node).replaceChildren(...a.windows.map((w) => windowRow(w, w.limit === "codex" && w.kind === a.binding_kind, nowMs)));
     return card;
+  }
+
+  /** Used % expected at the reset, with the 80 % range when past weeks give one: "80 (71-92)". */
+  function atReset(w) {
+    const p = w.projected_used_percent_at_reset;
+    if (p === null || p === undefined) return "—";
+    const low = w.projected_low, high = w.projected_high;
+    const range = low !== null && high !== null && low !== undefined && Math.round(low) !== Math.round(high)
+      ? ` (${Math.round(low)}-${Math.round(high)})` : "";
+    return `${Math.round(p)}%${range}`;
   }
 
   function windowLabel(limit, kind) {
@@ -139,17 +174,39 @@
   }
 
   function windowRow(w, binding, nowMs) {
-    const row = el("tr", null, binding ? "binding" : "");
+    const row = el("tr", null, `sev-${w.severity || "normal"}` + (binding ? " binding" : ""));
     row.dataset.kind = w.kind;
     const resets = w.reset_since_last_snapshot ? "passed"
       : w.reset_at ? `${localTime(w.reset_at, nowMs)} (${countdown(Date.parse(w.reset_at) - nowMs)})` : "—";
-    const runsOut = w.exhausts_at === null ? "—" : w.exhausts_before_reset === false ? "after reset" : localTime(w.exhausts_at, nowMs);
+    const runsOut = w.exhausts_at === null ? "—" : w.exhausts_before_reset === false ? "after reset" : localTime(w.exhausts_at, nowMs) + chance(w);
     const cells = [
-      [windowLabel(w.limit, w.kind)], [pct(w.used_percent), "used"], [pct(w.remaining_percent)],
-      [rate(w.burn_rate_percent_per_hour)], [pct(projectedAtReset(w, nowMs))], [resets], [runsOut, w.exhausts_before_reset ? "out" : ""],
+      [windowLabel(w.limit, w.kind)], [pct(w.used_percent), "used"], [pct(w.remaining_percent), "left"],
+      [rate(w.burn_rate_percent_per_hour), "opt"], [atReset(w), "opt"], [resets], [runsOut, w.exhausts_before_reset ? "out" : ""],
     ];
     row.append(...cells.map(([text, cls]) => el("td", text, cls)));
     return row;
+  }
+
+  // -- overview ------------------------------------------------------------------------
+
+  /** Every account, most urgent first: runs out soonest, then least left; each links to its card. */
+  function renderOverview(report, nowMs) {
+    const order = report.accounts.slice().sort((a, b) => runsOutMs(a) - runsOutMs(b)
+      || (a.effective_remaining_percent ?? 101) - (b.effective_remaining_percent ?? 101) || (a.account < b.account ? -1 : 1));
+    $("#overview").replaceChildren(...order.map((a) => {
+      const link = el("a", null, `chip sev-${a.severity || "normal"}`);
+      link.href = "#" + cardId(a.account);
+      link.dataset.account = a.account;
+      const out = runsOutMs(a);
+      const binding = a.windows.find((w) => w.limit === "codex" && w.kind === a.binding_kind);
+      const left = a.effective_remaining_percent === null || a.effective_remaining_percent === undefined ? "no data"
+        : `${pct(Math.round(a.effective_remaining_percent))} left`;
+      const verdict = out !== Infinity ? `runs out ${localTime(new Date(out).toISOString(), nowMs)}${binding ? chance(binding) : ""}`
+        : a.stale ? "stale" : binding && binding.reset_at ? `lasts to ${localTime(binding.reset_at, nowMs)}` : "";
+      link.append(el("strong", a.account, "who"), el("span", left, "left"), el("span", verdict, "verdict"));
+      link.title = `${a.account}: ${left}${verdict ? ", " + verdict : ""} (${a.severity || "normal"})`;
+      return link;
+    }));
   }
 
   // -- charts ----------------------------------------------------------------------------
@@ -164,60 +221,125 @@
     return [xs, ys];
   }
 
-  /** The projection cut at ``limit`` seconds (interpolated), so a far reset does not squash the week. */
-  function projectionColumns(points, limit) {
-    if (points.length < 2) return [[], []];
-    const [[t0, v0], [t1, v1]] = points;
-    if (t1 <= limit) return [[t0, t1], [v0, v1]];
-    return [[t0, limit], [v0, v0 + ((v1 - v0) * (limit - t0)) / (t1 - t0)]];
+  /** The 80 % band around a projection: from the last reading (no spread yet) widening in time to
+      the report's projected_low..projected_high at the reset. */
+  function bandPoints(s) {
+    const w = reportWindow(s.account, s.kind);
+    const proj = s.data.projection;
+    if (!w || w.projected_low === null || w.projected_high === null || w.projected_low === undefined || proj.length < 2) return null;
+    const [t0, v0] = proj[0], reset = s.data.next_reset || proj[proj.length - 1][0];
+    const at = (t, end) => Math.min(100, v0 + ((end - v0) * Math.max(0, t - t0)) / Math.max(1, reset - t0));
+    const ts = proj.map(([t]) => t);
+    if (ts[ts.length - 1] < reset) ts.push(reset);
+    return { low: ts.map((t) => [t, at(t, w.projected_low)]), high: ts.map((t) => [t, at(t, w.projected_high)]) };
   }
 
-  function drawMarks(u, series) {
-    const ctx = u.ctx, { left, top, width, height } = u.bbox, r = 5 * devicePixelRatio;
+  function drawMarks(u, series, nowS) {
+    const ctx = u.ctx, { left, top, width, height } = u.bbox, dpr = devicePixelRatio, r = 5 * dpr;
+    const x = (t) => u.valToPos(t, "x", true), y = (v) => u.valToPos(v, "y", true);
+    const inside = (px) => px >= left && px <= left + width;
     ctx.save();
+    ctx.beginPath(); ctx.rect(left, top, width, height); ctx.clip();
+    for (const s of series) {
+      const band = bandPoints(s);
+      if (!band) continue; // the 80 % range, shaded in the window's colour
+      ctx.fillStyle = css(s.color); ctx.globalAlpha = 0.16;
+      ctx.beginPath();
+      band.high.forEach(([t, v], i) => (i ? ctx.lineTo(x(t), y(v)) : ctx.moveTo(x(t), y(v))));
+      band.low.slice().reverse().forEach(([t, v]) => ctx.lineTo(x(t), y(v)));
+      ctx.closePath(); ctx.fill(); ctx.globalAlpha = 1;
+    }
+    ctx.restore();
+    ctx.save();
+    ctx.font = `${11 * dpr}px system-ui, sans-serif`;
     for (const s of series) {
       ctx.fillStyle = css(s.color);
       for (const t of s.data.resets) {
-        const x = u.valToPos(t, "x", true);
-        if (x < left || x > left + width) continue;
-        ctx.beginPath(); ctx.moveTo(x, top + height - r * 1.6); ctx.lineTo(x - r, top + height); ctx.lineTo(x + r, top + height); ctx.fill();
+        const px = x(t);
+        if (!inside(px)) continue;
+        ctx.beginPath(); ctx.moveTo(px, top + height - r * 1.6); ctx.lineTo(px - r, top + height); ctx.lineTo(px + r, top + height); ctx.fill();
       }
-      if (s.data.next_reset) {
-        const x = u.valToPos(s.data.next_reset, "x", true);
-        if (x >= left && x <= left + width) {
-          ctx.strokeStyle = css(s.color); ctx.setLineDash([2 * devicePixelRatio, 3 * devicePixelRatio]);
-          ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
-        }
+      if (s.data.next_reset && inside(x(s.data.next_reset))) { // dotted: the next reset, labelled
+        const px = x(s.data.next_reset);
+        ctx.strokeStyle = css(s.color); ctx.setLineDash([2 * dpr, 3 * dpr]);
+        ctx.beginPath(); ctx.moveTo(px, top); ctx.lineTo(px, top + height); ctx.stroke(); ctx.setLineDash([]);
+        ctx.textAlign = "right";
+        ctx.fillText(`${s.label} reset`, px - 3 * dpr, top + (s.kind === "weekly" ? 26 : 12) * dpr);
       }
+    }
+    if (nowS !== undefined && inside(x(nowS))) { // solid: now
+      const px = x(nowS);
+      ctx.strokeStyle = css("--fg"); ctx.globalAlpha = 0.6; ctx.lineWidth = dpr;
+      ctx.beginPath(); ctx.moveTo(px, top); ctx.lineTo(px, top + height); ctx.stroke(); ctx.globalAlpha = 1;
+      ctx.fillStyle = css("--fg"); ctx.textAlign = "left";
+      ctx.fillText("now", px + 3 * dpr, top + height - 6 * dpr);
     }
     ctx.restore();
   }
 
+  /** Axis labels in the page's date style: "Fri 04 Dec" at midnight, "13:00" between. */
+  function timeTicks(u, ticks) {
+    const nowMs = state.report ? Date.parse(state.report.generated_at) : undefined;
+    const narrow = u.bbox.width / devicePixelRatio < 480; // a phone: "Thu 12", the month from the table
+    return ticks.map((ts) => {
+      const p = parts(ts * 1000);
+      if (p.hour !== "00" || p.minute !== "00") return `${p.hour}:${p.minute}`;
+      return narrow ? `${p.weekday} ${p.day}` : dayLabel(ts * 1000, nowMs);
+    });
+  }
+
   function buildPlot(card, container) {
-    const available = KINDS.filter((k) => card.series[k.kind]).map((k) => ({ ...k, data: card.series[k.kind] }));
+    const available = KINDS.filter((k) => card.series[k.kind])
+      .map((k) => ({ ...k, account: card.account, data: card.series[k.kind] }));
     if (!available.length) return null;
     const until = Date.parse(available[0].data.until) / 1000;
-    const tables = [], series = [{ value: (u, ts) => (ts === null ? "—" : localTime(ts)) }];
+    const nowS = state.report ? Date.parse(state.report.generated_at) / 1000 : until;
+    // The whole projection, to the latest reset: the week behind, and what is expected ahead.
+    const ends = available.flatMap((s) => [s.data.next_reset || 0, ...s.data.projection.map(([t]) => t)]);
+    const xMax = Math.max(until, nowS, ...ends) + 1800;
+    const tables = [], latest = [];
+    const series = [{ value: (u, ts) => (ts === null ? "—" : localTime(ts)) }];
     for (const s of available) {
       tables.push(columns(s.data.lines));
-      series.push({ label: s.label, stroke: css(s.color), width: 1.5, spanGaps: false, value: (u, v) => pct(v === null ? null : Math.round(v * 10) / 10) });
+      const last = s.data.lines.length ? s.data.lines[s.data.lines.length - 1] : [];
+      latest.push(last.length ? last[last.length - 1][1] : null);
+      series.push({ label: s.label, stroke: css(s.color), width: 1.5, spanGaps: false,
+                    value: (u, v) => pct(v === null || v === undefined ? null : Math.round(v * 10) / 10) });
     }
     for (const s of available) {
       if (s.data.projection.length < 2) continue;
-      tables.push(projectionColumns(s.data.projection, until + PROJECTION_AHEAD_S));
-      series.push({ label: `${s.label} projected`, stroke: css(s.color), width: 1.5, dash: [6, 4], value: (u, v) => pct(v === null ? null : Math.round(v)) });
+      const w = reportWindow(card.account, s.kind) || {};
+      tables.push([s.data.projection.map(([t]) => t), s.data.projection.map(([, v]) => v)]);
+      latest.push(s.data.projection[s.data.projection.length - 1][1]);
+      series.push({ label: `${s.label} at reset`, stroke: css(s.color), width: 1.5, dash: [6, 4], spanGaps: true,
+                    value: (u, v) => (v === null || v === undefined ? "—" : pct(Math.round(v)) + chance(w)) });
     }
     const axis = { stroke: css("--muted"), grid: { stroke: css("--grid"), width: 1 }, ticks: { stroke: css("--grid") } };
+    const showLatest = (u) => { // the legend shows the latest values until a hover, and after one
+      const cells = u.root.querySelectorAll(".u-legend .u-series .u-value");
+      if (!cells.length) return;
+      cells[0].textContent = "latest";
+      for (let i = 1; i < u.series.length && i < cells.length; i++) cells[i].textContent = u.series[i].value(u, latest[i - 1], i, null);
+    };
     const options = {
-      width: Math.max(300, container.clientWidth), height: 220,
+      width: Math.max(260, container.clientWidth), height: 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.tz),
-      scales: { x: { time: true }, y: { range: [0, 100] } },
-      axes: [axis, { ...axis, values: (u, ticks) => ticks.map((v) => v + "%"), size: 52 }],
+      scales: { x: { time: true, range: (u, min, max) => [Math.max(min, until - WEEK_S), Math.max(max, xMax)] }, y: { range: [0, 100] } },
+      axes: [{ ...axis, values: timeTicks, space: 84 }, { ...axis, values: (u, ticks) => ticks.map((v) => v + "%"), size: 50 }],
       cursor: { drag: { x: true, y: false } },
       series,
-      hooks: { draw: [(u) => drawMarks(u, available)] },
+      hooks: {
+        draw: [(u) => { drawMarks(u, available, nowS); container.dataset.xMax = String(u.scales.x.max); }],
+        setLegend: [(u) => { if (u.legend.idx === null || u.legend.idx === undefined) showLatest(u); }],
+        ready: [showLatest],
+      },
     };
-    return new uPlot(options, uPlot.join(tables), container);
+    const plot = new uPlot(options, uPlot.join(tables), container);
+    // For tests and scripts: where the chart ends, where the projection ends, the next reset.
+    const proj = available.map((s) => s.data.projection).filter((p) => p.length);
+    container.dataset.projectionEnd = proj.length ? String(Math.max(...proj.map((p) => p[p.length - 1][0]))) : "";
+    container.dataset.nextReset = String(Math.max(0, ...available.map((s) => s.data.next_reset || 0)));
+    return plot;
   }
 
   function renderDaily(card) {
@@ -228,8 +350,9 @@
       const bar = el("div", null, "bar");
       const fill = el("span", null, "fill");
       fill.style.height = `${(d.used_percent / max) * 70}%`; // CSSOM, allowed by the CSP
-      bar.title = `${d.date}: ${d.used_percent.toFixed(1)} points`;
-      bar.append(el("span", d.used_percent.toFixed(0)), fill, el("span", d.date.slice(5)));
+      const day = UTC_DAY.format(Date.parse(`${d.date}T12:00:00Z`)).replace(",", ""); // the zone's own date
+      bar.title = `${day}: ${d.used_percent.toFixed(1)} points`;
+      bar.append(el("span", d.used_percent.toFixed(0)), fill, el("span", day.slice(0, 6)));
       return bar;
     }));
   }
@@ -341,6 +464,7 @@
     }
     state.report = report;
     const nowMs = Date.parse(report.generated_at);
+    renderOverview(report, nowMs);
     const seen = new Set();
     for (const a of report.accounts) {
       seen.add(a.account);
@@ -372,6 +496,7 @@
   function redrawAll() {
     if (!state.report) return;
     const nowMs = Date.parse(state.report.generated_at);
+    renderOverview(state.report, nowMs);
     for (const a of state.report.accounts) renderCard(a, nowMs);
     for (const card of state.cards.values()) drawAccount(card);
   }
