@@ -28,6 +28,16 @@ def test_a_bad_option_is_one_line_with_where_to_look(tmp_path, args, needle):
     assert "Usage:" not in result.stderr
 
 
+@pytest.mark.parametrize(("value", "ok"), [("2", True), ("2s", True), ("1.5", True), ("1m", True), ("0", False),
+                                           ("20m", False), ("2 parsecs", False)])
+def test_collect_timeout_takes_a_duration_and_plain_seconds_as_before(tmp_path, value, ok):
+    result = run("collect", "--timeout", value, "--auth", str(tmp_path / "none.auth.json"), "--db", str(tmp_path / "t.db"))
+    if ok:  # past the option: the missing auth file is the problem (exit 1)
+        assert result.exit_code == 1 and "--timeout" not in result.stderr, result.stderr
+    else:
+        assert result.exit_code == 2 and "'--timeout'" in result.stderr and result.stderr.count("\n") == 1
+
+
 def test_notify_refuses_a_future_at(tmp_path):
     result = run("notify", "--at", "2999-01-01T00:00", "--db", str(tmp_path / "n.db"))
     assert result.exit_code == 2 and "is in the future" in result.stderr

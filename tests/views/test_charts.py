@@ -49,7 +49,7 @@ def test_every_element_is_drawn():
 def test_caption_names_zone_and_last_snapshot():
     fig = draw(chart_data(tz=ZoneInfo("Asia/Tokyo"), tz_name="Asia/Tokyo"))
     [caption] = [a for a in fig.findobj() if a.get_gid() == "caption"]
-    assert caption.get_text().startswith("Times in Asia/Tokyo · last snapshot 2026-11-20 18:00")
+    assert caption.get_text().startswith("Times in Asia/Tokyo · last snapshot Fri 20 Nov 2026 18:00")
 
 
 def test_gaps_and_resets_break_the_lines():

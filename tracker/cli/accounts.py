@@ -28,9 +28,11 @@ def accounts(ctx, as_json, db, tz) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from tracker import render
+    from tracker.cli.common import utcnow
     from tracker.storage.accounts import list_accounts
     from tracker.timeutil import format_local
 
+    now = utcnow()
     with open_store(db, readonly=True) as store:
         found = list_accounts(store)
     if as_json:
@@ -40,7 +42,7 @@ def accounts(ctx, as_json, db, tz) -> None:
     else:
         click.echo(render.table(
             ["account", "source", "first snapshot", "last snapshot", "snapshots", "last status"],
-            [[a.name, a.source or "-", format_local(a.first_snapshot_at, tz), format_local(a.last_snapshot_at, tz),
+            [[a.name, a.source or "-", format_local(a.first_snapshot_at, tz, now), format_local(a.last_snapshot_at, tz, now),
               f"{a.snapshots:,}", a.last_status] for a in found], right={4}))
 
 

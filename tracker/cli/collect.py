@@ -33,8 +33,9 @@ from tracker.cli.options import (
               help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]")
 @click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 256),
               help="Requests in flight at once (up to 64 accounts go out in one round trip).")
-@click.option("--timeout", default=30.0, show_default=True, type=params.Number(0.1, 600),
-              help="Seconds to wait for each request.")
+@click.option("--timeout", default="30s", show_default=True, metavar="DURATION",
+              type=params.Duration(timedelta(milliseconds=100), timedelta(minutes=10), bare_seconds=True),
+              help="How long to wait for each request (30s, 2m; a plain number is seconds).")
 @click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
               help="Retries of 429, 5xx and network errors (with backoff).")
 @db_option
@@ -78,7 +79,7 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
     settings = CollectSettings(
         endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
         auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
-        timeout=timeout, retries=retries, clock=(lambda: fixed) if fixed else utcnow, endpoint_fixed=bool(url),
+        timeout=timeout.total_seconds(), retries=retries, clock=(lambda: fixed) if fixed else utcnow, endpoint_fixed=bool(url),
     )
     wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
         notify_settings["exec_commands"]

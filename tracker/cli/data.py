@@ -118,7 +118,7 @@ def history(names, since, until, limit, show_all, fmt, errors, db, tz) -> None:
     elif not rows:
         click.echo(_nothing_stored(errors, since_at, until_at, tz))
     else:
-        shown_rows = [[timeutil.format_local(c, tz) if h in exports.TIME_COLUMNS and c else
+        shown_rows = [[timeutil.format_local(c, tz, now) if h in exports.TIME_COLUMNS and c else
                        render.percent(c) if isinstance(c, float) else c for h, c in zip(headers, row, strict=True)]
                       for row in rows]
         click.echo(render.table(headers, shown_rows))

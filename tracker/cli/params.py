@@ -35,15 +35,20 @@ class Duration(_Parsed):
 
     name = "duration"
 
-    def __init__(self, minimum: timedelta = timedelta(seconds=1)) -> None:
-        self.minimum = minimum
+    def __init__(self, minimum: timedelta = timedelta(seconds=1), maximum: timedelta | None = None,
+                 bare_seconds: bool = False) -> None:
+        self.minimum, self.maximum = minimum, maximum
+        self.bare_seconds = bare_seconds  # --timeout took plain seconds before it took durations
 
     def parse(self, text: str) -> timedelta:
         from tracker.timeutil import format_duration, parse_duration
 
-        value = parse_duration(text)
+        bare = self.bare_seconds and text.strip().replace(".", "", 1).isdigit()
+        value = parse_duration(f"{text.strip()}s" if bare else text)
         if value < self.minimum:
             raise TrackerError(f"{text!r} is too short (at least {format_duration(self.minimum)})")
+        if self.maximum is not None and value > self.maximum:
+            raise TrackerError(f"{text!r} is too long (at most {format_duration(self.maximum)})")
         return value
 
 

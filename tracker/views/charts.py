@@ -338,7 +338,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
         if has_daily:
             _draw_daily_heatmap(fig, fig.add_subplot(spec[grid_rows, :]), data)
     fig.suptitle(data.title, fontsize=13, x=0.01, ha="left")
-    last = data.last_snapshot_at.astimezone(data.tz).strftime("%Y-%m-%d %H:%M") if data.last_snapshot_at else "none"
+    last = data.last_snapshot_at.astimezone(data.tz).strftime("%a %d %b %Y %H:%M") if data.last_snapshot_at else "none"
     fig.text(0.995, 0.998, f"Times in {data.tz_name} · last snapshot {last} · codex-quota-history",
              ha="right", va="top", fontsize=8, color="#555555", gid="caption")
     return fig
