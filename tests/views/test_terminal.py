@@ -35,6 +35,8 @@ def lines_of(result) -> list[str]:
 def test_report_fits_80_columns_and_piped_output_keeps_the_full_table(demo_db):
     compact = lines_of(run("report", "--db", demo_db, "--at", AT, "--tz", "UTC", "--width", "80"))
     assert max(len(line) for line in compact) <= 80
+    at_100 = lines_of(run("report", "--db", demo_db, "--at", AT, "--tz", "UTC", "--width", "100"))
+    assert max(len(line) for line in at_100) <= 100  # the full table would not fit: compact too
     assert not any("burn %/h" in line for line in compact)
     assert any(re.search(r"\d+% left · resets ", line) for line in compact)
     assert any("; at your usual pace " in line or "; at its average pace " in line for line in compact)

@@ -58,22 +58,28 @@ def results_json(results: Sequence[AccountResult]) -> str:
 
 
 def results_table(results: Sequence[AccountResult], zone: tzinfo, now: datetime, term: Terminal | None = None) -> str:
-    """The full table; under 100 columns on a terminal a compact one (countdowns, no plan). The
+    """The full table; under 100 columns on a terminal, or when it would not fit, a compact one
+    (countdowns, no plan, long names shortened). The
     status is coloured on a terminal: ok green, anything else red."""
     term = term or Terminal()
+    short = term.compact  # countdowns only
 
     def cells(result: AccountResult, kind: str) -> list[str]:
         for w in result.windows:
             if w.limit == MAIN_LIMIT and w.kind == kind:
                 resets = "-"
-                if w.reset_at and term.compact:
+                if w.reset_at and short:
                     resets = format_countdown(w.reset_at - now)
                 elif w.reset_at:
                     resets = f"{format_local(w.reset_at, zone, now)} ({format_countdown(w.reset_at - now)})"
                 return [percent(w.remaining_percent), resets]
         return ["-", "-"]
 
-    if term.compact:
+    full_rows = [[r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
+    full = table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
+                 full_rows, right={2, 4})
+    if term.compact or (term.width is not None and max(len(line) for line in full.splitlines()) > term.width):
+        short = True
         rows = [[cell(r.account), *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
         headers = ["account", "5h left%", "resets", "wk left%", "resets", "status"]
         text = table(headers, rows, right={1, 3})
@@ -83,9 +89,7 @@ def results_table(results: Sequence[AccountResult], zone: tzinfo, now: datetime,
             rows = [[r[0] if len(r[0]) <= keep else r[0][: keep - 1] + "…", *r[1:]] for r in rows]
             text = table(headers, rows, right={1, 3})
     else:
-        rows = [[r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
-        text = table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
-                     rows, right={2, 4})
+        text = full
     if not term.colour:
         return text
     head, *lines = text.splitlines()

@@ -13,7 +13,7 @@ from tracker.records import LOGIN_HINTS
 from tracker.render import percent, table
 from tracker.timeutil import format_countdown, format_local, iso_utc
 from tracker.views.outlook import compact_report, heading, outlook_lines
-from tracker.views.terminal import Terminal
+from tracker.views.terminal import Terminal, visible_width
 
 
 def _last_error_json(error: LastError | None) -> dict | None:
@@ -105,11 +105,19 @@ def _rate(value: float | None) -> str:
 
 
 def report_table(report: Report, tz: tzinfo, term: Terminal | None = None) -> str:
-    """The full table; on a terminal under 100 columns the compact layout, and on a wider one the
-    full table with each window's outlook sentence under it. Piped (no width): the full table only."""
+    """The full table; on a terminal under 100 columns (or one the full table would not fit) the
+    compact layout, and on a wider one the full table with each window's outlook sentence under
+    it. Piped (no width): the full table only."""
     term = term or Terminal()
     if term.compact:
         return compact_report(report, tz, term)
+    full = _full_table(report, tz, term)
+    if term.width is not None and max((visible_width(line) for line in full.splitlines()), default=0) > term.width:
+        return compact_report(report, tz, term)
+    return full
+
+
+def _full_table(report: Report, tz: tzinfo, term: Terminal) -> str:
     now = report.generated_at
     blocks = []
     for a in report.accounts:

@@ -8,6 +8,7 @@ width is asked for, so scripts see the same text as before. ``NO_COLOR`` (any va
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from typing import IO
@@ -32,6 +33,14 @@ class Terminal:
         if not self.colour or not code or not text:
             return text
         return f"\x1b[{code}m{text}\x1b[0m"
+
+
+_SGR_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_width(line: str) -> int:
+    """Columns a line takes on a terminal: its colour codes take none."""
+    return len(_SGR_CODE.sub("", line))
 
 
 def _is_terminal(stream: IO | None) -> bool:
