@@ -10,10 +10,18 @@ from tracker.insight.windows import current_window, daily_consumption, least_squ
 from tracker.points import Point
 
 
-def test_reset_at_moving_a_whole_window_is_a_reset_even_without_a_drop():
+def test_reset_at_moving_a_whole_window_after_the_old_reset_is_a_reset_even_without_a_drop():
+    a = pts([5, 5], reset=T0 + 5 * H)
+    b = pts([5, 5], reset=T0 + 10 * H, start=T0 + 5 * H + 10 * timedelta(minutes=1))
+    assert len(current_window(a + b, FIVE_H)) == 2
+    moved = pts([5, 5], reset=T0 + 10 * H, start=at_minutes(10))  # before the old reset: moved, same window
+    assert len(current_window(a + moved, FIVE_H)) == 4
+
+
+def test_an_idle_window_whose_reset_time_floats_is_no_reset():
     a = pts([0, 0], reset=T0 + 5 * H)
     b = pts([0, 0], reset=T0 + 10 * H, start=at_minutes(10))
-    assert len(current_window(a + b, FIVE_H)) == 2
+    assert len(current_window(a + b, FIVE_H)) == 4
 
 
 def test_reset_at_jitter_is_not_a_reset():

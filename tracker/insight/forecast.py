@@ -21,12 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tracker.insight.windows import (
-    DROP_TOLERANCE,
-    current_window,
-    jitter_tolerance,
-    least_squares_rate,
-)
+from tracker.insight.timeline import build_timeline
+from tracker.insight.windows import current_window, least_squares_rate
 from tracker.points import Point
 from tracker.records import remaining_percent
 
@@ -115,30 +111,24 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
         return None
     decay = math.log(2) / (HALF_LIFE_DAYS * 86400.0)
     max_spread = round(PROFILE_STEP / timedelta(hours=1))
-    tolerance = jitter_tolerance(window_seconds)
     used = [0.0] * HOURS_PER_WEEK
     windows: list[tuple[float, float, float, float]] = []  # (first reading, last reading, peak, reset) per window
-    a = ordered[0]
-    a_t, a_reset = a.at.timestamp(), a.reset_at.timestamp() if a.reset_at else None
-    first, peak = a_t, a.used_percent
-    for b in ordered[1:]:
-        b_t, b_reset = b.at.timestamp(), b.reset_at.timestamp() if b.reset_at else None
-        reset = (b.used_percent <= a.used_percent - DROP_TOLERANCE
-                 or (a_reset is not None and ((b_reset is not None and b_reset - a_reset > tolerance)
-                                              or b_t >= a_reset + 5)))
-        if reset:
-            windows.append((first, a_t, peak, a_reset or 0.0))
-            first, peak = b_t, 0.0
-        rise = b.used_percent if reset else b.used_percent - a.used_percent
-        peak = max(peak, b.used_percent)
-        if rise > 0:
-            spread = min(max_spread, max(1, round((b_t - a_t) / 3600.0)))
-            share = rise * math.exp(-decay * (end - b_t)) / spread
-            hour = math.floor(b_t / 3600.0) + EPOCH_HOUR_OF_WEEK
-            for k in range(spread):
-                used[(hour - k) % HOURS_PER_WEEK] += share
-        a, a_t, a_reset = b, b_t, b_reset
-    windows.append((first, a_t, peak, a_reset or 0.0))
+    a_t = ordered[0].at.timestamp()
+    for i, span in enumerate(build_timeline(ordered, window_seconds)):  # the one reset rule
+        level = None if i == 0 else 0.0  # a window after a reset counts its first value from zero
+        for b in span.readings:
+            b_t = b.at.timestamp()
+            rise = b.used_percent - level if level is not None else 0.0
+            level = b.used_percent if level is None else max(level, b.used_percent)
+            if rise > 0:
+                spread = min(max_spread, max(1, round((b_t - a_t) / 3600.0)))
+                share = rise * math.exp(-decay * (end - b_t)) / spread
+                hour = math.floor(b_t / 3600.0) + EPOCH_HOUR_OF_WEEK
+                for k in range(spread):
+                    used[(hour - k) % HOURS_PER_WEEK] += share
+            a_t = b_t
+        windows.append((span.start.timestamp(), span.end.timestamp(), span.peak,
+                        span.reset_at.timestamp() if span.reset_at else 0.0))
     exposure = [0.0] * HOURS_PER_WEEK
     hour = math.floor(ordered[0].at.timestamp() / 3600.0)
     weight, growth = math.exp(-decay * (end - hour * 3600.0)), math.exp(decay * 3600.0)

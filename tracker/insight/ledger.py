@@ -1,18 +1,20 @@
 """``tracker resets``: a ledger of every window change the history shows.
 
 People report resets that come early, come late, move later (a redeemed credit, a policy change)
-or open at 85-99 % used; nobody records them. The ledger uses the report's reset rule
-(``analysis.is_reset_between``), one pass over each series' points.
+or open at 85-99 % used; nobody records them. The ledger lists the windows of each series'
+timeline (``tracker.insight.timeline``, the one reset rule): a reset where a window began after
+another, a move where a window's reset time moved within it. An overdue window (its reset time
+passed, no reading since shows the next one) has no reset yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from tracker.insight.windows import is_reset_between, jitter_tolerance
+from tracker.insight.timeline import build_timeline
 from tracker.points import Point, SeriesKey
 from tracker.render import percent, table
 from tracker.timeutil import format_local, iso_utc
@@ -43,36 +45,28 @@ class ResetEvent:
                 "timing": self.timing}
 
 
-def _timing(before: Point, after: Point, tolerance: timedelta) -> str:
-    """Early when the new window was seen before the announced time; late when the old one was
-    still there after it (each beyond the jitter tolerance)."""
-    if before.reset_at is None:
-        return "unknown"
-    if after.at < before.reset_at - tolerance:
-        return "early"
-    if before.at > before.reset_at + tolerance:
-        return "late"
-    return "on_time"
+TIMING = {"early": "early", "late": "late", "on time": "on_time", "moved later": "on_time",
+          "moved earlier": "on_time", "unknown": "unknown"}  # a window's ending -> the ledger's timing
 
 
 def series_events(key: SeriesKey, points: Sequence[Point]) -> list[ResetEvent]:
-    tolerance = timedelta(seconds=jitter_tolerance(key.window_seconds))
+    """The resets and moves of one series, read from its timeline: a reset where a window began
+    after another, a move where a window's reset time moved within it."""
+    spans = build_timeline(points, key.window_seconds)
     events = []
-    for a, b in zip(points, points[1:], strict=False):
-        dropped = b.used_percent <= a.used_percent - 1.0
-        if (not dropped and a.reset_at is not None and b.at >= a.reset_at and b.reset_at is not None
-                and abs(b.reset_at - a.reset_at) <= tolerance):
-            continue  # past its announced time, yet the server still shows the old window: overdue
-        moved = (a.reset_at is not None and b.reset_at is not None and b.at < a.reset_at
-                 and abs(b.reset_at - a.reset_at) > tolerance and not dropped)
-        if moved:
-            direction = "later" if b.reset_at > a.reset_at else "earlier"
-            events.append(ResetEvent(key.account, key.limit, key.kind, "moved", b.at, a.at, a.used_percent,
-                                     b.used_percent, a.reset_at, b.reset_at, direction))
-        elif is_reset_between(a, b, key.window_seconds):
-            events.append(ResetEvent(key.account, key.limit, key.kind, "reset", b.at, a.at, a.used_percent,
-                                     b.used_percent, a.reset_at, b.reset_at, _timing(a, b, tolerance)))
-    return events
+    for prev, span in zip(spans, spans[1:], strict=False):
+        before = [p for p in prev.readings if p.at <= span.start] or list(prev.readings)
+        last_before = before[-1]
+        events.append(ResetEvent(key.account, key.limit, key.kind, "reset", span.start, last_before.at,
+                                 prev.used_at(last_before.at), span.readings[0].used_percent, prev.reset_at,
+                                 span.reset_at, TIMING[prev.ending]))
+    for span in spans:
+        for move in span.moves:
+            direction = "later" if move.new_reset > move.old_reset else "earlier"
+            events.append(ResetEvent(key.account, key.limit, key.kind, "moved", move.after.at, move.before.at,
+                                     span.used_at(move.before.at), span.used_at(move.after.at), move.old_reset,
+                                     move.new_reset, direction))
+    return sorted(events, key=lambda e: e.seen_at)
 
 
 def build_ledger(store: Store, names: tuple[str, ...], since: datetime, until: datetime,
