@@ -49,9 +49,9 @@ def env(tmp_path, httpserver):
             "usage": httpserver.url_for(USAGE_PATH), "hook": httpserver.url_for(HOOK)}
 
 
-def collect_at(httpserver, env, minutes, five_used, *extra):
+def collect_at(httpserver, env, minutes, five_used, *extra, five_reset=NOW + 4 * 3600):
     httpserver.expect_oneshot_request(USAGE_PATH).respond_with_json(
-        usage_body(five_used=five_used, five_reset=NOW + 4 * 3600))
+        usage_body(five_used=five_used, five_reset=five_reset))
     at = (T + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return run("collect", "--account-dir", str(env["dir"]), "--url", env["usage"], "--db", str(env["db"]),
                "--at", at, "--tz", "UTC", "-q", "--notify", "--webhook", env["hook"], "--desktop", *extra)
@@ -62,14 +62,14 @@ def test_episodes_notify_once_and_again_after_clearing(httpserver, env, stub_not
         (0, 50, 0),    # fine
         (10, 93, 1),   # 7 % left: low -> notified once
         (20, 95, 0),   # still low -> nothing
-        (30, 89, 0),   # 11 % left: above 10 % but within the 5-point margin -> still the same episode
+        (30, 89, 0),   # a drop with the same reset time is noise: still the same episode
         (40, 92, 0),   # low again within the episode -> nothing
-        (50, 80, 0),   # 20 % left: recovered, the episode ends
+        (50, 20, 0),   # an early reset (a new window): 80 % left, recovered, the episode ends
         (60, 94, 1),   # low again -> notified again
     ]
     for minute, used, expected in steps:
         before = len(env["hooks"])
-        result = collect_at(httpserver, env, minute, used)
+        result = collect_at(httpserver, env, minute, used, five_reset=NOW + (4 if minute < 50 else 9) * 3600)
         assert result.exit_code == 0, result.stderr
         assert len(env["hooks"]) - before == expected, f"minute {minute}"
     assert len(desktop_calls(stub_notify_send)) == 2
