@@ -25,7 +25,7 @@ from tracker.insight.forecast import (
     grid_sample,
     naive_projection,
 )
-from tracker.insight.windows import split_windows
+from tracker.insight.timeline import build_timeline
 from tracker.kinds import MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 from tracker.render import table
@@ -102,14 +102,14 @@ def replay(
     """Steps every ``every`` in [since, until] within windows whose end was observed (a later
     window began); each with the forecast and the naive slope from the data up to then."""
     ordered = sorted(points, key=lambda p: p.at)
-    windows = split_windows(ordered, window_seconds)
+    spans = build_timeline(ordered, window_seconds)  # the one reset rule
     long = window_seconds >= LONG_WINDOW
     steps: list[Step] = []
-    for window in windows[:-1]:  # the last window's outcome is not known yet
-        reset_at = window[-1].reset_at
-        if reset_at is None or reset_at < since or window[0].at > until:
+    for span in spans[:-1]:  # the last window's outcome is not known yet
+        reset_at, window = span.reset_at, list(span.readings)
+        if reset_at is None or span.idle or reset_at < since or window[0].at > until:
             continue
-        actual = max(p.used_percent for p in window)
+        actual = span.peak
         start = reset_at - timedelta(seconds=window_seconds)
         profile = None
         if long:

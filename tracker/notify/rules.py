@@ -15,10 +15,9 @@ from datetime import datetime, timedelta, tzinfo
 
 from tracker.insight.alerts import window_label
 from tracker.insight.report import AccountReport, Report, WindowReport
+from tracker.insight.timeline import jitter_tolerance
 from tracker.records import LOGIN_KINDS
 from tracker.timeutil import format_countdown, format_local, iso_utc
-
-RESET_MOVED = timedelta(minutes=30)  # more than reset_at's jitter: a new window
 
 
 @dataclass(frozen=True)
@@ -118,12 +117,19 @@ def _stale_condition(account: AccountReport, rules: Rules, tz: tzinfo, now: date
 
 
 def _has_reset(sent: Sent, window: WindowReport, now: datetime) -> bool:
-    """The window that was low has reset: its announced time passed, or (an early reset) it now
-    announces another reset time."""
+    """The window that was low has reset, by the timeline's rules (``tracker.insight.timeline``):
+    its announced time has passed (the overdue rule), or it now announces a reset time beyond the
+    jitter tolerance with use started again low. A 'below' episode cannot clear inside one window
+    (derived use is monotone), so for it a moved reset time is enough; a reset time moved later
+    with use still high is the same window (a redeemed credit), no reset."""
     if sent.reset_at is None:
         return False
+    if now >= sent.reset_at:
+        return True
     current = window.figures.reset_at
-    return now >= sent.reset_at or (current is not None and abs(current - sent.reset_at) > RESET_MOVED)
+    moved = current is not None and abs((current - sent.reset_at).total_seconds()) > jitter_tolerance(
+        window.key.window_seconds)
+    return moved and (sent.key.rule == "below" or window.figures.used_percent <= 50.0)
 
 
 def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels: list[str],
@@ -154,8 +160,10 @@ def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels:
             if (key, s.channel) not in reset_announced:
                 reset_announced.add((key, s.channel))
                 f = window.figures
+                # overdue: the reading is from before the reset, so what is available is the whole window
+                used, remaining = (f.used_percent, f.remaining_percent) if window.live else (0.0, 100.0)
                 plan.send.append((Notice(key, f"Codex {s.key.account}: {_label(window)} reset, "
-                                              f"{f.remaining_percent:.0f}% available again",
-                                         f.used_percent, f.remaining_percent, f.reset_at, f.exhausts_at),
+                                              f"{remaining:.0f}% available again",
+                                         used, remaining, f.reset_at if window.live else None, f.exhausts_at),
                                   s.channel))
     return plan

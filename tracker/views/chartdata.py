@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from tracker.errors import NoDataError
-from tracker.insight.windows import daily_consumption, split_windows
+from tracker.insight.timeline import build_timeline
+from tracker.insight.windows import daily_consumption
 from tracker.kinds import MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 
@@ -74,18 +75,24 @@ def blocked_spans(lines: list[list[tuple[datetime, float]]]) -> list[tuple[datet
 
 
 def split_lines(points: list[Point], window_seconds: int | None) -> tuple[list[list[tuple[datetime, float]]], list[datetime]]:
-    """Lines broken at every reset and every gap; and the reset moments (the old window's reset_at)."""
+    """The timeline's windows as lines of derived use (the running maximum: interleaved readings do
+    not zigzag), broken at every reset and every gap; and the reset moments (the old window's
+    robust reset time, or the new window's first reading when that time is not between them). A
+    late reading of a window after the next one began is not drawn back in time."""
     lines: list[list[tuple[datetime, float]]] = []
     resets: list[datetime] = []
-    threshold = gap_threshold(points)
-    windows = split_windows(points, window_seconds)
-    for i, window in enumerate(windows):
+    threshold = gap_threshold(sorted(points, key=lambda p: p.at))
+    spans = build_timeline(points, window_seconds)
+    for i, span in enumerate(spans):
+        following = spans[i + 1].start if i + 1 < len(spans) else None
         if i > 0:
-            last_old, first_new = windows[i - 1][-1], window[0]
-            stated = last_old.reset_at
-            resets.append(stated if stated and last_old.at <= stated <= first_new.at else first_new.at)
+            prev, stated = spans[i - 1], spans[i - 1].reset_at
+            last_old = max(p.at for p in prev.readings if p.at <= span.start)
+            resets.append(stated if stated and last_old <= stated <= span.start else span.start)
         current: list[tuple[datetime, float]] = []
-        for point in window:
+        for point in span.derived():
+            if following is not None and point.at > following:
+                break
             if current and point.at - current[-1][0] > threshold:
                 lines.append(current)
                 current = []
