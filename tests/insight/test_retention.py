@@ -55,7 +55,7 @@ def test_downsample_keeps_one_per_hour_and_every_peak(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("removed ")
     remaining = store.snapshot_count()
-    assert 72 < remaining <= 72 + len(before_peaks) + 1
+    assert 72 < remaining <= 72 + 5 * len(before_peaks) + 1  # the hours, and a few readings per window
     assert peaks(store) == before_peaks  # every past window's peak survives
     with sqlite3.connect(db) as conn:
         orphans = conn.execute("select count(*) from windows w left join snapshots s on s.id = w.snapshot_id "
@@ -76,12 +76,18 @@ def test_delete_without_downsample_keeps_recent_rows(tmp_path):
 
 def test_keep_rule_directly():
     at = lambda m: START + timedelta(minutes=m)  # noqa: E731
-    snaps = [(1, at(0)), (2, at(30)), (3, at(59)), (4, at(61)), (5, at(90))]
-    points = {("codex", "five_hour", 18000): [(1, Point(at(0), 10, at(60))), (2, Point(at(30), 50, at(60))),
-                                               (3, Point(at(59), 70, at(60))), (4, Point(at(61), 1, at(360))),
-                                               (5, Point(at(90), 5, at(360)))]}
-    assert snapshots_to_keep(snaps, points, timedelta(hours=1)) == {3, 5}
+    minutes = [5 * i for i in range(12)] + [61, 90]
+    snaps = [(m, at(m)) for m in minutes]
+    rows = [(m, Point(at(m), 10 + m, at(60))) for m in minutes[:12]] + [
+        (61, Point(at(61), 1, at(360))), (90, Point(at(90), 5, at(360)))]
+    points = {("codex", "five_hour", 18000): rows}
+    # the last of each hour; the first window's first three readings (its reset time), its peak and
+    # last before the reset; the second window's first and last
+    assert snapshots_to_keep(snaps, points, timedelta(hours=1)) == {0, 5, 10, 55, 61, 90}
     assert snapshots_to_keep(snaps, points, None) == set()
+    kept = [row for row in rows if row[0] in {0, 5, 10, 55, 61, 90}]
+    again = snapshots_to_keep([(m, at(m)) for m, _ in kept], {("codex", "five_hour", 18000): kept}, timedelta(hours=1))
+    assert again == {0, 5, 10, 55, 61, 90}  # idempotent
 
 
 @pytest.mark.slow

@@ -175,13 +175,23 @@ def is_flat(limits: dict[str, Any]) -> bool:
     return any(limits.get(f"{prefix}_used_percent") is not None for prefix, _ in FLAT_PREFIXES)
 
 
-def _limit_name(container: dict[str, Any]) -> str:
-    """A session log's limit family: ``codex`` (or no ``limit_id``) is the main quota; another
-    family is named as ``additional_rate_limits`` name it (``limit_name``, else its id)."""
-    limit_id = _text(container.get("limit_id"))
-    if limit_id is None or limit_id == MAIN_LIMIT:
+def limit_family(limit_id: str | None, limit_name: str | None = None, feature: str | None = None,
+                 *, may_be_main: bool = True) -> str:
+    """The one rule naming a limit family, for collect and import alike: ``limit_id`` decides, and
+    ``codex`` or no id is the main quota (where the main quota may be: not in
+    ``additional_rate_limits``). Any other family keeps its own name (``limit_name``, else the
+    metered feature, else its id); a name of ``codex`` never promotes it into the main quota."""
+    if may_be_main and (limit_id is None or limit_id == MAIN_LIMIT):
         return MAIN_LIMIT
-    return _text(container.get("limit_name")) or limit_id
+    for name in (limit_name, feature, limit_id):
+        if name and name != MAIN_LIMIT:
+            return name
+    return f"{MAIN_LIMIT} (additional)"
+
+
+def _limit_name(container: dict[str, Any]) -> str:
+    """A session log's (or an answer's) limit family: ``limit_family`` of its id and name."""
+    return limit_family(_text(container.get("limit_id")), _text(container.get("limit_name")))
 
 
 def _count(value: Any) -> int | None:
@@ -284,12 +294,13 @@ def parse_payload(payload: Any, reference: datetime) -> Usage:
         for item in extra:
             if not isinstance(item, dict):
                 continue
-            name = _text(item.get("limit_name")) or _text(item.get("metered_feature"))
-            if name == MAIN_LIMIT:  # never merged into the account's own quota: its own series
-                feature = _text(item.get("metered_feature"))
-                name = feature if feature and feature != MAIN_LIMIT else f"{MAIN_LIMIT} (additional)"
+            limit_id, limit_name = _text(item.get("limit_id")), _text(item.get("limit_name"))
+            feature = _text(item.get("metered_feature"))
+            if not (limit_id or limit_name or feature):
+                continue
+            name = limit_family(limit_id, limit_name, feature, may_be_main=False)  # never the account's own quota
             inner = item.get("rate_limit")
-            if isinstance(inner, dict) and name:
+            if isinstance(inner, dict):
                 usage.windows.extend(_windows_of(inner, name, reference))
     reached = payload.get("rate_limit_reached_type")
     if isinstance(reached, dict):

@@ -1,12 +1,15 @@
 """``tracker prune``: delete or thin old snapshots in small batches.
 
 Thinning keeps, per account, the last snapshot of every bucket (one per hour by default) and,
-per window, the last snapshot before every reset, so each past window's peak survives. Each
-batch is its own short transaction: a concurrent ``collect`` waits a few milliseconds at most.
+per window of the timeline (``tracker.insight.timeline``), the readings its answers rest on: the
+first and last, the peak, the first at 100 %, the readings that fix its reset time and those
+around every reset and move. A second run keeps the same, so thinning is idempotent. Each batch
+is its own short transaction: a concurrent ``collect`` waits a few milliseconds at most.
 
 The old history is walked in slices of about a week, aligned to the buckets, so memory follows
-a slice, not the years being pruned; the first point after a slice tells whether the slice's
-last point ended its window, so the result is the same as over the whole history at once.
+a slice (and a window's length read before it, so that its windows are seen from their start),
+not the years being pruned; the first point after a slice tells whether the slice's last point
+ended its window.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tracker.insight.windows import split_windows
+from tracker.insight.timeline import build_timeline
 from tracker.points import Point
 
 BATCH = 500
 SLICE = timedelta(days=7)
+MAX_CONTEXT = timedelta(days=32)  # a monthly window and a day
 
 
 @dataclass
@@ -44,7 +48,10 @@ def snapshots_to_keep(
     bucket: timedelta | None,
 ) -> set[int]:
     """Ids to keep among old snapshots: none without a bucket (delete all), else the last of each
-    bucket plus the last snapshot of every window (its peak before the reset)."""
+    bucket plus, per window of every series' timeline, the readings its derivation rests on
+    (``WindowSpan.key_readings``: first and last, the peak, the first at 100 %, the readings that
+    fix the reset time and those around every reset and move). Those are kept again on a second
+    run, so thinning is idempotent and every answer about windows stays the same."""
     if bucket is None:
         return set()
     keep: dict[int, int] = {}
@@ -53,10 +60,16 @@ def snapshots_to_keep(
         keep[int(at.timestamp() // size)] = snapshot_id  # ordered by time: the last one wins
     kept = set(keep.values())
     for (_limit, _kind, seconds), rows in series_points.items():
-        by_time = {point.at: snapshot_id for snapshot_id, point in rows}
-        for window in split_windows([point for _, point in rows], seconds):
-            kept.add(by_time[window[-1].at])
+        ids = {id(point): snapshot_id for snapshot_id, point in rows}
+        for span in build_timeline([point for _, point in rows], seconds):
+            kept.update(ids[id(point)] for point in span.key_readings)
     return kept
+
+
+def context(series_points: dict[tuple, list[tuple[int, Point]]]) -> timedelta:
+    """How far before a slice to read so that its windows are seen from their start."""
+    longest = max((seconds or 0 for _limit, _kind, seconds in series_points), default=0)
+    return min(MAX_CONTEXT, timedelta(seconds=longest) + timedelta(days=1))
 
 
 def slices(start: datetime, cutoff: datetime, bucket: timedelta | None) -> Iterator[tuple[datetime, datetime]]:
@@ -92,7 +105,11 @@ def _prune_slice(store, account_id: int, since: datetime, until: datetime, cutof
     if not snapshots:
         return
     summary.snapshots_examined += len(snapshots)
-    points = store.old_window_points(account_id, until, since, cutoff) if downsample or summary.dry_run else {}
+    points = {}
+    if downsample or summary.dry_run:
+        points = store.old_window_points(account_id, until, since, cutoff)
+        earlier = store.old_window_points(account_id, since, since - context(points))
+        points = {key: earlier.get(key, []) + rows for key, rows in points.items()}
     keep = snapshots_to_keep(snapshots, points, downsample)
     doomed = [sid for sid, _ in snapshots if sid not in keep]
     summary.snapshots_removed += len(doomed)

@@ -44,7 +44,7 @@ from statistics import median_low
 
 from tracker.points import Point
 
-ANCHOR_READINGS = 5  # a window's reset time is the median of this many of its first reset times
+ANCHOR_READINGS = 3  # a window's reset time is the median of this many of its first reset times
 NOISE_POINTS = 3.0  # use "starts again low" when it falls at least this far below the peak (or to half)
 FLAT_DROP = 3.0  # without reset times, a fall to half the peak and by at least this much is a reset
 
@@ -84,7 +84,10 @@ class WindowSpan:
     announced_reset_at: datetime | None = None  # the reset time the window first announced (before any move)
     moves: tuple[Move, ...] = ()
     started_at: datetime | None = None  # the first reading above 0 % (None: an idle window)
-    key_readings: tuple[Point, ...] = ()  # the readings the derivation rests on (pruning keeps them)
+    # the readings the derivation rests on, which pruning keeps: the first and last, the last before
+    # the next window, the first at the peak, the first at 100 %, the first ANCHOR_READINGS after the
+    # start and after every move, the readings on both sides of a move, late readings of this window
+    key_readings: tuple[Point, ...] = ()
     _times: tuple[float, ...] = field(default=(), repr=False, compare=False)
     _running: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
@@ -122,6 +125,7 @@ class _Builder:
     def __init__(self, first: Point) -> None:
         self.readings: list[Point] = []
         self.samples: list[float] = []  # reset times (epoch s) since the last move, at most ANCHOR_READINGS
+        self.counted = 0  # started readings since the last move (the first ANCHOR_READINGS are kept)
         self.key: dict[int, Point] = {}
         self.moves: list[Move] = []
         self.announced: float | None = None
@@ -138,23 +142,25 @@ class _Builder:
 
     def add(self, p: Point) -> None:
         self.readings.append(p)
-        if p.used_percent > self.peak:
-            self.peak = p.used_percent
-            self.key[id(p)] = p  # each new maximum (the first at the peak is among them)
+        self.peak = max(self.peak, p.used_percent)
         if self.started is None and p.used_percent > 0:
             self.started = p
-        if self.started is not None and len(self.samples) < ANCHOR_READINGS:
+        if self.started is None:
+            return
+        self.counted += 1
+        if self.counted <= ANCHOR_READINGS:
             self.key[id(p)] = p
-            if p.reset_at is not None:
-                self.samples.append(p.reset_at.timestamp())
-                if self.announced is None:
-                    self.announced = self.samples[0]
+        if p.reset_at is not None and len(self.samples) < ANCHOR_READINGS:
+            self.key[id(p)] = p
+            self.samples.append(p.reset_at.timestamp())
+            if self.announced is None:
+                self.announced = self.samples[0]
 
     def move_to(self, p: Point) -> None:
         old = self.anchor
         self.moves.append(Move(self.readings[-1], p, _dt(old, p), p.reset_at))
         self.key[id(self.readings[-1])] = self.readings[-1]
-        self.samples = []
+        self.samples, self.counted = [], 0
         self.add(p)
         self.key[id(p)] = p
 
@@ -265,7 +271,9 @@ def _span(w: _Builder, following: _Builder | None, tol: float, now: datetime | N
                 until = min(until, following.readings[0].at.timestamp())
         blocked = max(0.0, until - reached.timestamp())
     key = dict(w.key)
-    for p in (readings[0], readings[-1]):
+    cut = following.readings[0].at if following is not None else None
+    before_next = [p for p in readings if cut is None or p.at <= cut]
+    for p in (readings[0], readings[-1], before_next[-1], _first_at_max(readings), _first_at_max(before_next)):
         key[id(p)] = p
     if reached is not None:
         first_full = next(p for p in readings if p.used_percent >= 100.0)
@@ -277,6 +285,14 @@ def _span(w: _Builder, following: _Builder | None, tol: float, now: datetime | N
         started_at=w.started.at if w.started else None,
         key_readings=tuple(sorted(key.values(), key=_sort_key)),
     )
+
+
+def _first_at_max(readings: Sequence[Point]) -> Point:
+    best = readings[0]
+    for p in readings:
+        if p.used_percent > best.used_percent:
+            best = p
+    return best
 
 
 def current_span(spans: Sequence[WindowSpan]) -> WindowSpan | None:
