@@ -348,3 +348,112 @@ def tracker_process(args, env, **kw):
 
 def base_env(db, accounts, url):
     return {**os.environ, "TRACKER_DB": str(db), "TRACKER_ACCOUNT_DIR": str(accounts), "TRACKER_USAGE_URL": url}
+
+
+# -- History-integrity scenarios (issue 20): readings shaped as real Codex data is ------------------
+
+HIST_T0 = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # before the dashboard tests' clock (END)
+
+
+def rate_line(at: datetime, five=None, weekly=None, limit_id: str | None = "codex",
+              limit_name: str | None = None, flat: bool = False) -> str:
+    """One token_count line: ``five``/``weekly`` are (used %, reset time), or the used % alone in the
+    older flat form (no reset time)."""
+    limits: dict = {"limit_id": limit_id} if limit_id else {}
+    if limit_name:
+        limits["limit_name"] = limit_name
+    for prefix, value, minutes in (("primary", five, 300), ("secondary", weekly, 10080)):
+        if value is None:
+            continue
+        if flat:
+            limits.update({f"{prefix}_used_percent": value, f"{prefix}_window_minutes": minutes})
+        else:
+            limits[prefix] = {"used_percent": value[0], "window_minutes": minutes,
+                              "resets_at": int(value[1].timestamp())}
+    return json.dumps({"timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "type": "event_msg",
+                       "payload": {"type": "token_count", "info": None, "rate_limits": limits}})
+
+
+# (first use, announced reset, last activity, peak) in hours from HIST_T0: the second window resets
+# early (at 8 h, announced 10.2 h); three true resets over three days
+INTERLEAVED_WINDOWS = [(0, 5, 4, 60.0), (5.2, 10.2, 8, 40.0), (8, 13, 10, 30.0), (49, 54, 52, 50.0)]
+INTERLEAVED_WEEK = (10.0, 35.0, HIST_T0 + timedelta(days=6))  # weekly: from, to, reset
+
+
+def interleaved_home(root: Path, seed: int = 7) -> Path:
+    """Two Codex sessions running at once over three days: readings seconds apart that disagree by
+    a point or two, reset times jittering by up to 30 s, lines with equal timestamps, one late line
+    of the old window after the early reset. Truth: ``INTERLEAVED_WINDOWS``, the weekly window
+    rising 25 points and never resetting."""
+    rnd = random.Random(seed)
+    total = sum(peak for *_, peak in INTERLEAVED_WINDOWS)
+    week_from, week_to, week_reset = INTERLEAVED_WEEK
+    sessions: list[list[str]] = [[], []]
+    done = 0.0
+    for start, reset, last, peak in INTERLEAVED_WINDOWS:
+        span = (last - start) * 3600
+        for source, step in ((0, 45), (1, 70)):
+            t, previous = 0.0, None
+            while t <= span:
+                at = HIST_T0 + timedelta(hours=start, seconds=t)
+                if source == 1 and previous is not None and rnd.random() < 0.1:
+                    at = previous  # the other session wrote at the same instant, another value
+                true = 1.0 + (peak - 1.0) * t / span
+                used = true if source == 0 else max(0.0, true - rnd.choice((0, 1, 2)))
+                weekly = week_from + (week_to - week_from) * (done + true) / total
+                jitter = timedelta(seconds=rnd.randint(-30, 30))
+                sessions[source].append(rate_line(at, (round(used), HIST_T0 + timedelta(hours=reset) + jitter),
+                                                  (round(weekly - (source and rnd.choice((0, 1)))), week_reset + jitter)))
+                previous, t = at, t + step
+        done += peak
+    early = INTERLEAVED_WINDOWS[1]
+    late_line_at = HIST_T0 + timedelta(hours=INTERLEAVED_WINDOWS[2][0], seconds=20)
+    sessions[1].append(rate_line(late_line_at, (early[3] - 1, HIST_T0 + timedelta(hours=early[1])),
+                                 (week_from, week_reset)))
+    home = root / ".codex"
+    for i, lines in enumerate(sessions):
+        lines.sort(key=lambda line: json.loads(line)["timestamp"])
+        write_session_file(home / f"sessions/2026/11/09/rollout-{i}.jsonl", lines)
+    return home
+
+
+def polled_records(account: str = "poll", step: timedelta = timedelta(hours=1), seed: int = 3):
+    """Three days of collection every ``step``: five-hour windows that start at first use, idle
+    hours in between (0 % with a reset time of now + 5 h), reset times jittering by up to a minute,
+    two windows back to back. Returns (records, true five-hour resets, true peaks)."""
+    from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, WEEKLY
+    from tracker.records import SnapshotRecord, Usage, Window
+
+    rnd = random.Random(seed)
+    windows = [(1, 45.0), (7, 80.0), (26, 30.0), (49, 100.0), (54, 20.0)]  # (first use hour, peak)
+    records, t, end = [], HIST_T0, HIST_T0 + timedelta(hours=66)
+    while t < end:
+        hours = (t - HIST_T0).total_seconds() / 3600
+        current = [(s, p) for s, p in windows if s <= hours < s + 5]
+        jitter = timedelta(seconds=rnd.randint(-60, 60))
+        if current:
+            start, peak = current[0]
+            used = round(min(peak, peak * (hours - start + 1) / 4), 1)
+            five = Window(MAIN_LIMIT, FIVE_HOUR, 18000, used, HIST_T0 + timedelta(hours=start + 5) + jitter)
+        else:
+            five = Window(MAIN_LIMIT, FIVE_HOUR, 18000, 0.0, t + timedelta(hours=5) + jitter)
+        weekly = Window(MAIN_LIMIT, WEEKLY, 604800, round(hours / 3, 1), HIST_T0 + timedelta(days=6) + jitter)
+        records.append(SnapshotRecord(account, t + timedelta(seconds=rnd.randint(0, 20)), "api",
+                                      Usage(windows=[five, weekly])))
+        t += step
+    # every window ends (idle hours follow the last): one reset each
+    return records, len(windows), [peak for _, peak in windows]
+
+
+def flat_home(root: Path) -> tuple[Path, list[float]]:
+    """Session lines of the older flat form (no reset time): ten five-hour windows, read every ten
+    minutes, each starting again near zero. Returns (home, true peaks)."""
+    peaks = [13.0, 40.0, 25.0, 60.0, 9.0, 33.0, 71.0, 18.0, 52.0, 27.0]
+    lines = []
+    for i, peak in enumerate(peaks):
+        start = HIST_T0 + timedelta(hours=6 * i)
+        for k in range(13):  # two hours of use
+            lines.append(rate_line(start + timedelta(minutes=10 * k), round(peak * k / 12), None, flat=True))
+    home = root / ".codex-flat"
+    write_session_file(home / "sessions/2026/11/09/rollout-flat.jsonl", lines)
+    return home, peaks
