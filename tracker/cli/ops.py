@@ -17,8 +17,8 @@ from tracker.cli.options import db_option, open_store
 @click.option("--older-than", required=True, type=params.Duration(), metavar="DURATION",
               help="Work on snapshots older than this (e.g. 90d).")
 @click.option("--downsample", type=params.Duration(), metavar="DURATION",
-              help="Thin instead of delete: keep one snapshot per DURATION (e.g. 1h) and each window's last "
-                   "snapshot before its reset.")
+              help="Thin instead of delete: keep one snapshot per DURATION (e.g. 1h) and, per window, the "
+                   "readings its answers rest on (first, last, peak, first at 100 %, around every reset).")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
 @db_option
 def prune(older_than, downsample, dry_run, db) -> None:

@@ -1,4 +1,5 @@
-"""Stage 3, insight: what the readings mean. Windows and resets (``windows``), the forecast and
+"""Stage 3, insight: what the readings mean. Windows and resets (``timeline``, the one reset rule;
+``windows``), the forecast and
 its profile (``forecast``, ``profile``), the per-account figures of a report (``report``), the
 reset ledger (``ledger``), the backtest (``backtest``), alert rules for check/pick (``alerts``) and
 what pruning keeps (``retention``).

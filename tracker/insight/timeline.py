@@ -243,7 +243,7 @@ def build_timeline(points: Sequence[Point], window_seconds: int | None,
 def _ending(w: _Builder, reset: float | None, following: _Builder | None, tol: float,
             now: datetime | None) -> str:
     if following is None:
-        return "overdue" if now is not None and reset is not None and now.timestamp() > reset else "open"
+        return "overdue" if now is not None and reset is not None and now.timestamp() >= reset else "open"
     if reset is None:
         return "unknown"
     if following.readings[0].at.timestamp() < reset - tol:
@@ -323,8 +323,10 @@ def resets_between(spans: Sequence[WindowSpan], since: datetime, until: datetime
 
 
 def is_overdue(span: WindowSpan, now: datetime) -> bool:
-    """The overdue rule every view uses: the window's robust reset time has passed at ``now``."""
-    return span.reset_at is not None and now > span.reset_at
+    """The overdue rule every view uses (the report's ``live``, check, notify, status, the ledger,
+    the charts): the window's robust reset time has passed at ``now`` and no reading shows the next
+    window. Its reading is history: no alert, no headroom, no reset counted until one is read."""
+    return span.reset_at is not None and now >= span.reset_at
 
 
 def window_at(spans: Sequence[WindowSpan], t: datetime) -> WindowSpan | None:
