@@ -48,11 +48,25 @@ def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP)
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: a string that a spreadsheet would read as a formula
+    (an account or limit named ``=HYPERLINK(...)``) gets a leading ``'``, OWASP's rule for CSV
+    injection; numbers, times and everything else pass unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(headers)
-    writer.writerows([["" if c is None else c for c in row] for row in rows])
+    writer.writerows([[csv_cell(c) for c in row] for row in rows])
     return buffer.getvalue()
 
 

@@ -54,11 +54,12 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
     from tracker.views.progress import LazyProgressBar
 
     homes = accounts.resolve_codex_homes(codex_homes, config.codex_home(), account)
-    since_at = resolve(since, utcnow())
+    now = utcnow()
+    since_at = resolve(since, now)
     bar = LazyProgressBar()
     try:
         with open_store(db) as store:
-            summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance)
+            summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance, now=now)
     finally:
         bar.close()
     if as_json:

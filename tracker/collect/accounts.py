@@ -161,6 +161,11 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Real access tokens are JWTs of hundreds of characters. A shorter one cannot be told apart from
+# ordinary words in what the server answers (redaction looks for runs of LEAK_RUN = 16 characters).
+MIN_TOKEN_LENGTH = 16
+
+
 def load_account(ref: AccountRef) -> Account:
     """Read one auth file. Raises ``AuthFileError`` with a message that names the account."""
     where = str(ref.path)
@@ -186,11 +191,17 @@ def load_account(ref: AccountRef) -> Account:
     if not isinstance(tokens, dict):
         raise AuthFileError(f"{where} has no \"tokens\" object (run `codex login`)")
     access = _str_or_none(tokens.get("access_token"))
+    # Only values long enough to be secrets are redacted: a refresh token of three letters would
+    # blank every "abc" in what is stored (it is never sent, so no server can echo it).
     secrets = tuple(
-        t for t in (tokens.get(k) for k in ("access_token", "refresh_token", "id_token")) if isinstance(t, str) and t
+        t for t in (tokens.get(k) for k in ("access_token", "refresh_token", "id_token"))
+        if isinstance(t, str) and len(t) >= MIN_TOKEN_LENGTH
     )
     if access is None:
         raise AuthFileError(f"{where} has no tokens.access_token (run `codex login`)")
+    if len(access) < MIN_TOKEN_LENGTH:
+        raise AuthFileError(f"{where}: tokens.access_token is {len(access)} characters, too short to be a real "
+                            "token (run `codex login` to rewrite the file)")
     if access.startswith("sess-"):
         raise AuthFileError(
             f"{where} holds a browser session token (sess-…), not a Codex access token; "

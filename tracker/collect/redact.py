@@ -29,8 +29,8 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     a token in another form (JSON-escaped, URL-encoded, base64, cut by ``/`` or spaces), which is
     withheld whole rather than guessed at."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        if secret:  # the whole value where it stands as such, never a word inside other text
+            text = re.sub(rf"(?<![A-Za-z0-9_-]){re.escape(secret)}(?![A-Za-z0-9_-])", REDACTED, text)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
     if secrets and carries_secret(text, secrets):

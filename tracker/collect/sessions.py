@@ -15,7 +15,7 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tracker.collect.normalize import RESET_RELATIVE_KEYS, is_flat, normalize_payload
@@ -148,9 +148,15 @@ def parse_line(line: bytes) -> tuple[datetime, dict] | str:
     return at, limits
 
 
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks disagree a little; a log from tomorrow is wrong
+
+
 class _Importer:
-    def __init__(self, store, since: datetime | None, on_bytes: Callable[[int], None] | None) -> None:
+    def __init__(self, store, since: datetime | None, on_bytes: Callable[[int], None] | None,
+                 now: datetime | None = None) -> None:
         self.store, self.since, self.on_bytes = store, since, on_bytes
+        # A line dated ahead of the clock would become every window's latest reading: skipped.
+        self.latest_plausible = (now or datetime.now(UTC)) + FUTURE_TOLERANCE
         self.summary = ImportSummary()
         self.records: list[SnapshotRecord] = []
         self.pending_progress: dict[str, dict] = {}
@@ -245,6 +251,9 @@ class _Importer:
             return
         self.summary.token_count_events += 1
         at, limits = parsed
+        if at > self.latest_plausible:
+            self.summary.skipped["in_the_future"] += 1
+            return
         if self.since and at < self.since:
             self.summary.skipped["before_since"] += 1
             self._before_since = True
@@ -295,9 +304,11 @@ class _Importer:
 def import_sessions(
     store, homes: list[tuple[str, Path]], since: datetime | None = None,
     on_plan: Callable[[int], None] | None = None, on_bytes: Callable[[int], None] | None = None,
+    now: datetime | None = None,
 ) -> ImportSummary:
-    """Import every new token_count event under the given Codex homes into ``store``."""
-    importer = _Importer(store, since, on_bytes)
+    """Import every new token_count event under the given Codex homes into ``store``; events dated
+    more than ``FUTURE_TOLERANCE`` after ``now`` are skipped and counted (``in_the_future``)."""
+    importer = _Importer(store, since, on_bytes, now)
     plan = plan_files(homes, store.progress(), importer.summary)
     if on_plan:
         on_plan(sum(f.size - f.start for f in plan))

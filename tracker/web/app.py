@@ -117,6 +117,20 @@ def _int_param(request, name: str, default: int) -> int:
         raise payloads.BadRequest(f"{name} must be a whole number") from None
 
 
+def _account_param(request, required: bool = True) -> str | None:
+    """The ``account`` parameter. A name no account can have (control characters such as NUL,
+    over 200 characters) is answered 404 here, before any backend sees it: PostgreSQL refuses a
+    NUL in a query with an error that would otherwise read as the database failing (503)."""
+    name = request.query_params.get("account") or None
+    if name is None:
+        if required:
+            raise payloads.BadRequest("account is required")
+        return None
+    if len(name) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise payloads.NotFound("no such account (a name with control characters or over 200 characters)")
+    return name
+
+
 def create_app(store, settings: AppSettings):  # an ASGI application
     """The application over an open (read-only) store."""
     from starlette.applications import Starlette
@@ -140,23 +154,20 @@ def create_app(store, settings: AppSettings):  # an ASGI application
         points = _int_param(request, "points", payloads.MAX_POINTS)
         if not 2 <= points <= payloads.MAX_POINTS:
             raise payloads.BadRequest(f"points must be between 2 and {payloads.MAX_POINTS}")
-        if not q.get("account"):
-            raise payloads.BadRequest("account is required")
-        return payloads.series_payload(store, q["account"], q.get("kind", "five_hour"), since, until, now,
+        return payloads.series_payload(store, _account_param(request), q.get("kind", "five_hour"), since, until, now,
                                        settings.figures, max_points=points)
 
     def daily(request):
         q = request.query_params
-        if not q.get("account"):
-            raise payloads.BadRequest("account is required")
-        return payloads.daily_payload(store, q["account"], q.get("tz"), _int_param(request, "days", 7),
+        return payloads.daily_payload(store, _account_param(request), q.get("tz"), _int_param(request, "days", 7),
                                       settings.clock())
 
     def resets(request):
         q = request.query_params
         since, until = payloads.period(q.get("since"), q.get("until"), settings.clock(),
                                        payloads.DEFAULT_RESET_PERIOD)
-        return payloads.resets_payload(store, q.get("account") or None, q.get("kind", "all"), since, until)
+        return payloads.resets_payload(store, _account_param(request, required=False), q.get("kind", "all"),
+                                       since, until)
 
     def healthz(_request):
         from tracker.storage.db import current_revision
