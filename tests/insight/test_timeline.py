@@ -199,3 +199,21 @@ def test_daily_use_is_possible_and_matches_the_peaks(history):
         assert value <= 100.0 * len(overlapping) + 1e-9
     first = min(q.used_percent for q in spans[0].readings if q.at == spans[0].start)
     assert abs(sum(totals.values()) - (sum(peak for peak, _ in truth) - first)) < 1e-6
+
+
+def _answers(spans):
+    return [(s.start, s.end, s.reset_at, s.peak, s.ending, s.reached_limit_at, s.started_at) for s in spans]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms())
+def test_keeping_the_key_readings_keeps_every_answer(history, rnd):
+    """What prune --downsample relies on: the key readings plus any others give the same windows,
+    and their key readings are the same again (a second run keeps the same)."""
+    readings, _truth = history
+    spans = build_timeline(readings, FIVE_H)
+    keys = {id(p) for s in spans for p in s.key_readings}
+    thinned = [p for p in readings if id(p) in keys or rnd.random() < 0.2]
+    again = build_timeline(thinned, FIVE_H)
+    assert _answers(again) == _answers(spans)
+    assert {id(p) for s in again for p in s.key_readings} == keys

@@ -296,7 +296,9 @@ def resets(names, since, until, kind, as_json, db, tz) -> None:
     Each row: when the change was first seen, the used % just before and after (a window may
     open at 85-99 %), the reset time the old window announced, and the timing: early or late
     when the change was seen beyond the jitter tolerance of that time; `moved later`/`earlier`
-    when a window's announced reset time changed while it was still open.
+    when a window's announced reset time changed while it was still open. Windows come from the
+    one window timeline every view reads: a drop with the same reset time is noise, an idle
+    window is no reset, an overdue window has no reset until a reading shows the next one.
 
     \b
     Example:
