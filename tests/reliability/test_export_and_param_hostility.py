@@ -115,3 +115,42 @@ def test_a_session_line_from_the_future_is_skipped_and_counted(tmp_path):
     assert summary["imported"] == 1 and summary["skipped"].get("in_the_future") == 1
     history = json.loads(run("history", "--db", db, "--format", "json", "--all").stdout)
     assert [row["used_percent"] for row in history] == [20.0]
+
+
+@pytest.fixture
+def small_server(tmp_path):
+    pytest.importorskip("starlette", reason="the web extra is not installed (pip install -e '.[dev]')")
+    from tracker.web.server import RunningServer, ServeOptions
+
+    url = fill(f"sqlite:///{tmp_path / 'd.db'}", accounts=3, days=1)
+    with RunningServer(ServeOptions(db_url=url, clock=Clock(END + timedelta(minutes=1)))) as server:
+        yield server
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ({"Origin": "https://evil.example"}, 403),
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Sec-Fetch-Site": "same-site"}, 403),
+    ({"Origin": "null"}, 403),
+    ({"Sec-Fetch-Site": "same-origin"}, 200),
+    ({}, 200),
+])
+def test_another_site_s_page_cannot_call_the_api(small_server, headers, status):
+    import requests
+
+    for path in ("api/report", "api/resets?since=7d", "api/healthz"):
+        answer = requests.get(small_server.url + path, headers=headers, timeout=10)
+        assert answer.status_code == status, (path, answer.text)
+        assert answer.headers["x-frame-options"] == "DENY"
+    own = small_server.url.rstrip("/").split("//", 1)[1]
+    assert requests.get(small_server.url + "api/report", headers={"Origin": f"http://{own}"},
+                        timeout=10).status_code == 200
+
+
+def test_the_ledger_s_cost_is_bounded_per_request(small_server):
+    import requests
+
+    every = requests.get(small_server.url + "api/resets?since=40d", timeout=10)
+    assert every.status_code == 400 and "account-days" in every.json()["error"]
+    one = requests.get(small_server.url + "api/resets?account=work&since=90d", timeout=10)
+    assert one.status_code == 200, one.text

@@ -76,6 +76,8 @@ class Guard:
         headers = Headers(scope=scope)
         if not security.host_allowed(headers.get("host"), self.settings.allowed_hosts):
             return JSONResponse({"error": "unknown Host: open the dashboard at the address serve printed"}, 400)
+        if scope["path"].startswith("/api/") and security.cross_site(headers):
+            return JSONResponse({"error": "cross-site request refused: the API answers only its own page"}, 403)
         token = self.settings.token
         if token is not None and not security.token_matches(headers.get("authorization"), token):
             return JSONResponse({"error": "a token is needed (Basic auth password or Bearer)"}, 401,

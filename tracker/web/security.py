@@ -93,3 +93,21 @@ def host_allowed(host_header: str | None, allowed: tuple[str, ...] | None) -> bo
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
     return host in allowed
+
+
+def cross_site(headers) -> bool:
+    """Whether a request comes from another site's page: the browser says so (``Sec-Fetch-Site``
+    cross-site or same-site), or it names an ``Origin`` that is not this server's own Host. Scripts
+    (curl, Prometheus) send neither and are answered; any page elsewhere cannot make the server
+    spend its time (the token, when set, still applies)."""
+    if (headers.get("sec-fetch-site") or "").lower() in ("cross-site", "same-site"):
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(origin).netloc.lower() != (headers.get("host") or "").lower() or origin == "null"
+    except ValueError:
+        return True
