@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.insight.ledger import series_events
 from tracker.insight.timeline import build_timeline, daily_use, jitter_tolerance
-from tracker.points import Point
+from tracker.points import Point, SeriesKey
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -181,6 +182,10 @@ def test_timeline_finds_the_true_windows_in_any_order(history, rnd):
     shuffled = list(readings)
     rnd.shuffle(shuffled)
     assert build_timeline(shuffled, FIVE_H) == spans
+    events = series_events(SeriesKey("a", "codex", "five_hour", FIVE_H), shuffled)  # the ledger
+    timing = {"early": "early", "on time": "on_time", "moved later": "on_time"}
+    assert [(e.event, e.timing) for e in events if e.event == "reset"] == [
+        ("reset", timing[ending]) for _peak, ending in truth[:-1]]
     for s in spans:
         derived = [q.used_percent for q in s.derived()]
         assert derived == sorted(derived)  # monotone: no negative burn
@@ -217,3 +222,34 @@ def test_keeping_the_key_readings_keeps_every_answer(history, rnd):
     again = build_timeline(thinned, FIVE_H)
     assert _answers(again) == _answers(spans)
     assert {id(p) for s in again for p in s.key_readings} == keys
+
+
+@st.composite
+def flat_histories(draw):
+    """Readings without reset times (the older session-log form): windows of two sources that
+    disagree by up to two points, each starting again near zero."""
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    peaks = draw(st.lists(st.integers(8, 100), min_size=1, max_size=6))
+    readings, start = [], T0
+    for peak in peaks:
+        count = rnd.randint(3, 20)
+        for k in range(count + 1):
+            at = start + timedelta(minutes=200 * k / count + rnd.uniform(0, 0.5))
+            true = round(peak * k / count) if k else rnd.choice((0, 1))
+            readings.append(Point(at, float(true), None))
+            if rnd.random() < 0.5:
+                readings.append(Point(at + timedelta(seconds=rnd.randint(0, 30)),
+                                      float(max(0, true - rnd.choice((1, 2)))), None))
+        start += timedelta(hours=rnd.choice((4, 6, 30)))
+    return readings, [float(p) for p in peaks]
+
+
+@settings(max_examples=40, deadline=None)
+@given(flat_histories(), st.randoms())
+def test_flat_readings_give_the_true_windows_in_any_order(history, rnd):
+    readings, peaks = history
+    shuffled = list(readings)
+    rnd.shuffle(shuffled)
+    spans = build_timeline(shuffled, FIVE_H)
+    assert [s.peak for s in spans] == peaks
+    assert [s.ending for s in spans] == ["unknown"] * (len(peaks) - 1) + ["open"]
