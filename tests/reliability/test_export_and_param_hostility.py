@@ -3,6 +3,7 @@ dashboard, and session lines from the future (issue 22, items 12-14)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -154,3 +155,66 @@ def test_the_ledger_s_cost_is_bounded_per_request(small_server):
     assert every.status_code == 400 and "account-days" in every.json()["error"]
     one = requests.get(small_server.url + "api/resets?account=work&since=90d", timeout=10)
     assert one.status_code == 200, one.text
+
+
+def test_a_database_replaced_or_deleted_while_serving_is_followed(tmp_path):
+    import os
+    import shutil
+
+    import requests
+
+    pytest.importorskip("starlette", reason="the web extra is not installed (pip install -e '.[dev]')")
+    from tracker.web.server import RunningServer, ServeOptions
+
+    live, other = tmp_path / "live.db", tmp_path / "other.db"
+    fill(f"sqlite:///{live}", accounts=1, days=1)
+    fill(f"sqlite:///{other}", accounts=3, days=1)
+    with RunningServer(ServeOptions(db_url=f"sqlite:///{live}", clock=Clock(END + timedelta(minutes=1)))) as server:
+        def accounts() -> list[str]:
+            answer = requests.get(server.url + "api/report", timeout=10)
+            assert answer.status_code == 200, answer.text
+            return [a["account"] for a in answer.json()["accounts"]]
+
+        assert accounts() == ["work"]
+        shutil.copy(other, tmp_path / "incoming.db")
+        os.replace(tmp_path / "incoming.db", live)  # a backup restored under the same name
+        assert [accounts() for _ in range(5)] == [["personal", "research", "work"]] * 5
+        live.unlink()
+        gone = requests.get(server.url + "api/report", timeout=10)
+        assert gone.status_code == 503 and "gone" in gone.json()["error"]
+
+
+def test_half_open_connections_are_closed_and_the_server_keeps_answering(tmp_path):
+    import socket
+    import time
+
+    import requests
+
+    pytest.importorskip("starlette", reason="the web extra is not installed (pip install -e '.[dev]')")
+    from tracker.web.server import RunningServer, ServeOptions
+
+    url = fill(f"sqlite:///{tmp_path / 'd.db'}", accounts=1, days=1)
+    with RunningServer(ServeOptions(db_url=url, clock=Clock(END + timedelta(minutes=1)),
+                                    request_timeout=0.3)) as server:
+        host, port = server.sock.getsockname()[:2]
+        idle = [socket.create_connection((host, port), timeout=5) for _ in range(20)]
+        half = [socket.create_connection((host, port), timeout=5) for _ in range(20)]
+        for s in half:
+            s.sendall(b"GET /api/report HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the blank line
+        assert requests.get(server.url + "api/healthz", timeout=5).status_code == 200
+        closed = 0
+        deadline = time.monotonic() + 5  # a bound on the server's own timer, not a sleep
+        for s in idle + half:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            with contextlib.suppress(TimeoutError, ConnectionResetError):
+                closed += s.recv(1) == b""
+            s.close()
+        assert closed == 40
+        bad = socket.create_connection((host, port), timeout=5)
+        bad.sendall(b"GARBAGE\r\n\r\n")
+        answer = b""
+        while chunk := bad.recv(4096):
+            answer += chunk
+        bad.close()
+        assert answer.startswith(b"HTTP/1.1 400") and b"content-security-policy" in answer.lower()
+        assert b"x-frame-options: deny" in answer.lower()

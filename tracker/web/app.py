@@ -176,13 +176,24 @@ def create_app(store, settings: AppSettings):  # an ASGI application
 
         return {"status": "ok", "schema": current_revision(store.engine)}
 
+    def fresh(compute: Callable) -> Callable:
+        """Every answer from the database file as it is now (``FollowedStore.check``)."""
+        check = getattr(store, "check", None)
+
+        def answer(request):
+            if check is not None:
+                check()
+            return compute(request)
+
+        return _json_endpoint(answer)
+
     routes = [
         Route("/", index, methods=["GET"]),
-        Route("/api/report", _json_endpoint(report), methods=["GET"]),
-        Route("/api/series", _json_endpoint(series), methods=["GET"]),
-        Route("/api/daily", _json_endpoint(daily), methods=["GET"]),
-        Route("/api/resets", _json_endpoint(resets), methods=["GET"]),
-        Route("/api/healthz", _json_endpoint(healthz), methods=["GET"]),
+        Route("/api/report", fresh(report), methods=["GET"]),
+        Route("/api/series", fresh(series), methods=["GET"]),
+        Route("/api/daily", fresh(daily), methods=["GET"]),
+        Route("/api/resets", fresh(resets), methods=["GET"]),
+        Route("/api/healthz", fresh(healthz), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Guard(Starlette(routes=routes), settings)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from tracker.errors import TrackerError
 from tracker.web import payloads, security
+from tracker.web.protocol import REQUEST_TIMEOUT, guarded_protocol
 
 INSTALL_HINT = "tracker serve needs the web extra: pip install 'codex-quota-history[web]'"
 
@@ -37,6 +38,7 @@ class ServeOptions:
     refresh_seconds: float = 30.0
     figures: payloads.Figures = field(default_factory=payloads.Figures)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    request_timeout: float = REQUEST_TIMEOUT  # seconds to send a whole request before the connection is closed
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -61,22 +63,25 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def _uvicorn_server(app):
+def _uvicorn_server(app, request_timeout: float = REQUEST_TIMEOUT):
     import uvicorn
 
+    from tracker.web.app import SECURITY_HEADERS
+
     config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False,
-                            proxy_headers=False, lifespan="off", timeout_graceful_shutdown=2)
+                            proxy_headers=False, lifespan="off", timeout_graceful_shutdown=2,
+                            http=guarded_protocol(request_timeout, SECURITY_HEADERS), timeout_keep_alive=5)
     return uvicorn.Server(config)
 
 
 def build(options: ServeOptions):  # (store, ASGI app)
     """Check the rules, open the store read-only and build the application (nothing bound yet)."""
     from tracker.web.app import AppSettings, create_app
-    from tracker.web.readonly import open_readonly
+    from tracker.web.readonly import FollowedStore
 
     security.check_bind(options.host, options.allow_remote, options.token)
     ensure_installed()
-    store = open_readonly(options.db_url)
+    store = FollowedStore(options.db_url)
     hosts = security.LOOPBACK_HOSTS if security.is_loopback(options.host) else None
     settings = AppSettings(clock=options.clock, token=options.token, refresh_seconds=options.refresh_seconds,
                            figures=options.figures, allowed_hosts=hosts)
@@ -96,7 +101,7 @@ def serve_forever(options: ServeOptions, announce: Callable[[str], None], open_b
 
             webbrowser.open(url)
         with _stop_quietly():
-            _uvicorn_server(app).run(sockets=[sock])
+            _uvicorn_server(app, options.request_timeout).run(sockets=[sock])
     finally:
         store.close()
 
@@ -121,7 +126,7 @@ class RunningServer:
         self.store, app = build(options)
         self.sock = bind(options.host, 0)
         self.url = url_of(self.sock)
-        self.server = _uvicorn_server(app)
+        self.server = _uvicorn_server(app, options.request_timeout)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> RunningServer:
