@@ -91,11 +91,11 @@ def test_a_failed_webhook_is_reported_and_retried_next_run(httpserver, env, tmp_
     args = ["--db", str(env["db"]), "--at", "2026-11-18T11:06:40Z"]
     run("collect", "--account-dir", str(env["dir"]), "--url", env["usage"], *args, "-q")
     first = run("notify", *args, "--webhook", failing, "--webhook", env["hook"])
-    assert first.exit_code == 3
+    assert first.exit_code == 6
     assert "work: webhook to 127.0.0.1 answered HTTP 503 (will retry on the next run)" in first.stderr
     assert len(env["hooks"]) == 1  # the working channel got it
     second = run("notify", *args, "--webhook", failing, "--webhook", env["hook"])
-    assert second.exit_code == 3 and len(env["hooks"]) == 1  # retried the failed one only
+    assert second.exit_code == 6 and len(env["hooks"]) == 1  # retried the failed one only
     assert len([r for r, _ in httpserver.log if r.path == "/down"]) == 4  # two runs, one retry each
 
 
@@ -119,7 +119,7 @@ def test_stale_and_missing_desktop_program(httpserver, env, monkeypatch, tmp_pat
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     result = run("notify", "--db", str(env["db"]), "--at", "2026-11-18T13:06:40Z", "--tz", "UTC",
                  "--stale", "30m", "--desktop")
-    assert result.exit_code == 3
+    assert result.exit_code == 6
     assert result.stderr.strip() == ("tracker: work: desktop notifications need notify-send (Debian/Ubuntu: "
                                      "apt install libnotify-bin) (will retry on the next run)")
 

@@ -14,7 +14,8 @@ from tracker.cli.options import db_option, names_argument, notify_options, open_
 
 def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinfo, options: dict,
               dry_run: bool = False, quiet: bool = False) -> int:
-    """Evaluate the rules and deliver; print one line per notification; the exit code (3: a channel failed)."""
+    """Evaluate the rules and deliver; print one line per notification; the exit code (6: a notice was
+    not delivered — a channel failed or the deadline passed — and will be retried)."""
     from tracker.errors import TrackerError
     from tracker.notify.channels import desktop_channel, exec_channel, webhook_channel
     from tracker.notify.episodes import notify_from_store
@@ -29,7 +30,8 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
     rules = Rules(below=options["below"], before_reset=options["before_reset"], stale=options["stale"],
                   on_reset=options["on_reset"])
     with open_store(db, readonly=dry_run, create=False) as store:  # no database yet: say so, create nothing
-        outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run)
+        outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run,
+                                    options["deadline"].total_seconds())
     from tracker.render import printable
 
     verb = "would send" if dry_run else "sent"
@@ -37,10 +39,11 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
         click.echo(printable(f"{verb} ({label}): {notice.message}"))
     for problem in outcome.problems:
         click.echo(f"tracker: {printable(problem)}", err=True)
-    return 3 if outcome.problems else 0
+    return EXIT_UNDELIVERED if outcome.problems else 0
 
 
-NOTIFY_KEYS = ("below", "before_reset", "stale", "on_reset", "desktop", "webhooks", "exec_commands")
+NOTIFY_KEYS = ("below", "before_reset", "stale", "on_reset", "desktop", "webhooks", "exec_commands", "deadline")
+EXIT_UNDELIVERED = 6
 
 
 @click.command()
@@ -50,15 +53,15 @@ NOTIFY_KEYS = ("below", "before_reset", "stale", "on_reset", "desktop", "webhook
 @click.option("--at", "at", type=params.When(), hidden=True, help="Evaluate as of this moment (tests).")
 @db_option
 @tz_option
-def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_commands, dry_run, at, db,
-           tz) -> None:
+def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_commands, deadline, dry_run, at,
+           db, tz) -> None:
     """Notify once per episode: a window low, running out before its reset, or data stale.
 
     A condition that holds for hours notifies once; it notifies again only after it has cleared
     (by 5 points for --below, so a window hovering at the threshold does not flap). What was
     sent is remembered in the database, per channel: a failed webhook is retried next run. Every
     rule and channel can also come from the environment (TRACKER_NOTIFY_BELOW, ..._WEBHOOK, ...).
-    Exit 3 when a channel failed.
+    Exit 6 when a notice was not delivered (a channel failed, or --deadline passed): it is retried next run.
 
     \b
     Example:
@@ -66,7 +69,7 @@ def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_
         tracker notify --webhook https://ntfy.sh/my-codex --dry-run
         tracker collect --notify --desktop      # collect, then notify, in one scheduled line
     """
-    options = dict(zip(NOTIFY_KEYS, (below, before_reset, stale, on_reset, desktop, webhooks, exec_commands),
-                       strict=True))
+    options = dict(zip(NOTIFY_KEYS, (below, before_reset, stale, on_reset, desktop, webhooks, exec_commands,
+                                     deadline), strict=True))
     sys.exit(run_rules(db, names, resolve_past(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
 

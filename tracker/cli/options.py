@@ -100,6 +100,9 @@ notify_options = _stack(
     click.option("--exec", "exec_commands", multiple=True, metavar="CMD", envvar="TRACKER_NOTIFY_EXEC",
                  type=params.ShellCommand(),
                  help="Run CMD with the fields in TRACKER_* environment variables (repeatable)."),
+    click.option("--deadline", type=params.Duration(timedelta(seconds=1)), default="30s", show_default=True,
+                 metavar="DURATION", envvar="TRACKER_NOTIFY_DEADLINE",
+                 help="Deliver every notice of the run within this time; the rest is retried next run (exit 6)."),
 )
 
 

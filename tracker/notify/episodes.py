@@ -40,8 +40,44 @@ def _key_filter(key: Key, channel: str):
                 n.c.rule == key.rule, n.c.channel == channel)
 
 
+DEFAULT_DEADLINE = 30.0  # seconds for every notice of one run together
+MAX_PARALLEL = 8
+
+
+def deliver_all(sends: list[tuple[Notice, Channel]], deadline: float) -> list[str | None]:
+    """Deliver every notice at once (at most MAX_PARALLEL at a time), each given the time left; at
+    the deadline stop waiting: what has not been delivered by then is a problem (not marked sent,
+    retried next run). Delivery threads are daemons, so a webhook that never answers cannot keep
+    the process alive either."""
+    import threading
+    import time
+
+    results: list[str | None] = ["the run's deadline passed before it was delivered"] * len(sends)
+    done = [False] * len(sends)
+    gate = threading.Semaphore(MAX_PARALLEL)
+    end = time.monotonic() + deadline
+
+    def one(i: int, notice: Notice, channel: Channel) -> None:
+        with gate:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                results[i] = channel.deliver(notice, left)
+            except Exception as exc:  # a channel's own bug must not lose the other notices
+                results[i] = f"{channel.label} failed: {type(exc).__name__}"
+            done[i] = True
+
+    threads = [threading.Thread(target=one, args=(i, n, c), daemon=True) for i, (n, c) in enumerate(sends)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return [r if d else "the run's deadline passed before it was delivered" for r, d in zip(results, done, strict=True)]
+
+
 def run_notify(store: Store, report, rules: Rules, channels: list[Channel], tz: tzinfo,
-               dry_run: bool = False) -> NotifyOutcome:
+               dry_run: bool = False, deadline: float = DEFAULT_DEADLINE) -> NotifyOutcome:
     by_key = {c.key: c for c in channels}
     plan = plan_notifications(report, rules, load_sent(store), list(by_key), tz)
     outcome = NotifyOutcome(cleared=len(plan.forget))
@@ -49,9 +85,9 @@ def run_notify(store: Store, report, rules: Rules, channels: list[Channel], tz: 
         outcome.delivered = [(notice, by_key[channel].label) for notice, channel in plan.send]
         return outcome
     remembered = []
-    for notice, channel_key in plan.send:
+    results = deliver_all([(notice, by_key[key]) for notice, key in plan.send], deadline)
+    for (notice, channel_key), problem in zip(plan.send, results, strict=True):
         channel = by_key[channel_key]
-        problem = channel.deliver(notice)
         if problem:
             outcome.problems.append(f"{notice.key.account}: {problem} (will retry on the next run)")
             continue
@@ -70,8 +106,8 @@ def run_notify(store: Store, report, rules: Rules, channels: list[Channel], tz: 
 
 
 def notify_from_store(store: Store, names: tuple[str, ...], now: datetime, rules: Rules, channels: list[Channel],
-                      tz: tzinfo, dry_run: bool = False) -> NotifyOutcome:
+                      tz: tzinfo, dry_run: bool = False, deadline: float = DEFAULT_DEADLINE) -> NotifyOutcome:
     from tracker.insight.report import build_report
 
     report = build_report(store, names, now, timedelta(hours=1), rules.stale or timedelta(minutes=30))
-    return run_notify(store, report, rules, channels, tz, dry_run)
+    return run_notify(store, report, rules, channels, tz, dry_run, deadline)

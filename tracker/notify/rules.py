@@ -149,9 +149,14 @@ def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels:
     for key, notice in sorted(active.items(), key=lambda kv: (kv[0].account, kv[0].limit, kv[0].kind, kv[0].rule)):
         plan.send += [(notice, channel) for channel in channels if (key, channel) not in done]
     reset_announced: set[tuple[Key, str]] = set()
+    evaluated = {a.account for a in report.accounts}
+    rules_run = {rule for rule, on in (("below", rules.below is not None), ("before_reset", rules.before_reset),
+                                       ("stale", rules.stale is not None)) if on}
     for s in sent:
         if s.key in active:
             continue
+        if s.key.account not in evaluated or s.key.rule not in rules_run:
+            continue  # an episode ends only when a run that evaluated its account and rule sees it clear
         plan.forget.append((s.key, s.channel))
         window = windows.get((s.key.account, s.key.limit, s.key.kind))
         if (rules.on_reset and s.key.rule in ("below", "before_reset") and window is not None
