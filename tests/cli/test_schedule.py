@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -47,7 +48,10 @@ def test_cron_install_status_remove_keeps_other_lines(fake_tools):
     assert result.exit_code == 0, result.output
     lines = crontab.read_text().splitlines()
     assert lines[0] == "0 3 * * * /usr/bin/backup"
-    assert lines[1].startswith(f"*/10 * * * * {sys.executable} -m tracker collect --quiet --account-dir /acc --db ")
+    env_file = Path(os.environ["TRACKER_HOME"]) / "schedule.env"
+    assert lines[1].startswith(f"*/10 * * * * set -a && . {env_file} && set +a && "
+                               f"exec {sys.executable} -m tracker collect --quiet --account-dir /acc #")
+    assert "TRACKER_DB='" in env_file.read_text() and env_file.stat().st_mode & 0o777 == 0o600
     assert lines[1].endswith("# installed by codex-usage-tracker")
     run("schedule", "install", "--scheduler", "cron", "--every", "5m")  # reinstall replaces, never duplicates
     assert len(crontab.read_text().splitlines()) == 2
@@ -65,7 +69,8 @@ def test_systemd_timer(fake_tools):
     timer = (unit_dir / "codex-usage-tracker.timer").read_text()
     service = (unit_dir / "codex-usage-tracker.service").read_text()
     assert "OnCalendar=*:0/5" in timer and "Persistent=true" in timer
-    assert f"ExecStart={sys.executable} -m tracker collect --quiet --db" in service
+    assert f"ExecStart={sys.executable} -m tracker collect --quiet\n" in service
+    assert f"EnvironmentFile={Path(os.environ['TRACKER_HOME']) / 'schedule.env'}" in service
     calls = (fake_tools / "calls.log").read_text().splitlines()
     assert calls == ["systemctl --user daemon-reload", "systemctl --user enable --now codex-usage-tracker.timer"]
     (unit_dir / "unrelated.timer").write_text("[Timer]\n")

@@ -69,8 +69,9 @@ def _scheduler(name: str) -> str:
 def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
     """Install a per-user schedule for `tracker collect --quiet` with COLLECT_ARGS.
 
-    The database is pinned with --db (and TRACKER_ACCOUNT_DIR, when set, with --account-dir) so
-    that the schedule, which runs without your shell's environment, uses the same ones.
+    The schedule runs without your shell's environment: the database and every setting the run
+    depends on (CODEX_HOME, TRACKER_HOME, TRACKER_DB, TRACKER_ACCOUNT_DIR, TRACKER_USAGE_URL,
+    TRACKER_NOTIFY_*) are pinned in a 0600 file it reads, with --db and --webhook values (secrets).
 
     \b
     Example:
@@ -82,6 +83,7 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
     from tracker.cli import schedule as sched
     from tracker.cli.collect import collect
     from tracker.config import db_url, sqlite_path
+    from tracker.errors import TrackerError
     from tracker.timeutil import format_duration
 
     args = list(collect_args)
@@ -93,18 +95,48 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
         from tracker.collect.client import usage_url
 
         usage_url(checked.params["url"])
-    if "--db" not in args:
+    environment = sched.pinned_environment(dict(os.environ))
+    args, moved = _take_out(args, ("--db", "--webhook"))  # secrets live in the 0600 file, not in argv
+    if moved["--db"]:
+        environment["TRACKER_DB"] = sched.pinned_environment({"TRACKER_DB": moved["--db"][-1]})["TRACKER_DB"]
+    if moved["--webhook"]:
+        environment["TRACKER_NOTIFY_WEBHOOK"] = " ".join(moved["--webhook"])
+    if "TRACKER_DB" not in environment:  # the database this shell would use, whatever changes later
         url = db_url(None)
-        args += ["--db", str(sqlite_path(url) or url)]
-    if "--account-dir" not in args and os.environ.get("TRACKER_ACCOUNT_DIR"):
-        args += ["--account-dir", os.environ["TRACKER_ACCOUNT_DIR"]]
-    plan = sched.build_plan(_scheduler(scheduler), every, args)
+        environment["TRACKER_DB"] = str(sqlite_path(url) or url)
+    try:
+        name = _scheduler(scheduler)
+    except TrackerError:
+        if not print_only:
+            raise
+        name = sched.platform_scheduler()  # show what this kind of system would get
+    plan = sched.build_plan(name, every, args, environment)
     if print_only:
         click.echo(plan.describe())
         return
     for line in sched.install(plan):
         click.echo(line)
-    click.echo(f"installed: {plan.scheduler}, every {format_duration(every)}: {' '.join(plan.command)}")
+    click.echo(sched.mask_secrets(f"installed: {plan.scheduler}, every {format_duration(every)}: "
+                                  f"{' '.join(plan.command)}", plan.environment))
+
+
+def _take_out(args: list[str], options: tuple[str, ...]) -> tuple[list[str], dict[str, list[str]]]:
+    """``args`` without the given options, in either click spelling (``--db X``, ``--db=X``), and
+    their values: the schedule pins them in its environment instead (never twice, never in argv)."""
+    kept, taken = [], {option: [] for option in options}
+    pending = None
+    for arg in args:
+        if pending:
+            taken[pending].append(arg)
+            pending = None
+        elif arg in options:
+            pending = arg
+        elif arg.partition("=")[0] in options and "=" in arg:
+            option, _, value = arg.partition("=")
+            taken[option].append(value)
+        else:
+            kept.append(arg)
+    return kept, taken
 
 
 @schedule.command("status")

@@ -24,6 +24,13 @@ MARKER = f"# installed by {NAME}"
 LAUNCHD_LABEL = "com.codex-usage-tracker.collect"
 
 
+# What a scheduled run depends on besides its arguments: it runs without your shell's environment,
+# so these are pinned, at install time, in a 0600 file the schedule reads (they may hold secrets).
+PINNED_ENV = ("CODEX_HOME", "TRACKER_HOME", "TRACKER_DB", "TRACKER_ACCOUNT_DIR", "TRACKER_USAGE_URL")
+PATH_ENV = ("CODEX_HOME", "TRACKER_HOME", "TRACKER_ACCOUNT_DIR")
+SECRET_ENV = ("TRACKER_DB", "TRACKER_NOTIFY_WEBHOOK")
+
+
 @dataclass
 class SchedulePlan:
     scheduler: str
@@ -32,16 +39,69 @@ class SchedulePlan:
     files: dict[Path, str] = field(default_factory=dict)
     crontab_line: str | None = None
     activate: list[list[str]] = field(default_factory=list)  # commands run after writing
+    environment: dict[str, str] = field(default_factory=dict)  # written to env_path, mode 0600
+    env_path: Path | None = None
+    private: set[Path] = field(default_factory=set)  # files written 0600 (they hold the environment)
 
     def describe(self) -> str:
+        """What would be installed, with every secret masked (printing it must not leak it)."""
         lines = [f"scheduler: {self.scheduler}", f"every: {int(self.every.total_seconds())}s",
                  f"command: {shlex.join(self.command)}"]
+        if self.env_path is not None:
+            lines += [f"--- {self.env_path} (mode 0600)", env_file_text(self.environment).rstrip()]
         for path, text in self.files.items():
-            lines += [f"--- {path}", text.rstrip()]
+            lines += [f"--- {path}" + (" (mode 0600)" if path in self.private else ""), text.rstrip()]
         if self.crontab_line:
             lines += ["--- crontab line", self.crontab_line]
         lines += [f"then: {shlex.join(c)}" for c in self.activate]
-        return "\n".join(lines)
+        return mask_secrets("\n".join(lines), self.environment)
+
+
+def mask_secrets(text: str, environment: dict[str, str]) -> str:
+    """``text`` with the pinned secrets masked: a database password, webhook URLs' queries."""
+    from tracker.config import display_url
+    from tracker.notify.channels import mask_url
+
+    for key in SECRET_ENV:
+        for value in environment.get(key, "").split() if key == "TRACKER_NOTIFY_WEBHOOK" else [environment.get(key)]:
+            if value:
+                text = text.replace(value, display_url(value) if key == "TRACKER_DB" else mask_url(value))
+    return text
+
+
+def pinned_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The settings a scheduled ``collect`` depends on, as they are now (paths made absolute)."""
+    env = {k: v for k, v in environ.items() if (k in PINNED_ENV or k.startswith("TRACKER_NOTIFY_")) and v}
+    for key in PATH_ENV:
+        if key in env:
+            env[key] = " ".join(str(Path(p).expanduser().absolute()) for p in env[key].split())
+    if "TRACKER_DB" in env and "://" not in env["TRACKER_DB"]:
+        env["TRACKER_DB"] = str(Path(env["TRACKER_DB"]).expanduser().absolute())
+    return env
+
+
+def env_file_text(environment: dict[str, str]) -> str:
+    """``KEY='value'`` lines: read by systemd's EnvironmentFile= and by ``sh`` (``set -a; . file``)."""
+    for key, value in environment.items():
+        if any(c in value for c in "'\n\r\0"):
+            raise TrackerError(f"refusing to pin {key}: its value holds a quote, a newline or NUL", exit_code=2)
+    return "".join(f"{key}='{value}'\n" for key, value in sorted(environment.items()))
+
+
+def env_file_path() -> Path:
+    from tracker.config import data_dir
+
+    return data_dir() / "schedule.env"
+
+
+def _systemd_escape(text: str) -> str:
+    """systemd expands %-specifiers in unit files: a literal % is written %%."""
+    return text.replace("%", "%%")
+
+
+def platform_scheduler() -> str:
+    """The scheduler this kind of system uses when none can be detected (for ``--print``)."""
+    return "launchd" if sys.platform == "darwin" else "cron"
 
 
 def detect_scheduler() -> str:
@@ -52,8 +112,9 @@ def detect_scheduler() -> str:
         return "systemd"
     if shutil.which("crontab"):
         return "cron"
-    raise TrackerError("no scheduler found here (no systemd user session, launchd or `crontab`): install cron, "
-                       "or keep `tracker collect --every 5m` running in a terminal or container")
+    raise TrackerError("no scheduler found here (no systemd user session, launchd or `crontab`): name one with "
+                       "--scheduler systemd|cron|launchd, install cron, or keep `tracker collect --every 5m` "
+                       "running in a terminal or container", exit_code=2)
 
 
 PATH_OPTIONS = ("--db", "--account-dir", "--auth", "--codex-home")
@@ -118,39 +179,52 @@ def _cron_spec(every: timedelta) -> str:
                        f"{format_duration(every)} is neither", exit_code=2)
 
 
-def build_plan(scheduler: str, every: timedelta, collect_args: list[str]) -> SchedulePlan:
+def build_plan(scheduler: str, every: timedelta, collect_args: list[str],
+               environment: dict[str, str] | None = None) -> SchedulePlan:
     if every < timedelta(minutes=1):
         raise TrackerError("schedule at most once a minute (--every 1m or more)", exit_code=2)
     command = collect_command(pin_paths(collect_args))
-    plan = SchedulePlan(scheduler, command, every)
+    plan = SchedulePlan(scheduler, command, every, environment=dict(environment or {}))
+    if plan.environment:
+        plan.env_path = env_file_path()
+        env_file_text(plan.environment)  # refuses what cannot be written
     seconds = int(every.total_seconds())
     if scheduler == "systemd":
+        if any("\\" in part for part in command):
+            raise TrackerError("refusing to schedule an argument with a backslash under systemd (it would be "
+                               "read as an escape): use --scheduler cron, or another path", exit_code=2)
         minutes = seconds / 60
         timing = (f"OnCalendar=*:0/{int(minutes)}" if minutes.is_integer() and minutes < 60 and 60 % minutes == 0
                   else f"OnBootSec=1min\nOnUnitActiveSec={seconds}s")
         directory = systemd_dir()
+        environment_line = (f"EnvironmentFile={_systemd_escape(shlex.quote(str(plan.env_path)))}\n"
+                            if plan.env_path else "")
         plan.files[directory / f"{NAME}.service"] = (
             f"{MARKER}\n[Unit]\nDescription=Collect ChatGPT Codex usage ({NAME})\n\n"
-            f"[Service]\nType=oneshot\nExecStart={shlex.join(command)}\n")
+            f"[Service]\nType=oneshot\n{environment_line}ExecStart={_systemd_escape(shlex.join(command))}\n")
         plan.files[directory / f"{NAME}.timer"] = (
             f"{MARKER}\n[Unit]\nDescription=Collect ChatGPT Codex usage every {seconds}s\n\n"
             f"[Timer]\n{timing}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n")
         plan.activate = [["systemctl", "--user", "daemon-reload"],
                          ["systemctl", "--user", "enable", "--now", f"{NAME}.timer"]]
     elif scheduler == "launchd":
-        args = "".join(f"    <string>{a}</string>\n" for a in command)
-        plan.files[launchd_path()] = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n'
-            f"<!-- {MARKER[2:]} -->\n<plist version=\"1.0\">\n<dict>\n"
-            f"  <key>Label</key><string>{LAUNCHD_LABEL}</string>\n"
-            f"  <key>ProgramArguments</key>\n  <array>\n{args}  </array>\n"
-            f"  <key>StartInterval</key><integer>{seconds}</integer>\n"
-            "  <key>RunAtLoad</key><true/>\n</dict>\n</plist>\n")
+        import plistlib
+
+        agent = {"Label": LAUNCHD_LABEL, "ProgramArguments": command, "StartInterval": seconds, "RunAtLoad": True}
+        if plan.environment:
+            agent["EnvironmentVariables"] = plan.environment
+        text = plistlib.dumps(agent).decode()  # XML-escaped: a path with & or < stays a path
+        head, _, rest = text.partition("<plist")
+        plan.files[launchd_path()] = f"{head}<!-- {MARKER[2:]} -->\n<plist{rest}"
+        plan.private.add(launchd_path())  # it holds the environment
+        plan.env_path = None  # launchd reads the environment from the plist itself
         plan.activate = [["launchctl", "load", "-w", str(launchd_path())]]
     elif scheduler == "cron":
+        line = shlex.join(command)
+        if plan.env_path:
+            line = f"set -a && . {shlex.quote(str(plan.env_path))} && set +a && exec {line}"
         # In a crontab, % ends the command; escape it.
-        plan.crontab_line = f"{_cron_spec(every)} {shlex.join(command).replace('%', chr(92) + '%')} {MARKER}"
+        plan.crontab_line = f"{_cron_spec(every)} {line.replace('%', chr(92) + '%')} {MARKER}"
     else:
         raise TrackerError(f"unknown scheduler {scheduler!r}", exit_code=2)
     return plan
@@ -174,9 +248,15 @@ def install(plan: SchedulePlan) -> list[str]:
     """Write and activate the plan (replacing an earlier install); returns what was done."""
     done = []
     remove(plan.scheduler)
+    if plan.env_path is not None:
+        _write_private(plan.env_path, env_file_text(plan.environment))
+        done.append(f"wrote {plan.env_path} (mode 0600: the settings the schedule runs with)")
     for path, text in plan.files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        if path in plan.private:
+            _write_private(path, text)
+        else:
+            path.write_text(text)
         done.append(f"wrote {path}")
     if plan.crontab_line:
         _run(["crontab", "-"], "\n".join([*_crontab_lines(), plan.crontab_line]) + "\n")
@@ -185,6 +265,15 @@ def install(plan: SchedulePlan) -> list[str]:
         _run(command)
         done.append(f"ran {shlex.join(command)}")
     return done
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte (never 0644, then 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def installed(scheduler: str) -> list[str]:
