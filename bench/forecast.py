@@ -126,6 +126,9 @@ def run(seeds: int = 6, weeks: int = 10) -> dict:
                     "naive_mae": total.naive_mae, "late": len(total.judged), "right": total.verdicts_right,
                     "naive_right": total.naive_verdicts_right, "seconds": elapsed,
                     "ran_out": sum(1 for r in {(s.reset_at, s.actual) for s in total.steps} if r[1] >= 100),
+                    "brier": total.brier, "naive_brier": total.naive_brier, "coverage": total.range_coverage,
+                    "recall": total.flagged(True), "false_alarms": total.flagged(False),
+                    "calibration": _calibration(total.judged),
                 }
         store.close()
     return result
@@ -147,6 +150,16 @@ def time_year_backtest(days: float = 365) -> tuple[float, int]:
         store.close()
 
 
+def _calibration(steps) -> list[tuple[str, int, float, float]]:
+    """Per tenth of run_out_probability: (bin, steps, mean predicted, share that really ran out)."""
+    bins: dict[int, list] = {}
+    for s in steps:
+        if s.probability is not None:
+            bins.setdefault(min(9, int(s.probability * 10)), []).append(s)
+    return [(f"{b / 10:.1f}-{(b + 1) / 10:.1f}", len(v), sum(s.probability for s in v) / len(v),
+             sum(s.actual >= 100 for s in v) / len(v)) for b, v in sorted(bins.items())]
+
+
 def _fmt(value: float | None, pct: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -166,6 +179,16 @@ def main() -> None:
     for (variant, kind), r in sorted(result.items()):
         print(f"| {variant} | {kind} | {r['windows']} ({r['ran_out']}) | {r['steps']} | {_fmt(r['mae'])} | "
               f"{_fmt(r['naive_mae'])} | {r['late']} | {_fmt(r['right'], True)} | {_fmt(r['naive_right'], True)} |")
+    print()
+    print("| readings | window | brier | naive brier | in 80 % range | run-outs flagged (p >= 0.5) | false alarms |")
+    print("|---|---|---|---|---|---|---|")
+    for (variant, kind), r in sorted(result.items()):
+        print(f"| {variant} | {kind} | {_fmt(r['brier'] and r['brier'] * 1000)}e-3 | "
+              f"{_fmt(r['naive_brier'] and r['naive_brier'] * 1000)}e-3 | {_fmt(r['coverage'], True)} | "
+              f"{_fmt(r['recall'], True)} | {_fmt(r['false_alarms'], True)} |")
+    for (variant, kind), r in sorted(result.items()):
+        cells = ", ".join(f"{b}: {n} steps, p {p:.2f} -> {o:.2f}" for b, n, p, o in r["calibration"])
+        print(f"calibration {variant} {kind}: {cells}")
     if args.year:
         seconds, steps = time_year_backtest()
         print(f"backtest on the 365-day 50-account database (--since 28d): {seconds:.1f} s, {steps:,} steps")

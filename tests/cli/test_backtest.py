@@ -81,7 +81,7 @@ def test_backtest_table_and_every(weeks_db):
     args = ("backtest", "--db", str(weeks_db), "--since", iso(MONDAY + timedelta(weeks=2)), "--until", iso(END))
     lines = run(*args).stdout.splitlines()
     assert lines[0].split() == ["account", "window", "windows", "steps", "error", "naive", "error", "late",
-                                "verdicts", "right", "naive", "right"]
+                                "verdicts", "right", "naive", "right", "brier", "naive", "brier", "in", "80%", "range"]
     assert lines[1].split()[:4] == ["work", "weekly", "3", str(3 * 167)]
     assert run(*args, "--every", "2h").stdout.splitlines()[1].split()[3] == str(3 * 83)
 

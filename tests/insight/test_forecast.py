@@ -241,7 +241,9 @@ def test_without_history_the_window_average_pace():
     assert f.method == "window-average"
     assert f.expected_rate == pytest.approx(0.5)
     assert f.projected == pytest.approx(84.0)
-    assert f.projected_low is None and f.projected_high is None
+    # no past weeks: the prior range, always present, around the projection, within [used, 100]
+    assert 30.0 <= f.projected_low < f.projected < f.projected_high <= 100.0
+    assert 0.1 < f.run_out_probability < 0.5 and not f.exhausts_before_reset
 
 
 @pytest.mark.parametrize("window_seconds,reset", [

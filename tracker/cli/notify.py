@@ -28,7 +28,7 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
     if dry_run and not channels:
         channels = [desktop_channel()]
     rules = Rules(below=options["below"], before_reset=options["before_reset"], stale=options["stale"],
-                  on_reset=options["on_reset"])
+                  on_reset=options["on_reset"], min_probability=options["min_probability"])
     with open_store(db, readonly=dry_run, create=False) as store:  # no database yet: say so, create nothing
         outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run,
                                     options["deadline"].total_seconds())
@@ -42,7 +42,7 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
     return EXIT_UNDELIVERED if outcome.problems else 0
 
 
-NOTIFY_KEYS = ("below", "before_reset", "stale", "on_reset", "desktop", "webhooks", "exec_commands", "deadline")
+NOTIFY_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "desktop", "webhooks", "exec_commands", "deadline")
 EXIT_UNDELIVERED = 6
 
 
@@ -53,7 +53,7 @@ EXIT_UNDELIVERED = 6
 @click.option("--at", "at", type=params.When(), hidden=True, help="Evaluate as of this moment (tests).")
 @db_option
 @tz_option
-def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_commands, deadline, dry_run, at,
+def notify(names, below, before_reset, min_probability, stale, on_reset, desktop, webhooks, exec_commands, deadline, dry_run, at,
            db, tz) -> None:
     """Notify once per episode: a window low, running out before its reset, or data stale.
 
@@ -69,7 +69,7 @@ def notify(names, below, before_reset, stale, on_reset, desktop, webhooks, exec_
         tracker notify --webhook https://ntfy.sh/my-codex --dry-run
         tracker collect --notify --desktop      # collect, then notify, in one scheduled line
     """
-    options = dict(zip(NOTIFY_KEYS, (below, before_reset, stale, on_reset, desktop, webhooks, exec_commands,
+    options = dict(zip(NOTIFY_KEYS, (below, before_reset, min_probability, stale, on_reset, desktop, webhooks, exec_commands,
                                      deadline), strict=True))
     sys.exit(run_rules(db, names, resolve_past(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
 

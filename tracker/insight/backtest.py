@@ -46,6 +46,9 @@ class Step:
     late: bool
     runs_out: bool  # the forecast's verdict
     naive_runs_out: bool
+    probability: float | None = None  # run_out_probability
+    low: float | None = None  # the 80 % range
+    high: float | None = None
 
     @property
     def clear(self) -> bool:
@@ -82,6 +85,25 @@ class SeriesScore:
     @property
     def naive_verdicts_right(self) -> float | None:
         return _mean([float(s.naive_runs_out == (s.actual >= RAN_OUT)) for s in self.judged])
+
+    @property
+    def brier(self) -> float | None:
+        """Mean squared error of run_out_probability on the late, clear steps (0 is perfect)."""
+        return _mean([(s.probability - (s.actual >= RAN_OUT)) ** 2 for s in self.judged if s.probability is not None])
+
+    @property
+    def naive_brier(self) -> float | None:
+        """The same for the naive verdict taken as certain (0 or 1): its share of wrong verdicts."""
+        return _mean([float(s.naive_runs_out != (s.actual >= RAN_OUT)) for s in self.judged])
+
+    @property
+    def range_coverage(self) -> float | None:
+        """Share of steps whose truth at the reset fell inside the 80 % range (80 % is calibrated)."""
+        return _mean([float(s.low - 0.5 <= s.actual <= s.high + 0.5) for s in self.steps if s.low is not None])
+
+    def flagged(self, ran_out: bool) -> float | None:
+        """Of the late, clear steps that ran out (recall) or lasted (false alarms): the share at p >= 0.5."""
+        return _mean([float((s.probability or 0.0) >= 0.5) for s in self.judged if (s.actual >= RAN_OUT) == ran_out])
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -127,7 +149,8 @@ def replay(
             if forecast is not None and forecast.projected is not None and naive is not None:
                 steps.append(Step(t, reset_at, forecast.projected, naive, actual, forecast.method or "",
                                   reset_at - t <= min(LATE, timedelta(seconds=window_seconds)),
-                                  bool(forecast.exhausts_before_reset), naive >= RAN_OUT))
+                                  bool(forecast.exhausts_before_reset), naive >= RAN_OUT,
+                                  forecast.run_out_probability, forecast.projected_low, forecast.projected_high))
             t += every
     return steps
 
@@ -179,6 +202,9 @@ def score_json(score: SeriesScore) -> dict:
         "mean_abs_error_at_reset": _round(score.mae), "naive_mean_abs_error_at_reset": _round(score.naive_mae),
         "late_verdicts": len(score.judged), "late_verdicts_right": _round(score.verdicts_right, 4),
         "naive_late_verdicts_right": _round(score.naive_verdicts_right, 4),
+        "brier": _round(score.brier, 4), "naive_brier": _round(score.naive_brier, 4),
+        "range80_coverage": _round(score.range_coverage, 4),
+        "run_outs_flagged": _round(score.flagged(True), 4), "false_alarms": _round(score.flagged(False), 4),
     }
 
 
@@ -204,6 +230,8 @@ def backtest_table(scores: Sequence[SeriesScore]) -> str:
             label = f"{score.key.limit} {label}"
         rows.append([score.key.account, label, score.windows, len(score.steps), _pct(score.mae),
                      _pct(score.naive_mae), len(score.judged), _share(score.verdicts_right),
-                     _share(score.naive_verdicts_right)])
-    head = ["account", "window", "windows", "steps", "error", "naive error", "late verdicts", "right", "naive right"]
-    return table(head, rows, right={2, 3, 4, 5, 6, 7, 8})
+                     _share(score.naive_verdicts_right), _pct(score.brier, 3), _pct(score.naive_brier, 3),
+                     _share(score.range_coverage)])
+    head = ["account", "window", "windows", "steps", "error", "naive error", "late verdicts", "right", "naive right",
+            "brier", "naive brier", "in 80% range"]
+    return table(head, rows, right=set(range(2, 12)))

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from tracker.insight import outlook
 from tracker.insight.timeline import build_timeline
 from tracker.insight.windows import current_window, least_squares_rate
 from tracker.points import Point
@@ -176,6 +177,7 @@ class Forecast:
     projected: float | None = None  # expected used % at the reset (capped at 100)
     projected_low: float | None = None
     projected_high: float | None = None
+    run_out_probability: float | None = None  # P(100 % before the reset), 0-1 (tracker.insight.outlook)
     expected_rate: float | None = None  # expected average %/h from now to the reset, idle time included
     pace_delta: float | None = None  # used % minus an even pace's share of the window so far
     method: str | None = None
@@ -269,14 +271,16 @@ def forecast_window(
     if used >= 100.0:
         result.method, result.projected, result.expected_rate = "exhausted", 100.0, 0.0
         result.exhausts_at = next(p.at for p in window if p.used_percent >= 100.0)
-        result.exhausts_before_reset = True
+        result.exhausts_before_reset, result.run_out_probability = True, 1.0
+        result.projected_low = result.projected_high = 100.0
         return result
     amount_until, low_high = _model(result, window, now, start, elapsed, window_seconds, profile)
     expected = amount_until(reset_at)
     result.projected = min(100.0, used + expected)
     result.expected_rate = expected / hours_left
-    if low_high is not None:
-        result.projected_low, result.projected_high = (min(100.0, used + expected * f) for f in low_high)
+    sigma = outlook.spread(expected, hours_left * 3600.0 / window_seconds, low_high)
+    result.run_out_probability = outlook.run_out_probability(used, expected, sigma)
+    result.projected_low, result.projected_high = outlook.range80(used, expected, sigma)
     path = _path(now, reset_at, used, amount_until) if expected > 0 else [(now, used), (reset_at, used)]
     crossing = _crossing(path)
     result.path = [(t, min(100.0, v)) for t, v in path]

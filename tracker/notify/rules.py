@@ -26,6 +26,7 @@ class Rules:
     before_reset: bool = False
     stale: timedelta | None = None
     on_reset: bool = False
+    min_probability: float = 0.5  # --before-reset fires at this run_out_probability (0.5: "runs out")
     hysteresis: float = 5.0  # percentage points a condition must clear by before it can notify again
 
 
@@ -95,9 +96,14 @@ def _window_conditions(account: AccountReport, rules: Rules, sent_keys: set[Key]
             key = Key(account.account, w.key.limit, w.key.kind, "before_reset")
             projected = f.projected
             holding = key in sent_keys and projected is not None and projected >= 100 - rules.hysteresis
-            if (f.exhausts_before_reset and f.exhausts_at) or holding:
+            likely = (f.run_out_probability >= rules.min_probability if f.run_out_probability is not None
+                      else bool(f.exhausts_before_reset and f.exhausts_at))
+            if likely or holding:
                 when = format_local(f.exhausts_at, tz, now) if f.exhausts_at else "before its reset"
-                active[key] = Notice(key, f"Codex {account.account}: {_label(w)} expected to run out {when}, "
+                chance = (f" ({100 * f.run_out_probability:.0f}% likely)" if f.run_out_probability is not None
+                          and f.run_out_probability < 0.995 else "")
+                verb = "expected to run out" if f.exhausts_before_reset else "may run out"
+                active[key] = Notice(key, f"Codex {account.account}: {_label(w)} {verb} {when}{chance}, "
                                           f"before its reset{resets.replace(', resets', ' at', 1)}", **figures)
     return active
 

@@ -85,6 +85,8 @@ METRICS = [
      "exhausts_before_reset"),
     ("codex_usage_projected_used_percent_at_reset", "Expected used share of the window at its reset (0-100).",
      "projected"),
+    ("codex_usage_run_out_probability", "Chance (0-1) that the window reaches 100 % before its reset.",
+     "run_out_probability"),
     ("codex_usage_pace_delta_percent", "Used % minus an even pace's share of the window so far (negative: in reserve).",
      "pace_delta"),
     ("codex_usage_expected_rate_percent_per_hour", "Expected average pace from now to the reset, idle time included.",

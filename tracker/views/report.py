@@ -62,6 +62,7 @@ def report_json(report: Report) -> dict:
                         "projected_used_percent_at_reset": _round(w.figures.projected),
                         "projected_low": _round(w.figures.projected_low),
                         "projected_high": _round(w.figures.projected_high),
+                        "run_out_probability": _round(w.figures.run_out_probability, 3),
                         "may_exhaust_before_reset": w.figures.may_exhaust_before_reset,
                         "expected_rate_percent_per_hour": _round(w.figures.expected_rate, 3),
                         "pace_delta_percent": _round(w.figures.pace_delta),

@@ -1,0 +1,44 @@
+"""The run-out probability and the 80 % range: consistent with the verdict, monotone, honest."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.insight import outlook
+
+
+@given(used=st.floats(0, 99.9), expected=st.floats(0, 300), left=st.floats(0.001, 1),
+       band=st.none() | st.tuples(st.floats(0, 1), st.floats(1, 3)))
+@settings(max_examples=200, deadline=None)
+def test_probability_matches_the_verdict_and_the_range_is_never_empty(used, expected, left, band):
+    sigma = outlook.spread(expected, left, band)
+    p = outlook.run_out_probability(used, expected, sigma)
+    low, high = outlook.range80(used, expected, sigma)
+    assert 0.0 <= p <= 1.0
+    if used + expected >= 100.0 + 1e-9:
+        assert p >= 0.5  # "runs out" is p >= 0.5, the same rule as the expectation reaching 100 %
+    elif used + expected < 100.0 - 1e-6:
+        assert p < 0.5
+    assert used - 1e-9 <= low < high <= 100.0  # within [used, 100] and never zero-width while open
+
+
+@pytest.mark.parametrize("used", [10.0, 50.0, 80.0, 95.0])
+def test_more_use_means_more_chance(used):
+    sigma = outlook.spread(20.0, 0.5)
+    assert outlook.run_out_probability(used, 20.0, sigma) < outlook.run_out_probability(used + 4, 20.0, sigma)
+
+
+def test_a_full_window_ahead_keeps_a_spread_even_when_idle():
+    # idle now (nothing expected), but the whole week is ahead: someone who starts may run out
+    sigma = outlook.spread(0.0, 1.0)
+    assert sigma == pytest.approx(outlook.OPEN_WINDOW_POINTS)
+    assert outlook.run_out_probability(95.0, 0.0, sigma) > 0.2
+    assert outlook.run_out_probability(10.0, 0.0, sigma) < 1e-6
+
+
+def test_past_weeks_narrow_the_range_but_never_to_nothing():
+    prior = outlook.spread(40.0, 0.5)
+    assert outlook.spread(40.0, 0.5, (0.99, 1.01)) == pytest.approx(prior / 4)
+    assert outlook.spread(40.0, 0.5, (0.2, 2.5)) > prior / 4
