@@ -294,3 +294,19 @@ def test_pick_ranks_accounts_expected_to_run_out_last():
     steady = account("steady", 10.0, 50.0)
     assert pick_account(Report(T0, [roomy_but_running_out, steady]), ()) == ("steady", 50.0)
     assert pick_account(Report(T0, [roomy_but_running_out]), ()) == ("roomy", 70.0)
+
+
+def test_hours_blocked_at_100_are_not_learned_as_idle():
+    """A heavy user: 1.5 %/h around the clock, at 100 % after about 67 h, blocked until the reset.
+    The blocked hours say nothing about demand: the profile expects the usual pace there."""
+    weeks = 3
+    reset0 = MONDAY + timedelta(weeks=1)
+    points = []
+    for w in range(weeks):
+        start, reset = MONDAY + timedelta(weeks=w), reset0 + timedelta(weeks=w)
+        for h in range(168):
+            points.append(Point(start + timedelta(hours=h, minutes=30), min(100.0, 1.5 * (h + 1)), reset))
+    until = MONDAY + timedelta(weeks=weeks)
+    profile = build_profile(points, WEEK_S, until)
+    later = until + timedelta(hours=80)  # an hour of the week that every past week spent blocked
+    assert profile.expected(later, later + timedelta(hours=20)) == pytest.approx(30.0, rel=0.2)

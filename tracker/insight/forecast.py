@@ -103,7 +103,9 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
     Each rise between consecutive readings is spread over the hours between them (at most
     ``PROFILE_STEP``, so a long silence does not smear a morning's work over the night); a reset
     counts the new value from zero. Every hour of the covered span counts as observed, so idle
-    hours weigh in as zero use. Recent weeks weigh more (half-life ``HALF_LIFE_DAYS``). One pass
+    hours weigh in as zero use, except hours the window spent at 100 % (blocked: they say nothing
+    about demand), which count as unobserved; an hour of the week blocked in every past week takes
+    the person's overall pace. Recent weeks weigh more (half-life ``HALF_LIFE_DAYS``). One pass
     over plain numbers: a report computes this for every account.
     """
     end = until.timestamp()
@@ -114,6 +116,7 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
     max_spread = round(PROFILE_STEP / timedelta(hours=1))
     used = [0.0] * HOURS_PER_WEEK
     windows: list[tuple[float, float, float, float]] = []  # (first reading, last reading, peak, reset) per window
+    blocked: list[tuple[float, float]] = []  # spans at 100 %: no evidence of demand, not idle time
     a_t = ordered[0].at.timestamp()
     for i, span in enumerate(build_timeline(ordered, window_seconds)):  # the one reset rule
         level = None if i == 0 else 0.0  # a window after a reset counts its first value from zero
@@ -130,12 +133,18 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
             a_t = b_t
         windows.append((span.start.timestamp(), span.end.timestamp(), span.peak,
                         span.reset_at.timestamp() if span.reset_at else 0.0))
+        if span.reached_limit_at is not None:
+            blocked.append((span.reached_limit_at.timestamp(),
+                            min(end, span.reset_at.timestamp() if span.reset_at else span.end.timestamp())))
     exposure = [0.0] * HOURS_PER_WEEK
     hour = math.floor(ordered[0].at.timestamp() / 3600.0)
     weight, growth = math.exp(-decay * (end - hour * 3600.0)), math.exp(decay * 3600.0)
     index = (hour + EPOCH_HOUR_OF_WEEK) % HOURS_PER_WEEK
     while hour * 3600.0 < end:
-        exposure[index] += weight
+        while blocked and blocked[0][1] <= hour * 3600.0:
+            blocked.pop(0)
+        if not (blocked and blocked[0][0] <= hour * 3600.0):  # an hour at 100 % is censored, not zero use
+            exposure[index] += weight
         hour, weight, index = hour + 1, weight * growth, (index + 1) % HOURS_PER_WEEK
     observed = [u / e for u, e in zip(used, exposure, strict=True) if e > 0]
     mean = sum(observed) / len(observed) if observed else 0.0
