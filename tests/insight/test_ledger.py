@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from tests.fixtures import T0, run, store_url
 from tracker.insight.ledger import series_events
 from tracker.points import Point, SeriesKey
@@ -52,6 +54,21 @@ def test_resets_command(tmp_path):
         ("reset", "on_time", 70.0, 2.0), ("moved", "later", 2.0, 4.0)]
     table = run("resets", "--db", str(db), "--since", "2026-11-01", "--until", "2026-12-01", "--tz", "UTC").stdout
     assert table.splitlines()[1].split()[:8] == ["work", "codex", "weekly", "Sat", "21", "Nov", "11:00", "70"]
-    assert table.splitlines()[2].rstrip().endswith("moved later")
+    assert table.splitlines()[2].rstrip().endswith("moved later  -")  # never at 100 %: not blocked
     empty = run("resets", "--db", str(db), "--since", "2026-12-02", "--until", "2026-12-03")
     assert empty.stdout.strip() == "no resets in that period"
+
+
+def test_blocked_time_is_exact_to_the_readings():
+    """A five-hour window read every 5 minutes reaches 100 % at 10:20 and stays there until its
+    reset at 12:00: the reset's entry says when, and for how long (1 h 40 m)."""
+    from datetime import UTC, datetime
+
+    t0, reset = datetime(2026, 11, 20, 7, 0, tzinfo=UTC), datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    points = [Point(t0 + timedelta(minutes=5 * i), min(100.0, 2.5 * i), reset) for i in range(60)]
+    points += [Point(reset + timedelta(minutes=5 * i), 1.0 + i, reset + timedelta(hours=5)) for i in range(1, 4)]
+    events = series_events(SeriesKey("work", "codex", "five_hour", 18000), points)
+    (event,) = [e for e in events if e.event == "reset"]
+    assert event.reached_limit_at == t0 + timedelta(minutes=200)  # 2.5 % x 40 readings
+    assert event.blocked_seconds == pytest.approx((reset - event.reached_limit_at).total_seconds())
+    assert event.as_dict()["blocked_seconds"] == 6000

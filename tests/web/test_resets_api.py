@@ -13,7 +13,7 @@ from tracker.storage.store import Store
 from tracker.web import payloads
 
 EVENT_KEYS = {"account", "limit", "kind", "event", "seen_at", "last_before_at", "used_before", "used_after",
-              "expected_at", "new_reset_at", "timing"}
+              "expected_at", "new_reset_at", "timing", "reached_limit_at", "blocked_seconds"}
 
 
 def ledger(url: str, names, since: datetime, until: datetime, kinds=("five_hour", "weekly")) -> list[dict]:

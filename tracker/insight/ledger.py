@@ -36,13 +36,16 @@ class ResetEvent:
     expected_at: datetime | None  # the reset time the window before announced
     new_reset_at: datetime | None
     timing: str  # early | on_time | late | later | earlier | unknown
+    reached_limit_at: datetime | None = None  # when the window that ended first read 100 %
+    blocked_seconds: float | None = None  # how long it then stayed at 100 % (until its reset); None for a move
 
     def as_dict(self) -> dict:
         return {"account": self.account, "limit": self.limit, "kind": self.kind, "event": self.event,
                 "seen_at": iso_utc(self.seen_at), "last_before_at": iso_utc(self.last_before_at),
                 "used_before": self.used_before, "used_after": self.used_after,
                 "expected_at": iso_utc(self.expected_at), "new_reset_at": iso_utc(self.new_reset_at),
-                "timing": self.timing}
+                "timing": self.timing, "reached_limit_at": iso_utc(self.reached_limit_at),
+                "blocked_seconds": None if self.blocked_seconds is None else round(self.blocked_seconds)}
 
 
 TIMING = {"early": "early", "late": "late", "on time": "on_time", "moved later": "on_time",
@@ -59,7 +62,7 @@ def series_events(key: SeriesKey, points: Sequence[Point]) -> list[ResetEvent]:
         last_before = before[-1]
         events.append(ResetEvent(key.account, key.limit, key.kind, "reset", span.start, last_before.at,
                                  prev.used_at(last_before.at), span.readings[0].used_percent, prev.reset_at,
-                                 span.reset_at, TIMING[prev.ending]))
+                                 span.reset_at, TIMING[prev.ending], prev.reached_limit_at, prev.blocked_seconds))
     for span in spans:
         for move in span.moves:
             direction = "later" if move.new_reset > move.old_reset else "earlier"
@@ -83,8 +86,16 @@ TIMING_TEXT = {"early": "early", "on_time": "on time", "late": "late", "unknown"
                "later": "moved later", "earlier": "moved earlier"}
 
 
+def _blocked(event: ResetEvent) -> str:
+    """How long the window that ended sat at 100 %: "-" when it never reached it."""
+    if not event.blocked_seconds:
+        return "-"
+    hours, minutes = divmod(round(event.blocked_seconds / 60), 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
 def ledger_table(events: Sequence[ResetEvent], tz: tzinfo) -> str:
     rows = [[e.account, e.limit, e.kind, format_local(e.seen_at, tz), f"{percent(e.used_before)} → {percent(e.used_after)}",
-             format_local(e.expected_at, tz), format_local(e.new_reset_at, tz), TIMING_TEXT[e.timing]]
+             format_local(e.expected_at, tz), format_local(e.new_reset_at, tz), TIMING_TEXT[e.timing], _blocked(e)]
             for e in events]
-    return table(["account", "limit", "window", "seen", "used %", "expected", "next reset", "timing"], rows)
+    return table(["account", "limit", "window", "seen", "used %", "expected", "next reset", "timing", "blocked"], rows)
