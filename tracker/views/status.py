@@ -57,11 +57,14 @@ def account_status(account: AccountReport, kinds: tuple[str, ...], tz: tzinfo, n
         parts.append(part)
         resets = f"resets {format_local(f.reset_at, tz, now)}" if f.reset_at else "reset time unknown"
         runs_out = f", runs out {format_local(f.exhausts_at, tz, now)}" if f.exhausts_before_reset else ""
+        if f.run_out_probability is not None and 0.1 <= f.run_out_probability < 0.995:
+            runs_out += f" ({100 * f.run_out_probability:.0f}% chance to run out first)"
         detail.append(f"{name} {SHORT.get(w.key.kind, w.key.kind)}: {f.remaining_percent:.0f}% left, "
                       f"{resets}{runs_out}")
         described.append({"kind": w.key.kind, "used_percent": f.used_percent, "remaining_percent": f.remaining_percent,
                           "reset_at": iso_utc(f.reset_at), "exhausts_at": iso_utc(f.exhausts_at),
-                          "exhausts_before_reset": f.exhausts_before_reset})
+                          "exhausts_before_reset": f.exhausts_before_reset,
+                          "run_out_probability": f.run_out_probability})
     text = f"{name} " + (" · ".join(parts) if parts else "no data")
     if account.last_error and account.last_error.kind in LOGIN_KINDS:
         text += " · login needed"
