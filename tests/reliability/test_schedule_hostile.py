@@ -82,7 +82,7 @@ def test_systemd_and_launchd_files_read_back_to_the_same_arguments(tmp_path, mon
 
 
 def test_the_scheduled_line_runs_from_an_empty_environment(fake_crontab, tmp_path, httpserver, monkeypatch):
-    home = tmp_path / "codex-home"
+    home = tmp_path / "my codex home"  # a space: one path, not two
     write_auth(home / "auth.json", "cronjob")
     httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
     monkeypatch.setenv("CODEX_HOME", str(home))

@@ -73,8 +73,9 @@ def pinned_environment(environ: dict[str, str]) -> dict[str, str]:
     """The settings a scheduled ``collect`` depends on, as they are now (paths made absolute)."""
     env = {k: v for k, v in environ.items() if (k in PINNED_ENV or k.startswith("TRACKER_NOTIFY_")) and v}
     for key in PATH_ENV:
-        if key in env:
-            env[key] = " ".join(str(Path(p).expanduser().absolute()) for p in env[key].split())
+        if key in env:  # TRACKER_ACCOUNT_DIR lists directories (click splits it on spaces); the others are one path
+            paths = env[key].split() if key == "TRACKER_ACCOUNT_DIR" else [env[key]]
+            env[key] = " ".join(str(Path(p).expanduser().absolute()) for p in paths)
     if "TRACKER_DB" in env and "://" not in env["TRACKER_DB"]:
         env["TRACKER_DB"] = str(Path(env["TRACKER_DB"]).expanduser().absolute())
     return env
