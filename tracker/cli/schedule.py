@@ -84,8 +84,9 @@ def pinned_environment(environ: dict[str, str]) -> dict[str, str]:
 def env_file_text(environment: dict[str, str]) -> str:
     """``KEY='value'`` lines: read by systemd's EnvironmentFile= and by ``sh`` (``set -a; . file``)."""
     for key, value in environment.items():
-        if any(c in value for c in "'\n\r\0"):
-            raise TrackerError(f"refusing to pin {key}: its value holds a quote, a newline or NUL", exit_code=2)
+        if any(c in value for c in "'\\\n\r\0"):  # systemd and sh would read these differently
+            raise TrackerError(f"refusing to pin {key}: its value holds a quote, a backslash, a newline or NUL",
+                               exit_code=2)
     return "".join(f"{key}='{value}'\n" for key, value in sorted(environment.items()))
 
 
