@@ -49,7 +49,6 @@ tz_option = click.option(
     "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or _local_zone(),
     metavar="ZONE", help="Show times in this zone: IANA name, UTC or +02:00 (default: the local zone).",
 )
-names_argument = click.argument("names", nargs=-1)
 kind_option = click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
 output_option = click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -126,6 +125,20 @@ def open_store(db: str | None, *, readonly: bool = False, create: bool = True) -
         yield store
     finally:
         store.close()
+
+
+def account_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of account names: the stored accounts (nothing if the store cannot be read)."""
+    import os
+
+    try:
+        with open_store(ctx.params.get("db") or os.environ.get("TRACKER_DB"), readonly=True) as store:
+            return [n for n in store.account_names() if n.startswith(incomplete)]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+names_argument = click.argument("names", nargs=-1, shell_complete=account_names)
 
 
 def unknown_line(unknown: list[str]) -> str:

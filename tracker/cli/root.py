@@ -19,6 +19,7 @@ from tracker.cli.app import TrackerGroup, run
 from tracker.cli.common import emit, resolve_past, resolve_period, utcnow
 from tracker.cli.options import (
     DEFAULT_LOOKBACK,
+    account_names,
     as_of_options,
     db_option,
     json_option,
@@ -70,6 +71,8 @@ LAZY_COMMANDS = {
               "Draw a week of consumption: windows filling and resetting, projections, use per day."),
     "demo": ("tracker.cli.demo", "demo",
              "Fill a database with a realistic synthetic history, then report and chart it."),
+    "run": ("tracker.cli.run", "run_command", "Start COMMAND with CODEX_HOME set to the account with the most headroom."),
+    "completion": ("tracker.cli.run", "completion", "Print the shell completion script (click's own) for SHELL."),
     "db": ("tracker.cli.ops", "db",
            "Where the database is, and upgrading it by hand (every command upgrades it anyway)."),
 }
@@ -92,6 +95,7 @@ def cli() -> None:
     tracker accounts         the accounts stored; rename or forget them
     tracker serve            a local dashboard of every account (web extra)
     tracker import-sessions  backfill from Codex's own session logs
+    tracker run -- codex     start codex on the account with the most headroom
     tracker demo             try it all on a synthetic history, no account needed
     """
 
@@ -252,7 +256,8 @@ def pick(kind, with_path, home_only, stale_after, at, db) -> None:
 
 
 @cli.command()
-@click.option("--account", "names", multiple=True, metavar="NAME", help="Only this account (repeatable).")
+@click.option("--account", "names", multiple=True, metavar="NAME", help="Only this account (repeatable).",
+              shell_complete=account_names)
 @kind_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "waybar", "tmux", "i3blocks"]), default="text",
               show_default=True)
