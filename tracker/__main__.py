@@ -1,3 +1,3 @@
-from tracker.cli.root import main
+from tracker.cli.entry import main
 
 main()

@@ -5,9 +5,16 @@ click parameter types that refuse a bad value before anything opens (``params``)
 place where errors become a line and an exit code (``app``). ``schedule`` and ``demo`` are the
 work of their commands.
 
-May import anything; nothing imports it. ``tracker.cli:main`` is the console script.
+May import anything; nothing imports it. ``tracker.cli.entry:main`` is the console script: it
+answers ``tracker status`` from the state file without click; ``cli`` and ``main`` load on use.
 """
 
-from tracker.cli.root import cli, main
-
 __all__ = ["cli", "main"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from tracker.cli import root
+
+        return getattr(root, name)
+    raise AttributeError(name)

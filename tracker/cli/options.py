@@ -125,6 +125,10 @@ def open_store(db: str | None, *, readonly: bool = False, create: bool = True) -
         yield store
     finally:
         store.close()
+    if not readonly:  # something may have been stored: the status line's state file follows
+        from tracker.cli.statestore import refresh_state
+
+        refresh_state(url)
 
 
 def account_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:

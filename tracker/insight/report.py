@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tracker.errors import NoDataError
-from tracker.insight.forecast import Forecast, forecast_window
-from tracker.insight.profile import window_profile
+from tracker.insight.figures import Forecast
 from tracker.kinds import KIND_ORDER, MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 
@@ -92,6 +91,10 @@ def build_report(
     store, names: tuple[str, ...], at: datetime, lookback: timedelta, stale_after: timedelta
 ) -> Report:
     """Read only the latest points of each account's windows and compute their figures."""
+    # Here, not at the top: the status fast path imports this module without the forecasting.
+    from tracker.insight.forecast import forecast_window
+    from tracker.insight.profile import window_profile
+
     states = store.account_states(names, at)
     unknown = set(names) - {s.name for s in states}
     if unknown:

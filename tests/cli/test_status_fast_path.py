@@ -1,0 +1,109 @@
+"""`tracker status` from the state file (tracker.cli.entry, without click or SQLAlchemy) answers
+exactly what the full click path answers, in every format and case."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from tests.fixtures import T0, USAGE_PATH, body, iso, run, write_auth
+
+FORMATS = ["text", "json", "waybar", "tmux", "i3blocks"]
+# Runs the console script's main() and proves the answer came without click or SQLAlchemy.
+FAST = ("import sys; from tracker.cli.entry import main; sys.argv = ['tracker', *sys.argv[1:]]; main(); "
+        "assert not {'click', 'sqlalchemy'} & set(sys.modules), 'slow path'")
+
+
+def collect(accounts, db, url, at, *names):
+    return run("collect", *names, "--account-dir", str(accounts), "--url", url, "--db", str(db), "--at", iso(at), "-q")
+
+
+@pytest.fixture
+def two_accounts(httpserver, usage_url, tmp_path):
+    """work: the history of history_db; play: never answered, its login expired."""
+    accounts = tmp_path / "accounts"
+    write_auth(accounts / "work.auth.json", "work")
+    write_auth(accounts / "play.auth.json", "play")
+    db = tmp_path / "t.db"
+    for i in range(5):
+        httpserver.expect_ordered_request(USAGE_PATH).respond_with_json(body(10 + 5 * i, 50 + i))
+        assert collect(accounts, db, usage_url, T0 + timedelta(minutes=15 * i), "work").exit_code == 0
+    return db, accounts, usage_url
+
+
+def fast(db, *args):
+    done = subprocess.run([sys.executable, "-c", FAST, "status", "--db", str(db), *args],
+                          capture_output=True, text=True, env={**os.environ, "TRACKER_DB": ""}, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def same(db, at, *args):
+    """The full path (writing the state file) and the fast path agree; the full path again, without
+    the state file, agrees too."""
+    full = run("status", "--db", str(db), "--at", iso(at), "--tz", "UTC", *args)
+    assert full.exit_code == 0, full.stderr
+    state = db.with_name(db.name + ".status.json")
+    assert state.is_file() and oct(state.stat().st_mode & 0o777) == "0o600"
+    quick = fast(db, "--at", iso(at), "--tz", "UTC", *args)
+    state.unlink()
+    again = run("status", "--db", str(db), "--at", iso(at), "--tz", "UTC", *args)
+    assert quick == full.stdout == again.stdout
+    return quick
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_fresh_stale_exhausted_login(two_accounts, httpserver, fmt):
+    db, accounts, url = two_accounts
+    at = T0 + timedelta(hours=1)
+    assert "work 5h 70%" in same(db, at, "--format", fmt)  # fresh
+    assert "stale" in same(db, T0 + timedelta(hours=3), "--format", fmt, "--kind", "five_hour")
+    httpserver.expect_ordered_request(USAGE_PATH).respond_with_data("no", status=401)
+    collect(accounts, db, url, at + timedelta(minutes=1), "play")
+    out = same(db, at + timedelta(minutes=2), "--format", fmt)
+    assert "play" in out and (fmt == "json" or "login needed" in out)  # a login error, and no data
+    httpserver.expect_ordered_request(USAGE_PATH).respond_with_json(body(100, 99))
+    assert collect(accounts, db, url, at + timedelta(minutes=3), "work").exit_code == 0
+    same(db, at + timedelta(minutes=4), "--format", fmt, "--account", "work")  # exhausted
+
+
+def test_an_account_not_in_the_file_falls_back(two_accounts):
+    db, _, _ = two_accounts
+    at = iso(T0 + timedelta(hours=1))
+    run("status", "--db", str(db), "--at", at)
+    done = subprocess.run([sys.executable, "-m", "tracker", "status", "--db", str(db), "--at", at,
+                           "--account", "work", "--account", "ghost"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "no account named 'ghost'" in done.stderr and done.stdout.startswith("work ")
+
+
+def test_the_installed_script_and_no_click(two_accounts):
+    db, _, _ = two_accounts
+    run("status", "--db", str(db))  # writes the state file for now
+    script = os.path.join(os.path.dirname(sys.executable), "tracker")
+    out = subprocess.run([script, "status", "--db", str(db), "--tz", "UTC"], capture_output=True, text=True,
+                         timeout=60)
+    db.with_name(db.name + ".status.json").unlink()
+    # The full path (now a second later: the same minute-resolution text, stale either way).
+    assert out.stdout == run("status", "--db", str(db), "--tz", "UTC").stdout
+    assert fast(db, "--tz", "UTC") == out.stdout
+
+
+def test_a_state_file_older_than_the_database_is_ignored_and_rewritten(two_accounts, httpserver):
+    db, accounts, url = two_accounts
+    at = T0 + timedelta(hours=1)
+    run("status", "--db", str(db), "--at", iso(at))
+    state = db.with_name(db.name + ".status.json")
+    before = json.loads(state.read_text())
+    with open(db, "ab") as handle:  # the database changed behind the file's back (a size and mtime change)
+        handle.write(b"")
+    os.utime(db, ns=(before["db_mtime_ns"] + 10**9, before["db_mtime_ns"] + 10**9))
+    from tracker.views.statefile import read_state
+
+    assert read_state(db) is None
+    assert run("status", "--db", str(db), "--at", iso(at)).exit_code == 0
+    assert read_state(db) is not None and read_state(db)["db_mtime_ns"] == before["db_mtime_ns"] + 10**9

@@ -1,0 +1,101 @@
+"""The state file beside a SQLite database (``<db>.status.json``): the report figures ``tracker
+status`` renders, computed when something was stored, so that the status line needs neither the
+database nor click. Staleness and "reset since the last snapshot" are decided when it is read.
+
+Pure apart from reading and writing that one file; imports neither click nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, fields
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tracker.insight.figures import Forecast
+from tracker.insight.report import AccountReport, LastError, Report, WindowReport
+from tracker.points import SeriesKey
+
+VERSION = 1
+_TIMES = ("reset_at", "last_at", "exhausts_at")
+_FIGURES = [f.name for f in fields(Forecast) if f.name != "path"]
+
+
+def state_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".status.json")
+
+
+def _t(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def to_state(report: Report, db_path: Path, as_of: bool = False) -> dict:
+    st = db_path.stat()
+    accounts = []
+    for a in report.accounts:
+        windows = [{"key": asdict(w.key),
+                    "figures": {k: (_t(v) if k in _TIMES else v)
+                                for k, v in ((k, getattr(w.figures, k)) for k in _FIGURES)}}
+                   for w in a.windows]
+        error = a.last_error and {"kind": a.last_error.kind, "since": _t(a.last_error.since),
+                                  "at": _t(a.last_error.at), "http_status": a.last_error.http_status,
+                                  "message": a.last_error.message}
+        accounts.append({"account": a.account, "plan": a.plan, "last_snapshot_at": _t(a.last_snapshot_at),
+                         "last_error": error or None, "reset_credits_available": a.reset_credits_available,
+                         "windows": windows})
+    return {"version": VERSION, "computed_at": _t(report.generated_at), "as_of": as_of, "db_mtime_ns": st.st_mtime_ns,
+            "db_size": st.st_size, "accounts": accounts}
+
+
+def write_state(report: Report, db_path: Path, as_of: bool = False) -> None:
+    """Atomically, mode 0600 (it names the accounts)."""
+    from tracker.atomic import atomic_output
+
+    path = state_path(db_path)
+    with atomic_output(path) as handle:
+        handle.write(json.dumps(to_state(report, db_path, as_of)).encode())
+    os.chmod(path, 0o600)
+
+
+def read_state(db_path: Path) -> dict | None:
+    """The state, or None when it is missing, unreadable, of another version or older than the database."""
+    try:
+        data = json.loads(state_path(db_path).read_text())
+        st = db_path.stat()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        return None
+    if (data.get("db_mtime_ns"), data.get("db_size")) != (st.st_mtime_ns, st.st_size):
+        return None
+    return data
+
+
+def _window(raw: dict, now: datetime) -> WindowReport:
+    values = {k: (_dt(v) if k in _TIMES else v) for k, v in raw["figures"].items()}
+    figures = Forecast(**values)
+    if figures.reset_at is not None and figures.reset_at <= now:  # the reset passed after writing
+        figures.reset_since_last_snapshot = True
+    return WindowReport(SeriesKey(**raw["key"]), figures)
+
+
+def from_state(data: dict, names: tuple[str, ...], now: datetime, stale_after: timedelta) -> Report | None:
+    """The Report ``build_report`` would give at ``now``; None when a name asked for is not in it."""
+    accounts = [a for a in data["accounts"] if not names or a["account"] in names]
+    if {a["account"] for a in accounts} != set(names or {a["account"] for a in accounts}):
+        return None
+    result = []
+    for a in accounts:
+        last = _dt(a["last_snapshot_at"])
+        e = a["last_error"]
+        error = e and LastError(e["kind"], _dt(e["since"]), _dt(e["at"]), e["http_status"], e["message"])
+        result.append(AccountReport(
+            account=a["account"], plan=a["plan"], last_snapshot_at=last,
+            stale=last is None or now - last > stale_after, last_error=error or None,
+            windows=[_window(w, now) for w in a["windows"]], reset_credits_available=a["reset_credits_available"]))
+    return Report(now, result)
