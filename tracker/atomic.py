@@ -73,8 +73,9 @@ def _stream(path: Path, kind: int) -> Iterator[BinaryIO]:
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A binary handle on a temporary file beside ``path``, renamed over it on success.
+def atomic_output(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file beside ``path``, renamed over it on success, with
+    ``mode`` (0600 for files that name accounts: the temporary file is private from its first byte).
 
     On any failure the temporary file is removed: no empty or partial file is left behind
     (a chart that fails to render, a Prometheus textfile that node_exporter reads mid-write).
@@ -95,7 +96,7 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

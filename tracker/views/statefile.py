@@ -8,7 +8,6 @@ Pure apart from reading and writing that one file; imports neither click nor SQL
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,9 +56,8 @@ def write_state(report: Report, db_path: Path, as_of: bool = False) -> None:
     from tracker.atomic import atomic_output
 
     path = state_path(db_path)
-    with atomic_output(path) as handle:
+    with atomic_output(path, mode=0o600) as handle:  # mkstemp makes it 0600 from the start
         handle.write(json.dumps(to_state(report, db_path, as_of)).encode())
-    os.chmod(path, 0o600)
 
 
 def read_state(db_path: Path) -> dict | None:
