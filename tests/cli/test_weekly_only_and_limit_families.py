@@ -234,6 +234,29 @@ def test_reset_credits_and_spend_limit_in_report_and_prometheus(httpserver, tmp_
     assert 'codex_usage_used_percent{account="work",limit="spend_individual",kind="other"} 28.0' in text
 
 
+def test_credits_balance_in_report_status_and_heading(httpserver, tmp_path):
+    accounts, db = tmp_path / "accounts", tmp_path / "c.db"
+    write_auth(accounts / "work.auth.json", "work")
+    payloads = [dict(with_extras(10 + i, 20, 2), credits={"has_credits": True, "unlimited": False,
+                                                         "balance": balance})
+                for i, balance in enumerate(["20.00", "15.00", "12.50"])]
+    collect_series(httpserver, accounts, db, payloads, "-q")
+    data = json.loads(run("report", "--db", str(db), "--json", "--at", AT).stdout)
+    assert data["accounts"][0]["credits_balance"] == "12.50"  # the latest, verbatim
+    [status] = json.loads(run("status", "--db", str(db), "--at", AT, "--format", "json").stdout)
+    assert status["credits_balance"] == "12.50"
+    [head] = [line for line in run("report", "--db", str(db), "--at", AT, "--tz", "UTC").stdout.splitlines()
+              if line.startswith("work")]
+    assert "· credits 12.50" in head
+
+
+def test_zero_credits_balance_is_kept_but_not_shown(history_db):
+    db, _, _ = history_db
+    data = json.loads(run("report", "--db", str(db), "--json", "--at", AT).stdout)
+    assert "credits_balance" in data["accounts"][0]
+    assert "credits " not in run("report", "--db", str(db), "--at", AT).stdout
+
+
 def test_no_reset_credits_field_means_none_shown(history_db):
     db, _, _ = history_db
     data = json.loads(run("report", "--db", str(db), "--json", "--at", AT).stdout)

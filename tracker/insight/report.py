@@ -48,6 +48,7 @@ class AccountReport:
     last_error: LastError | None
     windows: list[WindowReport] = field(default_factory=list)
     reset_credits_available: int | None = None
+    credits_balance: str | None = None  # as the latest snapshot said, verbatim (e.g. "12.50")
 
     @property
     def runs_out_before_reset(self) -> bool:
@@ -107,6 +108,7 @@ def build_report(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,
             stale=state.last_snapshot_at is None or at - state.last_snapshot_at > stale_after,
             last_error=_last_error(state), reset_credits_available=state.reset_credits_available,
+            credits_balance=state.credits_balance,
         )
         for key in state.series:
             points = recent_points(store, key, at, lookback)

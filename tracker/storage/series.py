@@ -45,6 +45,7 @@ class AccountState:
     failing_since: datetime | None  # the first failure after the last success
     series: list[SeriesKey]
     reset_credits_available: int | None = None  # as the latest snapshot said
+    credits_balance: str | None = None  # the credits balance as the latest snapshot said (text)
 
 
 class SeriesReader(StoreBase):
@@ -79,7 +80,7 @@ class SeriesReader(StoreBase):
                 if names and name not in names:
                     continue
                 latest = conn.execute(
-                    select(sn.c.collected_at, sn.c.plan, sn.c.reset_credits_available)
+                    select(sn.c.collected_at, sn.c.plan, sn.c.reset_credits_available, sn.c.credits_balance)
                     .where(sn.c.account_id == account_id, sn.c.collected_at <= at)
                     .order_by(sn.c.collected_at.desc()).limit(1)
                 ).first()
@@ -111,6 +112,7 @@ class SeriesReader(StoreBase):
                     failing_since=failing_since,
                     series=series,
                     reset_credits_available=latest.reset_credits_available if latest else None,
+                    credits_balance=latest.credits_balance if latest else None,
                 ))
         return states
 

@@ -75,6 +75,14 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
+def _nonzero(balance: str) -> bool:
+    """A balance of "0" (a plan without credits) is not worth a word in the heading."""
+    try:
+        return float(balance) != 0
+    except ValueError:
+        return True
+
+
 def heading(a: AccountReport, tz: tzinfo, now: datetime, term: Terminal, compact: bool) -> str:
     name = term.paint(cell(a.account), account_severity(a))
     head = name + (f" ({cell(a.plan)})" if a.plan else "")
@@ -86,6 +94,8 @@ def heading(a: AccountReport, tz: tzinfo, now: datetime, term: Terminal, compact
         head += " · no snapshot yet"
     if a.reset_credits_available:
         head += f" · {a.reset_credits_available} reset credit{'s' if a.reset_credits_available != 1 else ''}"
+    if a.credits_balance and _nonzero(a.credits_balance):
+        head += f" · credits {cell(a.credits_balance)}"
     if a.stale:
         head += " · " + term.paint("STALE", "stale")
     if a.runs_out_before_reset:

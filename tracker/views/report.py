@@ -43,6 +43,7 @@ def report_json(report: Report) -> dict:
                 "binding_kind": a.binding.key.kind if a.binding else None,
                 "severity": account_severity(a),
                 "reset_credits_available": a.reset_credits_available,
+                "credits_balance": a.credits_balance,
                 "windows": [
                     {
                         "limit": w.key.limit,

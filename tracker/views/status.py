@@ -87,7 +87,7 @@ def render_status(report: Report, kinds: tuple[str, ...], fmt: str, tz: tzinfo, 
     remaining = min((i.remaining_percent for i in items if i.remaining_percent is not None), default=None)
     if fmt == "json":
         return json.dumps([{"account": i.account, "text": i.text, "severity": i.severity,
-                            "stale": a.stale, "windows": i.windows} for i, a in zip(items, report.accounts,
+                            "stale": a.stale, "credits_balance": a.credits_balance, "windows": i.windows} for i, a in zip(items, report.accounts,
                                                                                     strict=True)],
                           ensure_ascii=False)
     if fmt == "waybar":
