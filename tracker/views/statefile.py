@@ -46,6 +46,7 @@ def to_state(report: Report, db_path: Path, as_of: bool = False) -> dict:
                                   "message": a.last_error.message}
         accounts.append({"account": a.account, "plan": a.plan, "last_snapshot_at": _t(a.last_snapshot_at),
                          "last_error": error or None, "reset_credits_available": a.reset_credits_available,
+                         "credits_balance": a.credits_balance,
                          "windows": windows})
     return {"version": VERSION, "computed_at": _t(report.generated_at), "as_of": as_of, "db_mtime_ns": st.st_mtime_ns,
             "db_size": st.st_size, "accounts": accounts}
@@ -95,5 +96,6 @@ def from_state(data: dict, names: tuple[str, ...], now: datetime, stale_after: t
         result.append(AccountReport(
             account=a["account"], plan=a["plan"], last_snapshot_at=last,
             stale=last is None or now - last > stale_after, last_error=error or None,
-            windows=[_window(w, now) for w in a["windows"]], reset_credits_available=a["reset_credits_available"]))
+            windows=[_window(w, now) for w in a["windows"]], reset_credits_available=a["reset_credits_available"],
+            credits_balance=a.get("credits_balance")))
     return Report(now, result)
