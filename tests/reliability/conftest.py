@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -42,3 +43,16 @@ def latency_server(httpserver):
     return start
 
 
+@pytest.fixture
+def fake_crontab(tmp_path, monkeypatch):
+    """A crontab on PATH that keeps its table in a file, which already holds one line of the user's."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "crontab"
+    script.write_text('#!/bin/sh\nif [ "$1" = "-l" ]; then cat "$FAKE_CRONTAB" 2>/dev/null; exit 0; fi\n'
+                      'cat > "$FAKE_CRONTAB"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_CRONTAB", str(tmp_path / "crontab.txt"))
+    (tmp_path / "crontab.txt").write_text("0 3 * * * /usr/bin/backup\n")
+    return tmp_path / "crontab.txt"

