@@ -355,10 +355,27 @@ def base_env(db, accounts, url):
 HIST_T0 = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # before the dashboard tests' clock (END)
 
 
+def token_info(total=None, last=None) -> dict | None:
+    """A token_count line's ``info``: ``total``/``last`` are (input, cached input, output, reasoning)."""
+    def usage(counts):
+        names = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+        return {**dict(zip(names, counts, strict=True)), "total_tokens": counts[0] + counts[2]}
+
+    if total is None and last is None:
+        return None
+    info: dict = {"model_context_window": 272000}
+    if total is not None:
+        info["total_token_usage"] = usage(total)
+    if last is not None:
+        info["last_token_usage"] = usage(last)
+    return info
+
+
 def rate_line(at: datetime, five=None, weekly=None, limit_id: str | None = "codex",
-              limit_name: str | None = None, flat: bool = False) -> str:
+              limit_name: str | None = None, flat: bool = False, total=None, last=None) -> str:
     """One token_count line: ``five``/``weekly`` are (used %, reset time), or the used % alone in the
-    older flat form (no reset time)."""
+    older flat form (no reset time); ``total``/``last``: token counts (see ``token_info``), and
+    with neither window a line without rate limits."""
     limits: dict = {"limit_id": limit_id} if limit_id else {}
     if limit_name:
         limits["limit_name"] = limit_name
@@ -371,7 +388,8 @@ def rate_line(at: datetime, five=None, weekly=None, limit_id: str | None = "code
             limits[prefix] = {"used_percent": value[0], "window_minutes": minutes,
                               "resets_at": int(value[1].timestamp())}
     return json.dumps({"timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "type": "event_msg",
-                       "payload": {"type": "token_count", "info": None, "rate_limits": limits}})
+                       "payload": {"type": "token_count", "info": token_info(total, last),
+                                   "rate_limits": limits if five is not None or weekly is not None else None}})
 
 
 # (first use, announced reset, last activity, peak) in hours from HIST_T0: the second window resets

@@ -64,6 +64,26 @@ class AccountInfo:
     source_path: str | None = None
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """Token counts from a Codex session log: ``input`` includes ``cached_input`` and ``output``
+    includes ``reasoning_output``, as Codex (and the Responses API) count them."""
+
+    input: int = 0
+    cached_input: int = 0
+    output: int = 0
+    reasoning_output: int = 0
+
+    def minus(self, other: TokenCounts) -> TokenCounts:
+        return TokenCounts(self.input - other.input, self.cached_input - other.cached_input,
+                           self.output - other.output, self.reasoning_output - other.reasoning_output)
+
+    def covers(self, other: TokenCounts) -> bool:
+        """Every count at least the other's: a cumulative total that did not go back."""
+        return (self.input >= other.input and self.cached_input >= other.cached_input
+                and self.output >= other.output and self.reasoning_output >= other.reasoning_output)
+
+
 @dataclass
 class SnapshotRecord:
     account: str
@@ -71,6 +91,8 @@ class SnapshotRecord:
     source: str  # api | session-log | demo
     usage: Usage
     raw: bytes | None = None
+    tokens: TokenCounts | None = None  # session logs: the tokens used since the file's previous token_count line
+    token_totals: TokenCounts | None = None  # the session's cumulative counts on that line, as logged
 
 
 @dataclass

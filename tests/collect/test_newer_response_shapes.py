@@ -221,12 +221,12 @@ def test_session_line_reached_type_and_spend_flag():
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_revision_0005_round_trip_keeps_snapshots(backend, tmp_path, request):
-    """0004 -> 0005 adds the columns (old rows read as unknown), 0005 -> 0004 drops them, and up again."""
+    """0004 -> 0005 (and on to head) adds the columns (old rows read as unknown), down to 0004 drops them, and up again."""
     from sqlalchemy import text
 
     from tests.fixtures import store_url
     from tracker.records import SnapshotRecord
-    from tracker.storage.db import current_revision, make_engine, upgrade
+    from tracker.storage.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
     from tracker.storage.store import Store
 
     url = store_url(tmp_path / "m.db" if backend == "sqlite" else request.getfixturevalue("pg_db"))
@@ -235,7 +235,7 @@ def test_revision_0005_round_trip_keeps_snapshots(backend, tmp_path, request):
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO accounts (id, name, created_at) VALUES (1, 'old', 0)"))
         conn.execute(text("INSERT INTO snapshots (id, account_id, collected_at, source) VALUES (7, 1, 1, 'api')"))
-    upgrade(engine, "0005")
+    upgrade(engine, "head")  # the store writes every column of the head revision
     store = Store(engine)
     store.add_snapshots([SnapshotRecord("old", REF, "api", normalize_payload(
         {**usage_body(), "rate_limit_reset_credits": {"available_count": 4}}, REF))])
@@ -252,5 +252,5 @@ def test_revision_0005_round_trip_keeps_snapshots(backend, tmp_path, request):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM snapshots")).scalar() == 2
     upgrade(engine, "head")
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == SCHEMA_HEAD
     engine.dispose()

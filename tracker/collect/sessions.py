@@ -3,7 +3,8 @@
 Streams each file from where the last import stopped (path, size, mtime, offset, and a hash of
 its first bytes to notice a rewrite), skips most lines with a byte search before any JSON
 parsing, and stores ``token_count`` events' ``rate_limits`` through the same normaliser and
-storage code as ``collect``. Re-reading is harmless: a snapshot already stored is skipped.
+storage code as ``collect``, with the line's token counts (``tracker.collect.session_tokens``).
+Re-reading is harmless: a snapshot already stored is skipped, and its tokens with it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tracker.collect.normalize import RESET_RELATIVE_KEYS, is_flat, normalize_payload
+from tracker.collect.session_tokens import SessionTokens, dump_totals, load_totals
 from tracker.fsutil import NotRegularFile, open_regular
-from tracker.records import SnapshotRecord, snapshot_key
+from tracker.records import SnapshotRecord, TokenCounts, snapshot_key
 
 SOURCE = "session-log"
 HEAD_BYTES = 4096
@@ -56,6 +58,7 @@ class LogFile:
     size: int
     mtime_ns: int
     start: int  # where to resume reading
+    token_totals: TokenCounts | None = None  # the session's cumulative counts at ``start``
 
 
 def find_logs(home: Path, summary: ImportSummary) -> Iterator[Path]:
@@ -113,20 +116,21 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
             except OSError:
                 summary.skipped["unreadable_file"] += 1
                 continue
-            start = 0
+            start, totals = 0, None
             if seen and seen["head_sha1"] == head and seen["offset"] <= info.st_size and seen["account"] == account:
                 if seen["size"] == info.st_size and seen["mtime_ns"] == info.st_mtime_ns:
                     continue  # read to the end, unchanged since
                 start = seen["offset"] if seen["size"] <= info.st_size else 0
-            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start))
+                totals = load_totals(seen.get("token_totals")) if start else None
+            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start, totals))
     return plan
 
 
 PLAUSIBLE = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))  # Codex logs, not history
 
 
-def parse_line(line: bytes) -> tuple[datetime, dict] | str:
-    """A token_count event's (timestamp, rate_limits), or the reason the line is skipped."""
+def token_event(line: bytes) -> dict | str:
+    """A token_count event (its ``payload`` a dict), or the reason the line is skipped."""
     try:
         event = json.loads(line)
     except (ValueError, RecursionError):  # RecursionError: a line nested thousands deep
@@ -136,7 +140,18 @@ def parse_line(line: bytes) -> tuple[datetime, dict] | str:
     payload = event.get("payload")
     if event.get("type") != "event_msg" or not isinstance(payload, dict) or payload.get("type") != "token_count":
         return "other_event"
-    limits = payload.get("rate_limits")
+    return event
+
+
+def parse_line(line: bytes) -> tuple[datetime, dict] | str:
+    """A token_count event's (timestamp, rate_limits), or the reason the line is skipped."""
+    event = token_event(line)
+    return event if isinstance(event, str) else reading(event)
+
+
+def reading(event: dict) -> tuple[datetime, dict] | str:
+    """A token_count event's (timestamp, rate_limits), or the reason it is no reading."""
+    limits = event["payload"].get("rate_limits")
     if not isinstance(limits, dict):
         return "no_rate_limits"
     try:
@@ -163,6 +178,7 @@ class _Importer:
         self._last: tuple[bytes, object] = (b"", None)
         self._before_since = False  # the current file had events older than --since
         self._read_to: dict[str, int] = {}
+        self._tokens = SessionTokens(True)
 
     def read(self, log: LogFile) -> None:
         """Read the file's new complete lines in 1 MiB blocks.
@@ -185,6 +201,7 @@ class _Importer:
             self.summary.skipped["unreadable_file"] += 1
             return
         self.summary.files_read += 1
+        self._tokens = SessionTokens(log.start == 0, log.token_totals)
         offset = log.start
         pending: list[bytes] = []  # the start of a line longer than a block
         with handle:
@@ -241,10 +258,13 @@ class _Importer:
         except OSError:
             return  # gone or unreadable now: it will be planned afresh next time
         self.pending_progress[key] = {"path": key, "account": log.account, "size": log.size if at_end else offset,
-                                      "mtime_ns": log.mtime_ns, "offset": offset, "head_sha1": head}
+                                      "mtime_ns": log.mtime_ns, "offset": offset, "head_sha1": head,
+                                      "token_totals": dump_totals(self._tokens.totals)}
 
     def _take(self, line: bytes, account: str) -> None:
-        parsed = parse_line(line)
+        event = token_event(line)
+        tokens, totals = self._tokens.step(event["payload"].get("info")) if isinstance(event, dict) else (None, None)
+        parsed = event if isinstance(event, str) else reading(event)
         if isinstance(parsed, str):
             if parsed != "other_event":
                 self.summary.skipped[parsed] += 1
@@ -257,6 +277,7 @@ class _Importer:
         if self.since and at < self.since:
             self.summary.skipped["before_since"] += 1
             self._before_since = True
+            self._tokens.take(totals)  # used before the period: never counted in it
             return
         raw = json.dumps(limits, separators=(",", ":"), ensure_ascii=False).encode()
         # Consecutive events usually repeat the same limits: reuse the last result unless a reset
@@ -274,7 +295,8 @@ class _Importer:
             return
         if is_flat(limits):
             self.summary.flat_events += 1
-        self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw))
+        self._tokens.take(totals)
+        self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw, tokens, totals))
 
     def flush(self) -> None:
         """Store the new snapshots (skipping ones already stored), then the read positions."""

@@ -91,6 +91,9 @@ snapshots = Table(
     Column("raw", LargeBinary),  # the response body, tokens removed, see tracker.storage.codec
     Column("reset_credits_available", Integer),  # banked resets (revision 0005)
     Column("spend_control_reached", Boolean),
+    # Session logs' token counts (revision 0006): the line's use, then the session's cumulative totals
+    *(Column(f"{prefix}{name}_tokens", BigInteger) for prefix in ("", "total_")
+      for name in ("input", "cached_input", "output", "reasoning_output")),
     Index("ix_snapshots_account_time", "account_id", "collected_at"),
 )
 
@@ -137,6 +140,7 @@ import_progress = Table(
     Column("mtime_ns", BigInteger, nullable=False),
     Column("offset", BigInteger, nullable=False),
     Column("head_sha1", String(40), nullable=False),
+    Column("token_totals", Text),  # the session's cumulative token counts at ``offset`` (JSON, revision 0006)
 )
 
 # What `tracker notify` has sent, per condition and channel: one row while an episode lasts, so a

@@ -1,5 +1,5 @@
 """The tracker database's queries: ``Store.open(url)``, then one mixin per concern (writing,
-reading series, listing history, retention), each in its own module.
+reading series, listing history, token counts, retention), each in its own module.
 
 ``tracker.storage.db`` opens and upgrades the database; the queries here never import Alembic.
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 from tracker.storage.history import HistoryReader
 from tracker.storage.retention import Retention
 from tracker.storage.series import SeriesReader
+from tracker.storage.tokens import TokenReader
 from tracker.storage.writes import SnapshotWriter
 
 
-class Store(SnapshotWriter, SeriesReader, HistoryReader, Retention):
+class Store(SnapshotWriter, SeriesReader, HistoryReader, TokenReader, Retention):
     """Every query of the tracker database, by concern; use as ``with Store.open(url) as store:``."""

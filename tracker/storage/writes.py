@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from tracker.records import AccountInfo, FailureRecord, SnapshotRecord, Window, snapshot_key
+from tracker.records import (
+    AccountInfo,
+    FailureRecord,
+    SnapshotRecord,
+    TokenCounts,
+    Window,
+    snapshot_key,
+)
 from tracker.storage.base import (
     StoreBase,
     _unique_windows,
@@ -22,6 +29,13 @@ from tracker.storage.base import (
     windows_t,
 )
 from tracker.storage.codec import pack_body
+
+TOKEN_FIELDS = ("input", "cached_input", "output", "reasoning_output")
+
+
+def token_columns(prefix: str, counts: TokenCounts | None) -> dict:
+    """A snapshot row's token columns (``input_tokens``, ``total_input_tokens``, ...): NULL when unknown."""
+    return {f"{prefix}{name}_tokens": None if counts is None else getattr(counts, name) for name in TOKEN_FIELDS}
 
 
 class SnapshotWriter(StoreBase):
@@ -83,6 +97,8 @@ class SnapshotWriter(StoreBase):
                     "reset_credits_available": r.usage.reset_credits_available,
                     "spend_control_reached": r.usage.spend_control_reached,
                     "raw": pack_body(r.raw),
+                    **token_columns("", r.tokens),
+                    **token_columns("total_", r.token_totals),
                 }
                 for r in records
             ]
