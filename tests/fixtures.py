@@ -475,3 +475,101 @@ def flat_home(root: Path) -> tuple[Path, list[float]]:
     home = root / ".codex-flat"
     write_session_file(home / "sessions/2026/11/09/rollout-flat.jsonl", lines)
     return home, peaks
+
+
+# -- Simulated weeks of Codex use with token counts, for `tracker limits` (tests and bench/limits.py) ----
+
+LIMITS_T0 = datetime(2026, 9, 7, tzinfo=UTC)  # a Monday, before the tests' clock
+TRUE_WEIGHTS = (1.0, 0.25, 6.0)  # what the server charges uncached input, cached input, output (not ours)
+
+
+def simulate_use(seed: int, weeks: int, cut_at: datetime | None = None, cut_factor: float = 0.5,
+                 start: datetime = LIMITS_T0, elsewhere: bool = True, intensity: float = 1.0,
+                 cached_range: tuple[float, float] = (0.82, 0.95)) -> dict[str, list]:
+    """Weeks of one person's Codex use as session-log events.
+
+    Work days with two or three sessions (turns every 1-4 minutes, a context that grows, mostly
+    cached), weekends mostly off; weeks differ in intensity (x0.4-1.6), in mix (cached share,
+    output size; the cached share of input within ``cached_range``) and in use from elsewhere (none to a third of the week's, no tokens here, at any
+    hour); days differ in model (about x0.8-1.25 on what a token costs). The server charges
+    ``TRUE_WEIGHTS``, not the tracker's weights; used % is whole; a window at 100 % runs nothing.
+    From ``cut_at`` on both windows hold ``cut_factor`` of what they held. Returns
+    {session name: [(at, (five used %, reset), (weekly used %, reset), cumulative totals)]}.
+    """
+    rng = random.Random(seed)
+    turns: list[tuple] = []  # (at, kind, session, token deltas, credits)
+    for week in range(weeks):
+        level = intensity * rng.uniform(0.4, 1.6)
+        cached_share, output_scale = rng.uniform(*cached_range), rng.uniform(0.6, 1.5)
+        share_elsewhere = rng.choice([0.0, 0.0, 0.1, 0.2, 0.35]) if elsewhere else 0.0
+        week_credits = 0.0
+        for day_n in range(7):
+            day = start + timedelta(days=7 * week + day_n)
+            model = math.exp(rng.gauss(0, 0.1))
+            if day_n >= 5 and rng.random() < 0.8:
+                continue
+            for s_n, (hour, hours) in enumerate([(9, 3), (13.5, 4), (20, 2)]):
+                if rng.random() > level * (0.35 if s_n == 2 else 0.8):
+                    continue
+                at = day + timedelta(hours=hour + rng.uniform(0, 0.5))
+                end = at + timedelta(hours=hours * rng.uniform(0.5, 1.0))
+                name, context = f"rollout-{day:%Y-%m-%d}-{s_n}-{seed}", 20000
+                while at < end:
+                    context = min(context + rng.randint(1000, 6000), 200_000)
+                    cached = int(context * cached_share)
+                    output = int(rng.lognormvariate(math.log(1500 * output_scale), 0.5))
+                    credits = model * ((context - cached) * TRUE_WEIGHTS[0] + cached * TRUE_WEIGHTS[1]
+                                       + output * TRUE_WEIGHTS[2])
+                    week_credits += credits
+                    turns.append((at, 1, name, (context, cached, output, output // 2), credits))
+                    at += timedelta(seconds=rng.uniform(60, 240))
+        chunks = round(share_elsewhere * 10)
+        for _ in range(chunks):  # use elsewhere: no token counts here
+            at = start + timedelta(days=7 * week + rng.uniform(0, 7))
+            turns.append((at, 0, "", None, share_elsewhere * week_credits / chunks))
+    turns.sort(key=lambda t: (t[0], t[1]))
+    capacity = {"five": (5.0e6, timedelta(hours=5)), "weekly": (3.2e7, timedelta(days=7))}
+    state = {"five": [0.0, None], "weekly": [0.0, None]}  # credits in the window, its reset time
+    totals: dict[str, tuple] = {}
+    sessions: dict[str, list] = {}
+    for at, local, name, deltas, credits in turns:
+        factor = cut_factor if cut_at is not None and at >= cut_at else 1.0
+        for window_name, window in state.items():
+            if window[1] is None or at >= window[1]:
+                window[0], window[1] = 0.0, at + capacity[window_name][1]
+        used = {n: 100 * w[0] / (capacity[n][0] * factor) for n, w in state.items()}
+        if max(used.values()) >= 100:
+            continue  # blocked: nothing runs
+        for window_name, window in state.items():
+            window[0] += credits
+            used[window_name] = float(min(100, round(100 * window[0] / (capacity[window_name][0] * factor))))
+        if local:
+            total = tuple(a + b for a, b in zip(totals.get(name, (0, 0, 0, 0)), deltas, strict=True))
+            totals[name] = total
+            sessions.setdefault(name, []).append((at, (used["five"], state["five"][1]),
+                                                  (used["weekly"], state["weekly"][1]), total))
+    return sessions
+
+
+def use_points(sessions: dict[str, list]):
+    """The simulated sessions as a window's points and the token uses, as the store would give them."""
+    from tracker.records import TokenCounts
+
+    five, weekly, uses = [], [], []
+    for lines in sessions.values():
+        before = (0, 0, 0, 0)
+        for at, (f_used, f_reset), (w_used, w_reset), totals in lines:
+            five.append(Point(at, f_used, f_reset.replace(microsecond=0)))
+            weekly.append(Point(at, w_used, w_reset.replace(microsecond=0)))
+            uses.append((at, TokenCounts(*(a - b for a, b in zip(totals, before, strict=True)))))
+            before = totals
+    return sorted(five, key=lambda p: p.at), sorted(weekly, key=lambda p: p.at), sorted(uses, key=lambda u: u[0])
+
+
+def use_home(root: Path, sessions: dict[str, list]) -> Path:
+    """A Codex home with the simulated sessions as rollout files."""
+    home = root / ".codex"
+    for name, lines in sessions.items():
+        write_session_file(home / f"sessions/{name}.jsonl",
+                           [rate_line(at, five, weekly, total=totals) for at, five, weekly, totals in lines])
+    return home

@@ -73,6 +73,7 @@ LAZY_COMMANDS = {
              "Fill a database with a realistic synthetic history, then report and chart it."),
     "run": ("tracker.cli.run", "run_command", "Start COMMAND with CODEX_HOME set to the account with the most headroom."),
     "completion": ("tracker.cli.run", "completion", "Print the shell completion script (click's own) for SHELL."),
+    "limits": ("tracker.cli.limits", "limits", "What 1 % is worth in tokens, per week, and when the limit changed."),
     "db": ("tracker.cli.ops", "db",
            "Where the database is, and upgrading it by hand (every command upgrades it anyway)."),
 }
@@ -91,6 +92,7 @@ def cli() -> None:
     tracker chart            a week of consumption as a picture
     tracker history          the stored snapshots
     tracker resets           when windows reset (early, late, moved)
+    tracker limits           what 1 % is worth in tokens, and when the limit changed
     tracker backtest         how good the forecast is on your own history
     tracker accounts         the accounts stored; rename or forget them
     tracker serve            a local dashboard of every account (web extra)
@@ -307,6 +309,8 @@ def resets(names, since, until, kind, as_json, db, tz) -> None:
     when a window's announced reset time changed while it was still open. Windows come from the
     one window timeline every view reads: a drop with the same reset time is noise, an idle
     window is no reset, an overdue window has no reset until a reading shows the next one.
+    A change in the limit found by `tracker limits` is a row too (timing `limit cut x0.50`;
+    event `limit_change` with its ratio in --json).
 
     \b
     Example:
@@ -315,13 +319,16 @@ def resets(names, since, until, kind, as_json, db, tz) -> None:
     """
     from tracker import render
     from tracker.insight.ledger import build_ledger, ledger_table
+    from tracker.insight.limits_history import limit_changes
 
     now = utcnow()
     since_at, until_at = resolve_period(since, until, now, tz, default_until=now)
     with open_store(db, readonly=True) as store:
         require_known(store, names)
         events = build_ledger(store, names, since_at, until_at, kinds(kind))
+        changes = limit_changes(store, names, since_at, until_at, kinds(kind))
     if as_json:
-        click.echo(render.to_json([e.as_dict() for e in events]))
+        entries = [(e.seen_at, e.as_dict()) for e in events] + [(c.at, c.ledger_dict()) for c in changes]
+        click.echo(render.to_json([entry for _, entry in sorted(entries, key=lambda e: e[0])]))
     else:
-        click.echo(ledger_table(events, tz) if events else "no resets in that period")
+        click.echo(ledger_table(events, tz, changes) if events or changes else "no resets in that period")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from tracker.insight.limits import LimitChange
 from tracker.insight.timeline import build_timeline
 from tracker.points import Point, SeriesKey
 from tracker.render import percent, table
@@ -94,8 +95,13 @@ def _blocked(event: ResetEvent) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
-def ledger_table(events: Sequence[ResetEvent], tz: tzinfo) -> str:
-    rows = [[e.account, e.limit, e.kind, format_local(e.seen_at, tz), f"{percent(e.used_before)} → {percent(e.used_after)}",
-             format_local(e.expected_at, tz), format_local(e.new_reset_at, tz), TIMING_TEXT[e.timing], _blocked(e)]
-            for e in events]
-    return table(["account", "limit", "window", "seen", "used %", "expected", "next reset", "timing", "blocked"], rows)
+def ledger_table(events: Sequence[ResetEvent], tz: tzinfo, changes: Sequence[LimitChange] = ()) -> str:
+    """One row per reset or move, and per change in the limit (``tracker limits``), in time order."""
+    rows = [(e.seen_at, [e.account, e.limit, e.kind, format_local(e.seen_at, tz),
+                         f"{percent(e.used_before)} → {percent(e.used_after)}", format_local(e.expected_at, tz),
+                         format_local(e.new_reset_at, tz), TIMING_TEXT[e.timing], _blocked(e)]) for e in events]
+    rows += [(c.at, [c.account, c.limit, c.kind, format_local(c.at, tz), "-", "-", "-",
+                     f"limit {'cut' if c.ratio < 1 else 'raised'} x{c.ratio:.2f}", "-"]) for c in changes]
+    rows.sort(key=lambda r: r[0])
+    return table(["account", "limit", "window", "seen", "used %", "expected", "next reset", "timing", "blocked"],
+                 [r[1] for r in rows])

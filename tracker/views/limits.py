@@ -1,0 +1,66 @@
+"""``tracker limits`` as text: per account and window, a row per week (what one percent cost in
+tokens, how much of the rise local tokens explain, the spread over the week's days), then the
+changes in the limit with the evidence they rest on. ``--json`` is ``AccountLimits.as_dict``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from tracker.insight.limits import WEIGHTS, LimitChange, WeekFigures
+from tracker.insight.limits_history import AccountLimits
+from tracker.kinds import KIND_LABELS
+from tracker.render import percent, printable, table
+from tracker.timeutil import format_local
+
+
+def tokens(value: float | None) -> str:
+    """1234 -> 1.2k, 2_500_000 -> 2.5M."""
+    if value is None:
+        return "-"
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.1f}{unit}"
+    return f"{value:.0f}"
+
+
+def _week_row(w: WeekFigures, tz: tzinfo) -> list:
+    span = f"{w.start.astimezone(tz):%d %b} – {w.end.astimezone(tz):%d %b}"
+    share = "-" if w.explained_share is None else f"{100 * w.explained_share:.0f} %"
+    if w.per_percent is None:
+        return [span, percent(round(w.rise, 1)), percent(round(w.local_rise, 1)), share, f"({w.weak})", "", "", "", ""]
+    p = w.per_percent
+    spread = f"{tokens(w.spread[0])}–{tokens(w.spread[1])} ({w.spread[2]} d)" if w.spread else "-"
+    return [span, percent(round(w.rise, 1)), percent(round(w.local_rise, 1)), share,
+            tokens(p["input"] - p["cached_input"]), tokens(p["cached_input"]), tokens(p["output"]),
+            tokens(p["combined"]), spread]
+
+
+def change_line(c: LimitChange, tz: tzinfo) -> str:
+    """One line per change: when, the ratio in words, and what it rests on."""
+    way = "more" if c.ratio < 1 else "fewer"
+    e = c.evidence
+    return (f"LIMIT CHANGE {KIND_LABELS.get(c.kind, c.kind)}: from {format_local(c.at, tz)} (after "
+            f"{format_local(c.last_before_at, tz)}) the same work costs {way} percent: 1 % = "
+            f"{tokens(c.after)} tokens, was {tokens(c.before)} (ratio {c.ratio:.2f}); rests on "
+            f"{tokens(e['tokens_before'])} tokens / {percent(round(e['percent_before']))} % over {e['days_before']} days "
+            f"before, {tokens(e['tokens_after'])} / {percent(round(e['percent_after']))} % over {e['days_after']} days after")
+
+
+def limits_text(accounts: Sequence[AccountLimits], tz: tzinfo) -> str:
+    blocks = []
+    for a in accounts:
+        lines = [printable(a.account)]
+        if not a.windows:
+            lines.append("  no 5h or weekly window stored")
+        for w in a.windows:
+            lines.append(f"  {KIND_LABELS.get(w.kind, w.kind)} window: tokens per 1 %")
+            rows = [_week_row(week, tz) for week in w.weeks]
+            body = table(["week", "rise %", "local %", "explained", "input", "cached", "output", "combined",
+                          "spread"], rows, right={1, 2, 3, 4, 5, 6, 7})
+            lines += ["    " + line for line in body.splitlines()]
+            lines += ["  " + change_line(c, tz) for c in w.changes]
+        blocks.append("\n".join(lines))
+    legend = (f"combined = uncached input + {WEIGHTS['cached_input']:g} × cached input + {WEIGHTS['output']:g} × output "
+              "(API price ratios); input is uncached input; reasoning is part of output")
+    return "\n\n".join(blocks + [legend])
