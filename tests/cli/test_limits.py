@@ -119,3 +119,25 @@ def test_a_change_is_a_ledger_event_in_resets(tmp_path):
     assert "limit cut x0.5" in text.output
     earlier = run("resets", "--db", db, "--since", iso(LIMITS_T0), "--until", iso(CUT - timedelta(days=1)), "--json")
     assert not [e for e in json.loads(earlier.output) if e["event"] == "limit_change"]
+
+
+def test_a_change_notifies_once(tmp_path):
+    db = imported(tmp_path, simulate_use(1, 7, cut_at=CUT))
+    out = tmp_path / "exec.txt"
+    command = f'echo "$TRACKER_ACCOUNT $TRACKER_KIND $TRACKER_RULE" >> {out}'
+
+    def notify(days: float, *extra: str):
+        result = run("notify", "--db", db, "--at", iso(CUT + timedelta(days=days)), "--tz", "UTC", "--below", "0",
+                     "--limit-change", "--exec", command, *extra)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert notify(-1) == ""  # before the cut: nothing
+    first = notify(4)
+    assert "sent (exec): Codex me: weekly limit cut: from Tue 13 Oct 14:02 the same work costs 1.9x more" in first
+    assert sorted(out.read_text().splitlines()) == ["me five_hour@2026-10-13 limit_change",  # the first day seen
+                                                    "me weekly@2026-10-13 limit_change"]
+    assert notify(5) == "" and notify(9) == ""  # the same change: once, however it is dated later
+    assert len(out.read_text().splitlines()) == 2
+    assert run("notify", "--db", db, "--at", iso(CUT + timedelta(days=4)), "--below", "0", "--exec", command,
+               "--dry-run").stdout == ""  # without --limit-change: no such rule

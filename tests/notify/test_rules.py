@@ -90,3 +90,25 @@ def test_a_window_past_its_reset_raises_no_alert():
     past = report(5)
     past.accounts[0].windows[0].figures.reset_since_last_snapshot = True
     assert plan_notifications(past, Rules(), [], ["desktop"], UTC).send == []
+
+
+def test_a_limit_change_notifies_once_per_change_and_clears_after_two_weeks():
+    from tracker.insight.limits import LimitChange
+
+    def change(days_ago: float) -> LimitChange:
+        return LimitChange("work", "codex", "weekly", NOW - timedelta(days=days_ago), NOW - timedelta(days=days_ago + 1),
+                           0.5, 200_000, 100_000)
+
+    rules = Rules(below=None, limit_change=True)
+    first = plan_notifications(report(50), rules, [], ["desktop"], UTC, [change(3)])
+    [(notice, _)] = first.send
+    assert notice.key == Key("work", "codex", "weekly@2026-11-17", "limit_change")
+    assert "weekly limit cut" in notice.message and "2.0x more" in notice.message
+    told = [Sent(notice.key, "desktop", NOW)]
+    redated = plan_notifications(report(50), rules, told, ["desktop"], UTC, [change(1.5)])  # found again, a day later
+    assert redated.send == [] and redated.forget == []
+    other = plan_notifications(report(50), rules, told, ["desktop"], UTC, [change(3), change(10 + 3)])
+    assert [n.key.kind for n, _ in other.send] == ["weekly@2026-11-07"]  # another change, ten days before
+    gone = plan_notifications(report(50), rules, told, ["desktop"], UTC, [change(15)])
+    assert gone.send == [] and gone.forget == [(notice.key, "desktop")]  # over two weeks old: the episode ends
+    assert plan_notifications(report(50), Rules(below=None), [], ["desktop"], UTC, [change(3)]).send == []

@@ -28,7 +28,8 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
     if dry_run and not channels:
         channels = [desktop_channel()]
     rules = Rules(below=options["below"], before_reset=options["before_reset"], stale=options["stale"],
-                  on_reset=options["on_reset"], min_probability=options["min_probability"])
+                  on_reset=options["on_reset"], min_probability=options["min_probability"],
+                  limit_change=options.get("limit_change", False))
     with open_store(db, readonly=dry_run, create=False) as store:  # no database yet: say so, create nothing
         outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run,
                                     options["deadline"].total_seconds())
@@ -42,7 +43,8 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
     return EXIT_UNDELIVERED if outcome.problems else 0
 
 
-NOTIFY_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "desktop", "webhooks", "exec_commands", "deadline")
+NOTIFY_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "desktop", "webhooks",
+               "exec_commands", "deadline")
 EXIT_UNDELIVERED = 6
 
 
@@ -53,8 +55,8 @@ EXIT_UNDELIVERED = 6
 @click.option("--at", "at", type=params.When(), hidden=True, help="Evaluate as of this moment (tests).")
 @db_option
 @tz_option
-def notify(names, below, before_reset, min_probability, stale, on_reset, desktop, webhooks, exec_commands, deadline, dry_run, at,
-           db, tz) -> None:
+def notify(names, below, before_reset, min_probability, stale, on_reset, limit_change, desktop, webhooks, exec_commands,
+           deadline, dry_run, at, db, tz) -> None:
     """Notify once per episode: a window low, running out before its reset, or data stale.
 
     A condition that holds for hours notifies once; it notifies again only after it has cleared
@@ -68,8 +70,9 @@ def notify(names, below, before_reset, min_probability, stale, on_reset, desktop
         tracker notify --below 15 --before-reset --stale 30m --desktop
         tracker notify --webhook https://ntfy.sh/my-codex --dry-run
         tracker collect --notify --desktop      # collect, then notify, in one scheduled line
+        tracker notify --limit-change --desktop # once, when the same work starts costing more %
     """
-    options = dict(zip(NOTIFY_KEYS, (below, before_reset, min_probability, stale, on_reset, desktop, webhooks, exec_commands,
-                                     deadline), strict=True))
+    options = dict(zip(NOTIFY_KEYS, (below, before_reset, min_probability, stale, on_reset, limit_change, desktop, webhooks,
+                                     exec_commands, deadline), strict=True))
     sys.exit(run_rules(db, names, resolve_past(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
 

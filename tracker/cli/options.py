@@ -95,6 +95,8 @@ notify_options = _stack(
                  help="Notify when an account has no fresh data for DURATION, or its login expired."),
     click.option("--on-reset", is_flag=True, envvar="TRACKER_NOTIFY_ON_RESET",
                  help="Notify when a window that was low has reset and is available again."),
+    click.option("--limit-change", "limit_change", is_flag=True, envvar="TRACKER_NOTIFY_LIMIT_CHANGE",
+                 help="Notify once when the limit changed (tracker limits: the same work costs clearly more or fewer %)."),
     click.option("--desktop", is_flag=True, envvar="TRACKER_NOTIFY_DESKTOP",
                  help="Send to the desktop (notify-send on Linux, osascript on macOS)."),
     click.option("--webhook", "webhooks", multiple=True, metavar="URL", envvar="TRACKER_NOTIFY_WEBHOOK",

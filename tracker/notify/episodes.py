@@ -77,9 +77,9 @@ def deliver_all(sends: list[tuple[Notice, Channel]], deadline: float) -> list[st
 
 
 def run_notify(store: Store, report, rules: Rules, channels: list[Channel], tz: tzinfo,
-               dry_run: bool = False, deadline: float = DEFAULT_DEADLINE) -> NotifyOutcome:
+               dry_run: bool = False, deadline: float = DEFAULT_DEADLINE, changes=()) -> NotifyOutcome:
     by_key = {c.key: c for c in channels}
-    plan = plan_notifications(report, rules, load_sent(store), list(by_key), tz)
+    plan = plan_notifications(report, rules, load_sent(store), list(by_key), tz, changes)
     outcome = NotifyOutcome(cleared=len(plan.forget))
     if dry_run:
         outcome.delivered = [(notice, by_key[channel].label) for notice, channel in plan.send]
@@ -110,4 +110,10 @@ def notify_from_store(store: Store, names: tuple[str, ...], now: datetime, rules
     from tracker.insight.report import build_report
 
     report = build_report(store, names, now, timedelta(hours=1), rules.stale or timedelta(minutes=30))
-    return run_notify(store, report, rules, channels, tz, dry_run, deadline)
+    changes = []
+    if rules.limit_change:
+        from tracker.insight.limits_history import limit_changes
+        from tracker.notify.rules import CHANGE_RECENT
+
+        changes = limit_changes(store, [a.account for a in report.accounts], now - CHANGE_RECENT, now)
+    return run_notify(store, report, rules, channels, tz, dry_run, deadline, changes)

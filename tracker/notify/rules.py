@@ -10,12 +10,15 @@ content, nor a raw error message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from tracker.insight.alerts import window_label
+from tracker.insight.limits import LimitChange
 from tracker.insight.report import AccountReport, Report, WindowReport
 from tracker.insight.timeline import jitter_tolerance
+from tracker.kinds import KIND_LABELS
 from tracker.records import LOGIN_KINDS
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
@@ -28,6 +31,7 @@ class Rules:
     on_reset: bool = False
     min_probability: float = 0.5  # --before-reset fires at this run_out_probability (0.5: "runs out")
     hysteresis: float = 5.0  # percentage points a condition must clear by before it can notify again
+    limit_change: bool = False  # a change in the limit (tracker limits) that took effect lately
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Key:
     account: str
     limit: str  # "" for account-wide rules
     kind: str
-    rule: str  # below | before_reset | stale | reset
+    rule: str  # below | before_reset | stale | reset | limit_change (kind: "weekly@2026-10-12", the change's day)
 
 
 @dataclass
@@ -138,11 +142,49 @@ def _has_reset(sent: Sent, window: WindowReport, now: datetime) -> bool:
     return moved and (sent.key.rule == "below" or window.figures.used_percent <= 50.0)
 
 
+CHANGE_RECENT = timedelta(days=14)  # a limit change notifies while it took effect at most this long ago
+SAME_CHANGE = timedelta(days=3)  # a change found again a few days off is the change already notified
+
+
+def _change_conditions(changes: Sequence[LimitChange], sent_keys: set[Key], tz: tzinfo,
+                       now: datetime) -> dict[Key, Notice]:
+    """One episode per change: keyed by the window and the change's day, so it notifies once; a
+    later run that dates the same change a day or two differently (more days to go on) keeps the
+    episode it already has."""
+    active: dict[Key, Notice] = {}
+    for c in changes:
+        if not now - CHANGE_RECENT <= c.at <= now:
+            continue
+        key = Key(c.account, c.limit, f"{c.kind}@{c.at.astimezone(UTC):%Y-%m-%d}", "limit_change")
+        for known in sent_keys:
+            if (known.rule, known.account, known.limit) == (key.rule, key.account, key.limit) and \
+                    known.kind.partition("@")[0] == c.kind and _same_day(known.kind, c.at):
+                key = known
+                break
+        way = "cut" if c.ratio < 1 else "raised"
+        cost = 1 / c.ratio if c.ratio < 1 else c.ratio
+        active[key] = Notice(key, f"Codex {c.account}: {KIND_LABELS.get(c.kind, c.kind)} limit {way}: from "
+                                  f"{format_local(c.at, tz, now)} the same work costs {cost:.1f}x "
+                                  f"{'more' if c.ratio < 1 else 'less'} of the window (ratio {c.ratio:.2f})")
+    return active
+
+
+def _same_day(kind: str, at: datetime) -> bool:
+    try:
+        day = datetime.strptime(kind.partition("@")[2], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return abs(at - day) <= SAME_CHANGE
+
+
 def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels: list[str],
-                       tz: tzinfo) -> Plan:
+                       tz: tzinfo, changes: Sequence[LimitChange] = ()) -> Plan:
+    """``changes``: the limit changes of the report's accounts (``--limit-change``)."""
     now = report.generated_at
     sent_keys = {s.key for s in sent}
     active: dict[Key, Notice] = {}
+    if rules.limit_change:
+        active.update(_change_conditions(changes, sent_keys, tz, now))
     windows: dict[tuple[str, str, str], WindowReport] = {}
     for account in report.accounts:
         active.update(_window_conditions(account, rules, sent_keys, tz, now))
@@ -157,7 +199,7 @@ def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels:
     reset_announced: set[tuple[Key, str]] = set()
     evaluated = {a.account for a in report.accounts}
     rules_run = {rule for rule, on in (("below", rules.below is not None), ("before_reset", rules.before_reset),
-                                       ("stale", rules.stale is not None)) if on}
+                                       ("stale", rules.stale is not None), ("limit_change", rules.limit_change)) if on}
     for s in sent:
         if s.key in active:
             continue
