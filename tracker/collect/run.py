@@ -8,7 +8,7 @@ account never holds back the others' rows. No printing here: ``collect_output`` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,6 +18,8 @@ from tracker.collect.normalize import normalize_payload
 from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK
 from tracker.kinds import MAIN_LIMIT
 from tracker.records import Usage, Window
+
+SIGNAL_POLL = 0.25  # seconds: how often the main thread wakes while requests are in flight (Ctrl-C)
 
 STATUS_EXIT = {
     "ok": EXIT_OK,
@@ -159,15 +161,22 @@ class PendingResults:
     def cancel(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def __iter__(self) -> Iterator[AccountResult]:
+    def _result(self, future) -> AccountResult:
         try:
-            for future in as_completed(self.futures):
-                ref = self.futures[future]
-                try:
-                    yield future.result()
-                except Exception as exc:  # one account's bug must not stop the others
-                    yield AccountResult(ref.name, "unparsed", self.clock(), EXIT_HTTP,
-                                        error=f"internal error ({type(exc).__name__}); please report it")
+            return future.result()
+        except Exception as exc:  # one account's bug must not stop the others
+            return AccountResult(self.futures[future].name, "unparsed", self.clock(), EXIT_HTTP,
+                                 error=f"internal error ({type(exc).__name__}); please report it")
+
+    def __iter__(self) -> Iterator[AccountResult]:
+        pending = set(self.futures)
+        try:
+            while pending:
+                # a short timeout, not one blocking wait: Ctrl-C delivered to a worker thread is only
+                # seen when the main thread runs Python again (else it waits out the request timeout)
+                done, pending = wait(pending, timeout=SIGNAL_POLL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield self._result(future)
         finally:
             self.cancel()
 
