@@ -7,8 +7,9 @@ weekends mostly off, days off, weeks of different intensity (some run out), whol
 Two ways of reading it: `collect` every 5-10 minutes, and session-log readings only while Codex is
 in use. The backtest replays every hour from the third week on and scores the projection of the
 used % at reset (mean absolute error) and the late verdicts (runs out / lasts, last 48 h, where the
-outcome is clear), for the forecast and for the old one-hour slope. Targets (issue 11): weekly
-error <= 12 points where the naive slope is around 30; late verdicts right >= 95 %.
+outcome is clear and still open), for the forecast and for the window's plain average pace
+(used ÷ elapsed, carried to the reset). Targets (issue 11): weekly error <= 12 points; late
+verdicts right >= 95 %. The population of eight patterns (issue 21) is ``bench/population.py``.
 It also times `tracker backtest` (default --since 28d) on the one-year, 50-account database.
 """
 
@@ -123,12 +124,12 @@ def run(seeds: int = 6, weeks: int = 10) -> dict:
             for total in totals(scores):
                 result[(variant, total.key.kind)] = {
                     "windows": total.windows, "steps": len(total.steps), "mae": total.mae,
-                    "naive_mae": total.naive_mae, "late": len(total.judged), "right": total.verdicts_right,
-                    "naive_right": total.naive_verdicts_right, "seconds": elapsed,
+                    "base_mae": total.baseline_mae, "late": len(total.judged), "right": total.verdicts_right,
+                    "base_right": total.baseline_verdicts_right, "seconds": elapsed,
                     "ran_out": sum(1 for r in {(s.reset_at, s.actual) for s in total.steps} if r[1] >= 100),
-                    "brier": total.brier, "naive_brier": total.naive_brier, "coverage": total.range_coverage,
+                    "brier": total.brier, "base_brier": total.baseline_brier, "coverage": total.range_coverage,
                     "recall": total.flagged(True), "false_alarms": total.flagged(False),
-                    "calibration": _calibration(total.judged),
+                    "calibration": calibration(total.judged),
                 }
         store.close()
     return result
@@ -150,7 +151,7 @@ def time_year_backtest(days: float = 365) -> tuple[float, int]:
         store.close()
 
 
-def _calibration(steps) -> list[tuple[str, int, float, float]]:
+def calibration(steps) -> list[tuple[str, int, float, float]]:
     """Per tenth of run_out_probability: (bin, steps, mean predicted, share that really ran out)."""
     bins: dict[int, list] = {}
     for s in steps:
@@ -173,18 +174,18 @@ def main() -> None:
     parser.add_argument("--year", action="store_true", help="also time the backtest on the one-year database")
     args = parser.parse_args()
     result = run(args.seeds, args.weeks)
-    print("| readings | window | windows (ran out) | steps | error at reset | naive error | late verdicts | right "
-          "| naive right |")
+    print("| readings | window | windows (ran out) | steps | error at reset | w-avg error | late verdicts | right "
+          "| w-avg right |")
     print("|---|---|---|---|---|---|---|---|---|")
     for (variant, kind), r in sorted(result.items()):
         print(f"| {variant} | {kind} | {r['windows']} ({r['ran_out']}) | {r['steps']} | {_fmt(r['mae'])} | "
-              f"{_fmt(r['naive_mae'])} | {r['late']} | {_fmt(r['right'], True)} | {_fmt(r['naive_right'], True)} |")
+              f"{_fmt(r['base_mae'])} | {r['late']} | {_fmt(r['right'], True)} | {_fmt(r['base_right'], True)} |")
     print()
-    print("| readings | window | brier | naive brier | in 80 % range | run-outs flagged (p >= 0.5) | false alarms |")
+    print("| readings | window | brier | w-avg brier | in 80 % range | run-outs flagged (p >= 0.5) | false alarms |")
     print("|---|---|---|---|---|---|---|")
     for (variant, kind), r in sorted(result.items()):
         print(f"| {variant} | {kind} | {_fmt(r['brier'] and r['brier'] * 1000)}e-3 | "
-              f"{_fmt(r['naive_brier'] and r['naive_brier'] * 1000)}e-3 | {_fmt(r['coverage'], True)} | "
+              f"{_fmt(r['base_brier'] and r['base_brier'] * 1000)}e-3 | {_fmt(r['coverage'], True)} | "
               f"{_fmt(r['recall'], True)} | {_fmt(r['false_alarms'], True)} |")
     for (variant, kind), r in sorted(result.items()):
         cells = ", ".join(f"{b}: {n} steps, p {p:.2f} -> {o:.2f}" for b, n, p, o in r["calibration"])

@@ -94,6 +94,21 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime:
 
 
 def local_zone() -> tzinfo:
+    """The machine's zone with its daylight-saving rules (``TZ``, else the zone /etc/localtime
+    links to), so a usual week learned in summer still fits in winter; else today's fixed offset."""
+    import os
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        target = os.path.realpath("/etc/localtime")
+        name = target.split("/zoneinfo/", 1)[1] if "/zoneinfo/" in target else ""
+    if name.upper() in {"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ETC/UNIVERSAL", "UNIVERSAL", "ZULU", "ETC/ZULU"}:
+        return UTC
+    if name and not name.startswith(("/", ".")) and ".." not in name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
     local = datetime.now().astimezone().tzinfo
     assert local is not None
     return local

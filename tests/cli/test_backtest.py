@@ -9,8 +9,8 @@ import pytest
 
 from tests.fixtures import MONDAY as LATER_MONDAY
 from tests.fixtures import iso, run, store_url, workweek
-from tracker.insight.forecast import grid_sample
 from tracker.insight.profile import hourly_points, profile_points
+from tracker.insight.usual_week import grid_sample
 from tracker.points import SeriesKey
 from tracker.records import SnapshotRecord, Usage, Window
 from tracker.storage.store import Store
@@ -72,7 +72,8 @@ def test_backtest_json_on_stored_weeks(weeks_db):
     [series] = data["series"]
     assert (series["account"], series["kind"], series["windows"]) == ("work", "weekly", 3)
     assert series["steps"] == 3 * 167  # hourly, from the first hour in which the week has a reading
-    assert series["mean_abs_error_at_reset"] < 3 < 15 < series["naive_mean_abs_error_at_reset"]
+    assert series["mean_abs_error_at_reset"] < 3 < 8 < series["baseline_mean_abs_error_at_reset"]
+    assert series["baseline"] == "window-average"
     assert series["late_verdicts"] == 3 * 48 and series["late_verdicts_right"] == 1.0
     assert data["totals"][0]["steps"] == series["steps"]
 
@@ -80,8 +81,8 @@ def test_backtest_json_on_stored_weeks(weeks_db):
 def test_backtest_table_and_every(weeks_db):
     args = ("backtest", "--db", str(weeks_db), "--since", iso(MONDAY + timedelta(weeks=2)), "--until", iso(END))
     lines = run(*args).stdout.splitlines()
-    assert lines[0].split() == ["account", "window", "windows", "steps", "error", "naive", "error", "late",
-                                "verdicts", "right", "naive", "right", "brier", "naive", "brier", "in", "80%", "range"]
+    assert lines[0].split() == ["account", "window", "windows", "steps", "error", "w-avg", "error", "late",
+                                "verdicts", "right", "w-avg", "right", "brier", "w-avg", "brier", "in", "80%", "range"]
     assert lines[1].split()[:4] == ["work", "weekly", "3", str(3 * 167)]
     assert run(*args, "--every", "2h").stdout.splitlines()[1].split()[3] == str(3 * 83)
 
@@ -107,7 +108,7 @@ def test_backtest_on_the_demo(tmp_path):
     data = json.loads(result.stdout)
     kinds = {t["kind"]: t for t in data["totals"]}
     assert set(kinds) == {"five_hour", "weekly"}
-    assert kinds["weekly"]["mean_abs_error_at_reset"] < kinds["weekly"]["naive_mean_abs_error_at_reset"]
+    assert kinds["weekly"]["mean_abs_error_at_reset"] < kinds["weekly"]["baseline_mean_abs_error_at_reset"]
 
 
 def test_report_forecasts_the_week_from_the_stored_profile(weeks_db):

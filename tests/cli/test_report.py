@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 
 import pytest
 
 from tests.fixtures import T0, iso, run, write_auth
 from tracker.insight import outlook
+from tracker.insight.forecast import SESSION_HOURS
 
-# The five-hour window: 30 % used, 20 %/h expected for the 3 h left of 5 (60 points more).
-SIGMA = outlook.spread(60.0, 3 / 5)
-LOW = outlook.range80(30.0, 60.0, SIGMA)[0]
-P = round(outlook.run_out_probability(30.0, 60.0, SIGMA), 3)
+# The five-hour window: 30 % used at 20 %/h, 3 h left of 5. The session is expected to end (on
+# average after SESSION_HOURS): 20 x 2 x (1 - e^-1.5) = 31.1 points more, not 60.
+MORE = 20.0 * SESSION_HOURS * (1 - math.exp(-3 / SESSION_HOURS))
+SIGMA = outlook.spread(MORE, 3 / 5, long_window=False)
+LOW, HIGH = outlook.range80(30.0, MORE, SIGMA)
+P = round(outlook.run_out_probability(30.0, MORE, SIGMA), 3)
 
 
 def test_report_json_figures(history_db):
@@ -32,10 +36,11 @@ def test_report_json_figures(history_db):
         "burn_rate_percent_per_hour": 20.0, "safe_rate_percent_per_hour": 23.33,
         "exhausts_at": "2026-11-20T14:30:00Z", "exhausts_before_reset": False,
         "reset_since_last_snapshot": False, "last_point_at": "2026-11-20T11:00:00Z",
-        "reading_past_reset": False, "projected_used_percent_at_reset": 90.0,  # 30 + 20 %/h x 3 h
-        "projected_low": round(LOW, 2), "projected_high": 100.0, "run_out_probability": P,
-        "may_exhaust_before_reset": True,  # 90 expected, but 100 lies within the 80 % range
-        "expected_rate_percent_per_hour": 20.0, "pace_delta_percent": -10.0, "forecast_method": "recent-slope",
+        "reading_past_reset": False, "projected_used_percent_at_reset": round(30 + MORE, 2),  # 61.07
+        "projected_low": round(LOW, 2), "projected_high": round(HIGH, 2), "run_out_probability": P,
+        "may_exhaust_before_reset": False,  # 61 expected, 100 outside the 80 % range
+        "expected_rate_percent_per_hour": round(MORE / 3, 3), "pace_delta_percent": -10.0,
+        "forecast_method": "recent-slope",
     }
     assert weekly["kind"] == "weekly" and weekly["burn_rate_percent_per_hour"] == 4.0
     # No earlier week stored: the window's own average pace, not the last hour's 4 %/h. The week
@@ -85,8 +90,8 @@ def test_report_table(history_db):
     assert "RUNS OUT" not in lines[0]
     assert lines[1].split() == ["limit", "window", "used%", "left%", "burn", "%/h", "safe", "%/h", "at", "reset",
                                 "resets", "runs", "out"]
-    assert lines[2].split()[:8] == ["codex", "5h", "30", "70", "20.0", "23.3", "90", f"({LOW:.0f}-100)"]
-    assert lines[2].rstrip().endswith("possibly")
+    assert lines[2].split()[:8] == ["codex", "5h", "30", "70", "20.0", "23.3", "61", f"({LOW:.0f}-{HIGH:.0f})"]
+    assert lines[2].rstrip().endswith("after reset")  # at 20 %/h it would run out at 14:30, after the reset
     assert lines[3].split()[:7] == ["codex", "weekly", "54", "46", "4.0", "0.6", "94"]
     assert lines[3].rstrip().endswith("possibly")  # 94 expected: 100 is within the range
 
@@ -110,9 +115,9 @@ def test_run_out_probability_reaches_prometheus_and_the_notify_rule(history_db):
     prom = run("report", "--db", str(db), "--format", "prometheus", "--at", at).stdout
     line = next(x for x in prom.splitlines() if x.startswith("codex_usage_run_out_probability{") and "five_hour" in x)
     assert float(line.rsplit(" ", 1)[1]) == pytest.approx(P, abs=1e-3)
-    # 90 % expected at the reset: no alert at the default 0.5, one at --min-probability 0.2
+    # 61 % expected at the reset: no alert at the default 0.5, one at --min-probability 0.01
     quiet = run("notify", "--db", str(db), "--before-reset", "--below", "0", "--dry-run", "--at", at)
     assert "run out" not in quiet.stdout
-    loud = run("notify", "--db", str(db), "--before-reset", "--below", "0", "--min-probability", "0.2",
+    loud = run("notify", "--db", str(db), "--before-reset", "--below", "0", "--min-probability", "0.01",
                "--dry-run", "--at", at)
     assert loud.exit_code == 0 and "5h window may run out" in loud.stdout and f"({100 * P:.0f}% likely)" in loud.stdout

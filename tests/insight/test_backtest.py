@@ -24,12 +24,12 @@ def test_replay_scores_every_completed_window_and_skips_the_open_one():
     assert sum(s.late for s in steps) == 48
 
 
-def test_a_regular_week_is_forecast_well_and_the_naive_line_is_not():
+def test_a_regular_week_is_forecast_better_than_the_window_average():
     points = workweek(5, per_hour=2.0)
     score = SeriesScore(SeriesKey("a", "codex", "weekly", WEEK_S),
                         replay(points, WEEK_S, MONDAY + timedelta(weeks=3), MONDAY + timedelta(weeks=5), H))
     assert score.mae < 3
-    assert score.naive_mae > 15
+    assert score.baseline_mae > 15
     assert score.verdicts_right == 1.0  # 80 % is a clear "lasts"
 
 
@@ -62,5 +62,5 @@ def test_totals_merge_accounts_per_kind():
     a = SeriesScore(SeriesKey("a", "codex", "weekly", WEEK_S), [step])
     b = SeriesScore(SeriesKey("b", "codex", "weekly", WEEK_S), [step, step])
     [total] = totals([a, b])
-    assert len(total.steps) == 3 and total.mae == pytest.approx(10.0) and total.naive_mae == pytest.approx(10.0)
+    assert len(total.steps) == 3 and total.mae == pytest.approx(10.0) and total.baseline_mae == pytest.approx(10.0)
     assert total.verdicts_right == 1.0

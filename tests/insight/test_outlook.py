@@ -40,5 +40,6 @@ def test_a_full_window_ahead_keeps_a_spread_even_when_idle():
 
 def test_past_weeks_narrow_the_range_but_never_to_nothing():
     prior = outlook.spread(40.0, 0.5)
-    assert outlook.spread(40.0, 0.5, (0.99, 1.01)) == pytest.approx(prior / 4)
-    assert outlook.spread(40.0, 0.5, (0.2, 2.5)) > prior / 4
+    narrow = outlook.spread(40.0, 0.5, (0.99, 1.01))  # past weeks all alike: a share of the prior stays
+    assert narrow == pytest.approx(outlook.PRIOR_WITH_HISTORY * prior, rel=0.01)
+    assert outlook.spread(40.0, 0.5, (0.2, 2.5)) > narrow

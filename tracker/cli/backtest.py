@@ -27,8 +27,10 @@ def backtest(names, since, until, every, as_json, db, tz) -> None:
     At every step it asks the forecast what it would have said with only the data up to then,
     and compares with where the window stood at its reset. Error: mean absolute error of the
     projected used % at reset (points); right: share of right verdicts (runs out / lasts) in the
-    last 48 h before resets whose outcome was clear (100 %, or at most 85 %). The naive columns
-    score a straight line through the last hour.
+    last 48 h before resets whose outcome was clear (100 %, or at most 85 %) and still open;
+    brier: the run-out probability's mean squared error there; in 80% range: how often the truth
+    fell inside the range. The w-avg columns score the window's plain average pace (used ÷
+    elapsed, carried to the reset). The usual week is kept on the clock of --tz.
 
     \b
     Example:
@@ -43,7 +45,7 @@ def backtest(names, since, until, every, as_json, db, tz) -> None:
     since_at, until_at = resolve_period(since, until, now, tz, default_until=now)
     with open_store(db, readonly=True) as store:
         require_known(store, names)
-        scores = run_backtest(store, tuple(names), since_at, until_at, every)
+        scores = run_backtest(store, tuple(names), since_at, until_at, every, tz=tz)
     if not scores:
         raise NoDataError("no window ended within the period: widen --since, or collect for longer")
     click.echo(render.to_json(backtest_json(scores, since_at, until_at, every)) if as_json else backtest_table(scores))

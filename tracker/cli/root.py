@@ -118,7 +118,7 @@ def _build_report(names: tuple[str, ...], at: When | None, lookback: timedelta, 
         if names and not wanted:
             raise NoDataError(unknown_line(unknown))
         try:
-            result = build_report(store, wanted, moment, lookback, stale_after)
+            result = build_report(store, wanted, moment, lookback, stale_after, zone)
         except NoSnapshotsError:
             if at is None:
                 raise

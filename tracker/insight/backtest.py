@@ -1,9 +1,10 @@
 """``tracker backtest``: replay the stored history and score what the forecast would have said.
 
 At every step it asks the forecast with only the readings up to that moment (and, for long
-windows, the profile of the weeks before that window), then compares with what happened: where
-the window stood at its reset, and whether it ran out. The old straight line through the last hour
-is scored side by side, so anyone can see on their own data how much the forecast is worth.
+windows, the profile of the weeks before that window, in the person's zone), then compares with
+what happened: where the window stood at its reset, and whether it ran out. The window's plain
+average pace (used ÷ elapsed, carried to the reset) is scored side by side as the baseline, so
+anyone can see on their own data how much the forecast is worth.
 
 ``replay`` is pure (points in, steps out); ``run_backtest`` reads the store with bounded queries:
 hourly aggregates for long windows, raw readings only for the five-hour ones.
@@ -14,18 +15,16 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from tracker.insight.forecast import (
-    HISTORY,
     LONG_WINDOW,
     MAX_WINDOW_SECONDS,
-    build_profile,
+    average_projection,
     forecast_window,
-    grid_sample,
-    naive_projection,
 )
 from tracker.insight.timeline import build_timeline
+from tracker.insight.usual_week import HISTORY, build_profile, grid_sample
 from tracker.kinds import MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 from tracker.render import table
@@ -40,12 +39,12 @@ class Step:
     at: datetime
     reset_at: datetime
     projected: float
-    naive: float
+    baseline: float  # the window-average pace's projection
     actual: float  # where the window stood at its reset
     method: str
     late: bool
     runs_out: bool  # the forecast's verdict
-    naive_runs_out: bool
+    baseline_runs_out: bool
     probability: float | None = None  # run_out_probability
     low: float | None = None  # the 80 % range
     high: float | None = None
@@ -71,20 +70,22 @@ class SeriesScore:
         return _mean([abs(s.projected - s.actual) for s in self.steps])
 
     @property
-    def naive_mae(self) -> float | None:
-        return _mean([abs(s.naive - s.actual) for s in self.steps])
+    def baseline_mae(self) -> float | None:
+        return _mean([abs(s.baseline - s.actual) for s in self.steps])
 
     @property
     def judged(self) -> list[Step]:
-        return [s for s in self.steps if s.late and s.clear]
+        """The late steps whose outcome was clear and still open (a window already at 100 % is
+        no forecast: scoring it would flatter every method alike)."""
+        return [s for s in self.steps if s.late and s.clear and s.method != "exhausted"]
 
     @property
     def verdicts_right(self) -> float | None:
         return _mean([float(s.runs_out == (s.actual >= RAN_OUT)) for s in self.judged])
 
     @property
-    def naive_verdicts_right(self) -> float | None:
-        return _mean([float(s.naive_runs_out == (s.actual >= RAN_OUT)) for s in self.judged])
+    def baseline_verdicts_right(self) -> float | None:
+        return _mean([float(s.baseline_runs_out == (s.actual >= RAN_OUT)) for s in self.judged])
 
     @property
     def brier(self) -> float | None:
@@ -92,18 +93,20 @@ class SeriesScore:
         return _mean([(s.probability - (s.actual >= RAN_OUT)) ** 2 for s in self.judged if s.probability is not None])
 
     @property
-    def naive_brier(self) -> float | None:
-        """The same for the naive verdict taken as certain (0 or 1): its share of wrong verdicts."""
-        return _mean([float(s.naive_runs_out != (s.actual >= RAN_OUT)) for s in self.judged])
+    def baseline_brier(self) -> float | None:
+        """The same for the baseline's verdict taken as certain (0 or 1): its share of wrong verdicts."""
+        return _mean([float(s.baseline_runs_out != (s.actual >= RAN_OUT)) for s in self.judged])
 
     @property
     def range_coverage(self) -> float | None:
         """Share of steps whose truth at the reset fell inside the 80 % range (80 % is calibrated)."""
         return _mean([float(s.low - 0.5 <= s.actual <= s.high + 0.5) for s in self.steps if s.low is not None])
 
-    def flagged(self, ran_out: bool) -> float | None:
-        """Of the late, clear steps that ran out (recall) or lasted (false alarms): the share at p >= 0.5."""
-        return _mean([float((s.probability or 0.0) >= 0.5) for s in self.judged if (s.actual >= RAN_OUT) == ran_out])
+    def flagged(self, ran_out: bool, threshold: float = 0.5) -> float | None:
+        """Of the late, clear steps that ran out (recall) or lasted (false alarms): the share at
+        p >= ``threshold``."""
+        return _mean([float((s.probability or 0.0) >= threshold) for s in self.judged
+                      if (s.actual >= RAN_OUT) == ran_out])
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -119,10 +122,11 @@ def _tail(window: list[Point], times: list[datetime], now: datetime, lookback: t
 
 def replay(
     points: Sequence[Point], window_seconds: int, since: datetime, until: datetime, every: timedelta,
-    lookback: timedelta = timedelta(hours=1),
+    lookback: timedelta = timedelta(hours=1), tz: tzinfo = UTC,
 ) -> list[Step]:
     """Steps every ``every`` in [since, until] within windows whose end was observed (a later
-    window began); each with the forecast and the naive slope from the data up to then."""
+    window began); each with the forecast (its profile in the zone ``tz``) and the window-average
+    baseline from the data up to then."""
     ordered = sorted(points, key=lambda p: p.at)
     spans = build_timeline(ordered, window_seconds)  # the one reset rule
     long = window_seconds >= LONG_WINDOW
@@ -136,7 +140,7 @@ def replay(
         profile = None
         if long:
             # the same readings a report would use: one per grid step over the weeks before
-            profile = build_profile(grid_sample(ordered, start - HISTORY, start), window_seconds, start)
+            profile = build_profile(grid_sample(ordered, start - HISTORY, start), window_seconds, start, tz)
         times = [p.at for p in window]
         # Readings before the window's start (an idle five-hour window's reset time moves along
         # with the clock until first use) belong to no window yet: nothing to forecast there.
@@ -145,11 +149,11 @@ def replay(
         while t < reset_at and t <= until:
             tail = _tail(window, times, t, lookback)
             forecast = forecast_window(tail, t, window_seconds, profile, lookback)
-            naive = naive_projection(tail, t, window_seconds, lookback)
-            if forecast is not None and forecast.projected is not None and naive is not None:
-                steps.append(Step(t, reset_at, forecast.projected, naive, actual, forecast.method or "",
+            baseline = average_projection(tail, t, window_seconds)
+            if forecast is not None and forecast.projected is not None and baseline is not None:
+                steps.append(Step(t, reset_at, forecast.projected, baseline, actual, forecast.method or "",
                                   reset_at - t <= min(LATE, timedelta(seconds=window_seconds)),
-                                  bool(forecast.exhausts_before_reset), naive >= RAN_OUT,
+                                  bool(forecast.exhausts_before_reset), baseline >= RAN_OUT,
                                   forecast.run_out_probability, forecast.projected_low, forecast.projected_high))
             t += every
     return steps
@@ -157,9 +161,10 @@ def replay(
 
 def run_backtest(
     store, names: tuple[str, ...], since: datetime, until: datetime, every: timedelta,
-    lookback: timedelta = timedelta(hours=1),
+    lookback: timedelta = timedelta(hours=1), tz: tzinfo = UTC,
 ) -> list[SeriesScore]:
-    """Replay every window of the named accounts (all by default) over [since, until]."""
+    """Replay every window of the named accounts (all by default) over [since, until], with the
+    usual week kept on the clock of ``tz`` (the person's zone)."""
     from tracker.insight.profile import hourly_points
 
     scores = []
@@ -172,7 +177,7 @@ def run_backtest(
                 points = hourly_points(store, key, since - span - HISTORY, until + span)
             else:
                 points = store.points(key, since - span, until + span)
-            steps = replay(points, key.window_seconds, since, until, every, lookback)
+            steps = replay(points, key.window_seconds, since, until, every, lookback, tz)
             if steps:
                 scores.append(SeriesScore(key, steps))
     return scores
@@ -199,12 +204,13 @@ def score_json(score: SeriesScore) -> dict:
     return {
         "account": score.key.account, "limit": score.key.limit, "kind": score.key.kind,
         "window_seconds": score.key.window_seconds, "windows": score.windows, "steps": len(score.steps),
-        "mean_abs_error_at_reset": _round(score.mae), "naive_mean_abs_error_at_reset": _round(score.naive_mae),
+        "mean_abs_error_at_reset": _round(score.mae), "baseline_mean_abs_error_at_reset": _round(score.baseline_mae),
         "late_verdicts": len(score.judged), "late_verdicts_right": _round(score.verdicts_right, 4),
-        "naive_late_verdicts_right": _round(score.naive_verdicts_right, 4),
-        "brier": _round(score.brier, 4), "naive_brier": _round(score.naive_brier, 4),
+        "baseline_late_verdicts_right": _round(score.baseline_verdicts_right, 4),
+        "brier": _round(score.brier, 4), "baseline_brier": _round(score.baseline_brier, 4),
         "range80_coverage": _round(score.range_coverage, 4),
         "run_outs_flagged": _round(score.flagged(True), 4), "false_alarms": _round(score.flagged(False), 4),
+        "baseline": "window-average",
     }
 
 
@@ -220,7 +226,8 @@ def backtest_json(scores: Sequence[SeriesScore], since: datetime, until: datetim
 
 
 def backtest_table(scores: Sequence[SeriesScore]) -> str:
-    """Per account and window: error at reset and late verdicts, forecast vs the naive slope."""
+    """Per account and window: error at reset, late verdicts and calibration, forecast vs the
+    window-average baseline."""
     from tracker.kinds import KIND_LABELS
 
     rows = []
@@ -229,9 +236,9 @@ def backtest_table(scores: Sequence[SeriesScore]) -> str:
         if score.key.limit != MAIN_LIMIT:
             label = f"{score.key.limit} {label}"
         rows.append([score.key.account, label, score.windows, len(score.steps), _pct(score.mae),
-                     _pct(score.naive_mae), len(score.judged), _share(score.verdicts_right),
-                     _share(score.naive_verdicts_right), _pct(score.brier, 3), _pct(score.naive_brier, 3),
+                     _pct(score.baseline_mae), len(score.judged), _share(score.verdicts_right),
+                     _share(score.baseline_verdicts_right), _pct(score.brier, 3), _pct(score.baseline_brier, 3),
                      _share(score.range_coverage)])
-    head = ["account", "window", "windows", "steps", "error", "naive error", "late verdicts", "right", "naive right",
-            "brier", "naive brier", "in 80% range"]
+    head = ["account", "window", "windows", "steps", "error", "w-avg error", "late verdicts", "right", "w-avg right",
+            "brier", "w-avg brier", "in 80% range"]
     return table(head, rows, right=set(range(2, 12)))

@@ -19,16 +19,21 @@ Z80 = 1.2815515655446004  # the 90th percentile of the standard normal: 80 % lie
 SHARE_OF_EXPECTED = 0.45  # spread of the use still expected, as a share of it
 OPEN_WINDOW_POINTS = 12.0  # spread with a whole window ahead, in points, shrinking with sqrt(time left)
 MIN_WIDTH = 0.5  # points: an open window's range is never a single value
-PERSONAL_SCALE = 0.8  # the profile's range of past weeks, narrowed to cover 80 % (measured: bench/forecast.py)
+PERSONAL_SCALE = 0.8  # the profile's range of past weeks, narrowed to cover 80 % (measured: bench/population.py)
+PRIOR_WITH_HISTORY = 0.4  # with past weeks, their spread and this share of the prior add (in quadrature)
+SHORT_WINDOW_SCALE = 0.8  # a five-hour window's prior spread (its expectation already ends the session)
 
 
-def spread(expected: float, fraction_left: float, band: tuple[float, float] | None = None) -> float:
+def spread(expected: float, fraction_left: float, band: tuple[float, float] | None = None,
+           long_window: bool = True) -> float:
     """Standard deviation (points) of use at the reset; ``band`` = the profile's (low, high) factors."""
     prior = SHARE_OF_EXPECTED * max(expected, 0.0) + OPEN_WINDOW_POINTS * math.sqrt(max(0.0, min(1.0, fraction_left)))
+    if not long_window:
+        prior *= SHORT_WINDOW_SCALE
     if band is None or expected <= 0:
         return prior
     personal = PERSONAL_SCALE * expected * (band[1] - band[0]) / (2 * Z80)
-    return max(personal, prior / 4)
+    return math.hypot(personal, PRIOR_WITH_HISTORY * prior)
 
 
 def run_out_probability(used: float, expected: float, sigma: float) -> float:

@@ -10,35 +10,33 @@ The SQL is ``Store.grid_points``; this module decides what to read and what it m
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
-from tracker.insight.forecast import (
-    HISTORY,
-    LONG_WINDOW,
-    MAX_WINDOW_SECONDS,
-    PROFILE_STEP,
-    Profile,
-    build_profile,
-)
+from tracker.insight.forecast import LONG_WINDOW, MAX_WINDOW_SECONDS
+from tracker.insight.usual_week import HISTORY, PROFILE_STEP, Profile, build_profile
 from tracker.points import Point, SeriesKey
 
 
 def profile_points(store, key: SeriesKey, since: datetime, until: datetime,
                    step: timedelta = PROFILE_STEP) -> list[Point]:
     """The last reading before each multiple of ``step`` in (since, until] (``Store.grid_points``:
-    one index seek per step, 168 for four weeks at 4 h). Equal to ``forecast.grid_sample`` of all
+    one index seek per step, 168 for four weeks at 4 h). Equal to ``usual_week.grid_sample`` of all
     the readings."""
     return store.grid_points(key, since, until, step)
 
 
-def window_profile(store, key: SeriesKey, last: Point) -> Profile | None:
-    """The hour-of-week profile of a long window's series from the weeks before the current window
-    (one reading per ``PROFILE_STEP`` over at most ``HISTORY``: a bounded read whatever the size
-    of the history)."""
+def window_profile(store, key: SeriesKey, last: Point, zone: tzinfo | None = None) -> Profile | None:
+    """The hour-of-week profile (on the clock of ``zone``, by default the machine's) of a long
+    window's series from the weeks before the current window (one reading per ``PROFILE_STEP``
+    over at most ``HISTORY``: a bounded read whatever the size of the history)."""
+    if zone is None:
+        from tracker.timeutil import local_zone
+
+        zone = local_zone()
     if not LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS or last.reset_at is None:
         return None
     start = last.reset_at - timedelta(seconds=key.window_seconds)
-    return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start)
+    return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start, zone)
 
 
 def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:

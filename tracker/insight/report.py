@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from tracker.errors import NoDataError
 from tracker.insight.figures import Forecast
@@ -89,9 +89,11 @@ class Report:
 
 
 def build_report(
-    store, names: tuple[str, ...], at: datetime, lookback: timedelta, stale_after: timedelta
+    store, names: tuple[str, ...], at: datetime, lookback: timedelta, stale_after: timedelta,
+    zone: tzinfo | None = None,
 ) -> Report:
-    """Read only the latest points of each account's windows and compute their figures."""
+    """Read only the latest points of each account's windows and compute their figures (the usual
+    week on the clock of ``zone``, the person's: ``--tz``, else the machine's zone)."""
     # Here, not at the top: the status fast path imports this module without the forecasting.
     from tracker.insight.forecast import forecast_window
     from tracker.insight.profile import window_profile
@@ -115,7 +117,7 @@ def build_report(
             # Only windows present in the latest answers: a limit dropped long ago is history.
             if not points or state.last_snapshot_at - points[-1].at > max(stale_after, lookback):
                 continue
-            figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1]), lookback)
+            figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1], zone), lookback)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
         account.windows = _latest_per_kind(account.windows)

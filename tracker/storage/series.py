@@ -140,7 +140,7 @@ class SeriesReader(StoreBase):
     def grid_points(self, key: SeriesKey, since: datetime, until: datetime, step: timedelta) -> list[Point]:
         """The last reading before each multiple of ``step`` in (since, until]: one index seek per
         step (168 for four weeks at 4 h), never a scan of the readings in between. Equal to
-        ``insight.forecast.grid_sample`` of all the readings."""
+        ``insight.usual_week.grid_sample`` of all the readings."""
         from sqlalchemy import text
 
         size = round(step.total_seconds() * 1000)

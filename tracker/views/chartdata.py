@@ -121,7 +121,7 @@ def build_chart_data(
             lines, resets = split_lines(points, key.window_seconds)
             item = KindSeries(state.name, key.kind, lines, resets)
             if until >= now - lookback:  # the period reaches the present: project the current window
-                _add_projection(item, store, key, points, until, lookback)
+                _add_projection(item, store, key, points, until, lookback, tz)
             series.append(item)
             if key.kind == "weekly":
                 daily[state.name] = daily_consumption(points, key.window_seconds, tz)
@@ -136,7 +136,7 @@ def build_chart_data(
 
 
 def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,
-                    lookback: timedelta) -> None:
+                    lookback: timedelta, tz: tzinfo | None = None) -> None:
     """The forecast's expected path from the last reading to the reset (it bends with the usual
     daily pattern), cut where it reaches 100 %."""
     from tracker.insight.forecast import forecast_window
@@ -144,7 +144,7 @@ def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point]
 
     if not points:
         return
-    figures = forecast_window(points, now, key.window_seconds, window_profile(store, key, points[-1]), lookback)
+    figures = forecast_window(points, now, key.window_seconds, window_profile(store, key, points[-1], tz), lookback)
     if figures is None or figures.reset_since_last_snapshot:
         return
     item.next_reset = figures.reset_at
