@@ -13,7 +13,6 @@ from datetime import datetime
 
 from tracker.errors import StorageError
 
-LOGIN_KINDS = frozenset({"expired", "auth_error", "unauthorized"})  # fixed by `codex login`
 LOGIN_HINTS = {"expired": "run `codex login`", "auth_error": "fix the auth file or run `codex login`"}
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # the status fast path imports this module: no typing, csv or io at import
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 # C0 and C1 controls (ESC starts ANSI sequences) and the bidi overrides that reorder a line.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def printable(text: str, keep: str = "") -> str:
@@ -19,7 +20,9 @@ def printable(text: str, keep: str = "") -> str:
     Server text (plan and limit names, error bodies) and file names reach the terminal: an
     ANSI sequence in them must not recolour, move the cursor or rewrite what is shown.
     """
-    return _UNPRINTABLE.sub(lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}"
+    if text.isprintable():  # none of those (all are unprintable): no pattern to compile on the fast path
+        return text
+    return re.sub(_UNPRINTABLE, lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}"
                             if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
 
 
@@ -63,6 +66,9 @@ def csv_cell(value: Any) -> Any:
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(headers)

@@ -1,20 +1,24 @@
 """Parsing and showing times: durations, moments, zones. The clock is always an argument; the only
-thing read from the system is the local zone, when no zone is given."""
+thing read from the system is the local zone, when no zone is given.
+
+The status fast path imports this module: zoneinfo is imported when a zone is named, and no
+dataclass is defined here (dataclasses imports inspect, milliseconds of a prompt's budget)."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import TrackerError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|"
-                       r"d|days?|w|wk|weeks?)\s*$", re.I)
+# Patterns as text, compiled on first use (re caches them): a status line that names no duration
+# or offset compiles none.
+_DURATION = (r"(?i)^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|"
+             r"d|days?|w|wk|weeks?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
+_OFFSET = r"(?i)^(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$"
 MAX_DURATION = timedelta(days=36525)  # a century: anything longer is a typo, and would overflow dates
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
 
@@ -24,7 +28,7 @@ def parse_duration(text: str) -> timedelta:
     text = str(text).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         raise TrackerError(f"{text!r} has no unit: say {text}s, {text}m, {text}h or {text}d")
-    match = _DURATION.match(text)
+    match = re.match(_DURATION, text)
     if not match:
         raise TrackerError(f"not a duration: {text!r} (use e.g. 30s, 5m, 12h, 7d, 2w)")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)[0].lower()]
@@ -42,17 +46,14 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds}s"
 
 
-@dataclass(frozen=True)
-class When:
+class When(namedtuple("When", ("text", "ago", "moment"), defaults=(None, None))):
     """A moment as typed: an absolute time (naive = in the display zone) or a duration ago.
 
     Kept unresolved until the command knows its clock and zone, so that it can be parsed (and
-    refused) before anything is opened.
+    refused) before anything is opened. Immutable: ``text``, ``ago`` (a timedelta) or ``moment``.
     """
 
-    text: str
-    ago: timedelta | None = None
-    moment: datetime | None = None
+    __slots__ = ()
 
     def resolve(self, now: datetime, tz: tzinfo | None = None) -> datetime:
         if self.ago is not None:
@@ -70,7 +71,7 @@ def parse_when_text(text: str) -> When:
     text = str(text).strip()
     if text.lower() == "now":
         return When(text)
-    if _DURATION.match(text):
+    if re.match(_DURATION, text):
         return When(text, ago=parse_duration(text))
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -121,18 +122,19 @@ def get_zone(name: str | None) -> tzinfo:
     name = name.strip()
     if name.upper() in {"UTC", "Z", "GMT", "ZULU"}:
         return UTC
-    offset = _OFFSET.match(name)
+    offset = re.match(_OFFSET, name)
     if offset:
         sign, hours, minutes = offset.group(1), int(offset.group(2)), int(offset.group(3) or 0)
         if hours > 23 or minutes > 59:
             raise TrackerError(f"offset out of range: {name!r} (use -23:59 to +23:59)")
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if sign == "-" else delta)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
-    from zoneinfo import available_timezones
 
     matches = [key for key in available_timezones() if key.lower() == name.lower()]
     if len(matches) == 1:

@@ -107,3 +107,21 @@ def test_a_state_file_older_than_the_database_is_ignored_and_rewritten(two_accou
     assert read_state(db) is None
     assert run("status", "--db", str(db), "--at", iso(at)).exit_code == 0
     assert read_state(db) is not None and read_state(db)["db_mtime_ns"] == before["db_mtime_ns"] + 10**9
+
+
+# What the fast path must not load: each costs milliseconds of the prompt's budget (bench/startup.py).
+COSTLY = ("click", "sqlalchemy", "dataclasses", "inspect", "typing", "pathlib", "zoneinfo", "platformdirs", "shutil",
+          "tomllib", "csv")
+
+
+@pytest.mark.parametrize("args", [["--db", "{db}", "--tz", "UTC"], []])
+def test_the_fast_path_loads_nothing_costly(two_accounts, args, monkeypatch):
+    db, _, _ = two_accounts
+    run("status", "--db", str(db))  # the state file for now
+    probe = (FAST.replace("assert not {'click', 'sqlalchemy'} & set(sys.modules), 'slow path'", "")
+             + f"print(sorted(set({COSTLY!r}) & set(sys.modules)), file=sys.stderr)")
+    env = {**os.environ, "TRACKER_DB": "" if args else str(db)}
+    done = subprocess.run([sys.executable, "-c", probe, "status", *[a.format(db=db) for a in args]],
+                          capture_output=True, text=True, env=env, timeout=30)
+    assert done.returncode == 0 and done.stdout.startswith("work"), done.stderr
+    assert done.stderr.strip() == "[]"

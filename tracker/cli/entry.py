@@ -1,6 +1,10 @@
 """The console script: ``tracker status`` answered from the state file beside a SQLite database
 (``tracker.views.statefile``) without importing click or SQLAlchemy; everything else, and any
 status the file cannot answer exactly, goes to the click commands (``tracker.cli.root``).
+
+The fast path has a budget (at most what ``import click`` costs, ``bench/startup.py``): it imports
+no dataclasses, typing, pathlib, zoneinfo (unless a zone is named), platformdirs (on Linux) nor
+tomllib (unless the config file exists). ``python -X importtime`` shows what it loads.
 """
 
 from __future__ import annotations
@@ -36,28 +40,30 @@ def fast_status(args: list[str]) -> str | None:
         return None
     one = {k: v[-1] for k, v in opts.items()}
     fmt, kind = one.get("--format", "text"), one.get("--kind", "all")
-    from tracker.config import db_url, sqlite_path
     from tracker.kinds import KINDS
 
     if fmt not in _FORMATS or (kind != "all" and kind not in KINDS):
         return None
-    path = sqlite_path(db_url(one.get("--db") or os.environ.get("TRACKER_DB")))
-    if path is None:  # PostgreSQL and in-memory SQLite: no state file
-        return None
     from datetime import UTC, datetime, timedelta
 
+    from tracker.config import db_url, sqlite_file
     from tracker.errors import TrackerError
     from tracker.timeutil import get_zone, parse_duration
+
+    try:
+        path = sqlite_file(db_url(one.get("--db") or os.environ.get("TRACKER_DB")))
+        stale = one.get("--stale-after")
+        stale_after = parse_duration(stale) if stale else timedelta(minutes=30)
+        tz = get_zone(one.get("--tz"))
+    except (TrackerError, RuntimeError):
+        return None  # the full path says what is wrong
+    if path is None:  # PostgreSQL and in-memory SQLite: no state file
+        return None
     from tracker.views.statefile import read_state
 
     data = read_state(path)
     if data is None:
         return None
-    try:
-        stale_after = parse_duration(one.get("--stale-after", "30m"))
-        tz = get_zone(one.get("--tz"))
-    except TrackerError:
-        return None  # the full path says what is wrong
     if stale_after > timedelta(hours=1):  # it would keep windows the file (written with 30 m) left out
         return None
     if "--at" in one or data.get("as_of"):  # tests: only the very moment the file was computed at
@@ -69,15 +75,18 @@ def fast_status(args: list[str]) -> str | None:
     from tracker.views.statefile import from_state
     from tracker.views.status import render_status
 
-    report = from_state(data, tuple(opts.get("--account", ())), now, stale_after)
-    if report is None or not report.accounts:
-        return None
-    term = None
-    if fmt == "text":
-        from tracker.views.terminal import for_stream
+    try:
+        report = from_state(data, tuple(opts.get("--account", ())), now, stale_after)
+        if report is None or not report.accounts:
+            return None
+        term = None
+        if fmt == "text":
+            from tracker.views.terminal import for_stream
 
-        term = for_stream(sys.stdout, None, None)
-    return render_status(report, KINDS if kind == "all" else (kind,), fmt, tz, term)
+            term = for_stream(sys.stdout, None, None)
+        return render_status(report, KINDS if kind == "all" else (kind,), fmt, tz, term)
+    except (KeyError, TypeError, AttributeError, ValueError):  # a state file not as written: the full path
+        return None
 
 
 def _utc(text: str) -> str | None:

@@ -3,9 +3,11 @@ classes and colours, `report`'s colours and JSON, and the dashboard's badges. Pu
 
 from __future__ import annotations
 
-from tracker.insight.report import AccountReport, WindowReport
-from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, WEEKLY
-from tracker.records import LOGIN_KINDS
+from tracker.kinds import FIVE_HOUR, LOGIN_KINDS, MAIN_LIMIT, WEEKLY
+
+TYPE_CHECKING = False  # not typing's: the status fast path imports this module, and typing costs milliseconds
+if TYPE_CHECKING:
+    from tracker.insight.report import AccountReport, WindowReport
 
 LOW, CRITICAL = 25.0, 10.0  # % left: under LOW a warning, under CRITICAL critical
 SEVERITY_ORDER = ("normal", "warning", "stale", "critical")  # worst last; stale outranks a warning

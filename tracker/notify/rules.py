@@ -18,8 +18,7 @@ from tracker.insight.alerts import window_label
 from tracker.insight.limits import LimitChange
 from tracker.insight.report import AccountReport, Report, WindowReport
 from tracker.insight.timeline import jitter_tolerance
-from tracker.kinds import KIND_LABELS
-from tracker.records import LOGIN_KINDS
+from tracker.kinds import KIND_LABELS, LOGIN_KINDS
 from tracker.timeutil import format_countdown, format_local, iso_utc
 
 

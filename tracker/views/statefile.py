@@ -2,27 +2,37 @@
 status`` renders, computed when something was stored, so that the status line needs neither the
 database nor click. Staleness and "reset since the last snapshot" are decided when it is read.
 
-Pure apart from reading and writing that one file; imports neither click nor SQLAlchemy.
+Pure apart from reading and writing that one file; imports neither click nor SQLAlchemy. Reading
+(the status fast path) imports no dataclasses either: ``from_state`` gives plain attribute records
+with the names and properties ``views.status`` reads of a Report (dataclasses import inspect,
+milliseconds of a prompt's budget).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
-from datetime import datetime, timedelta
-from pathlib import Path
+import os
+from datetime import datetime
+from types import SimpleNamespace
 
-from tracker.insight.figures import Forecast
-from tracker.insight.report import AccountReport, LastError, Report, WindowReport
-from tracker.points import SeriesKey
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from tracker.insight.report import Report
 
 VERSION = 1
 _TIMES = ("reset_at", "last_at", "exhausts_at")
-_FIGURES = [f.name for f in fields(Forecast) if f.name != "path"]
 
 
 def state_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".status.json")
+
+
+def state_file(db_file: str) -> str:
+    """``state_path`` of a database path given as text (the fast path has no pathlib)."""
+    return db_file + ".status.json"
 
 
 def _t(value: datetime | None) -> str | None:
@@ -34,12 +44,17 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def to_state(report: Report, db_path: Path, as_of: bool = False) -> dict:
+    from dataclasses import asdict, fields
+
+    from tracker.insight.figures import Forecast
+
+    names = [f.name for f in fields(Forecast) if f.name != "path"]
     st = db_path.stat()
     accounts = []
     for a in report.accounts:
         windows = [{"key": asdict(w.key),
                     "figures": {k: (_t(v) if k in _TIMES else v)
-                                for k, v in ((k, getattr(w.figures, k)) for k in _FIGURES)}}
+                                for k, v in ((k, getattr(w.figures, k)) for k in names)}}
                    for w in a.windows]
         error = a.last_error and {"kind": a.last_error.kind, "since": _t(a.last_error.since),
                                   "at": _t(a.last_error.at), "http_status": a.last_error.http_status,
@@ -61,11 +76,12 @@ def write_state(report: Report, db_path: Path, as_of: bool = False) -> None:
         handle.write(json.dumps(to_state(report, db_path, as_of)).encode())
 
 
-def read_state(db_path: Path) -> dict | None:
+def read_state(db_path: str | Path) -> dict | None:
     """The state, or None when it is missing, unreadable, of another version or older than the database."""
     try:
-        data = json.loads(state_path(db_path).read_text())
-        st = db_path.stat()
+        with open(state_file(os.fspath(db_path)), "rb") as handle:
+            data = json.loads(handle.read())
+        st = os.stat(db_path)
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != VERSION:
@@ -75,16 +91,25 @@ def read_state(db_path: Path) -> dict | None:
     return data
 
 
-def _window(raw: dict, now: datetime) -> WindowReport:
+class _Window(SimpleNamespace):
+    """A WindowReport's ``key``, ``figures`` and ``live``, as the state file has them."""
+
+    @property
+    def live(self) -> bool:  # as WindowReport.live
+        return not self.figures.reset_since_last_snapshot
+
+
+def _window(raw: dict, now: datetime) -> _Window:
     values = {k: (_dt(v) if k in _TIMES else v) for k, v in raw["figures"].items()}
-    figures = Forecast(**values)
+    figures = SimpleNamespace(**values)
     if figures.reset_at is not None and figures.reset_at <= now:  # the reset passed after writing
         figures.reset_since_last_snapshot = True
-    return WindowReport(SeriesKey(**raw["key"]), figures)
+    return _Window(key=SimpleNamespace(**raw["key"]), figures=figures)
 
 
-def from_state(data: dict, names: tuple[str, ...], now: datetime, stale_after: timedelta) -> Report | None:
-    """The Report ``build_report`` would give at ``now``; None when a name asked for is not in it."""
+def from_state(data: dict, names: tuple[str, ...], now: datetime, stale_after: timedelta) -> SimpleNamespace | None:
+    """What ``build_report`` would give at ``now`` (the attributes ``views.status`` reads of a Report,
+    its accounts, windows and figures); None when a name asked for is not in it."""
     accounts = [a for a in data["accounts"] if not names or a["account"] in names]
     if {a["account"] for a in accounts} != set(names or {a["account"] for a in accounts}):
         return None
@@ -92,10 +117,11 @@ def from_state(data: dict, names: tuple[str, ...], now: datetime, stale_after: t
     for a in accounts:
         last = _dt(a["last_snapshot_at"])
         e = a["last_error"]
-        error = e and LastError(e["kind"], _dt(e["since"]), _dt(e["at"]), e["http_status"], e["message"])
-        result.append(AccountReport(
+        error = e and SimpleNamespace(kind=e["kind"], since=_dt(e["since"]), at=_dt(e["at"]),
+                                      http_status=e["http_status"], message=e["message"])
+        result.append(SimpleNamespace(
             account=a["account"], plan=a["plan"], last_snapshot_at=last,
             stale=last is None or now - last > stale_after, last_error=error or None,
             windows=[_window(w, now) for w in a["windows"]], reset_credits_available=a["reset_credits_available"],
             credits_balance=a.get("credits_balance")))
-    return Report(now, result)
+    return SimpleNamespace(generated_at=now, accounts=result)

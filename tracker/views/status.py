@@ -1,21 +1,24 @@
 """``tracker status``: the report in one line, for status bars, tmux and shell prompts.
 
-Pure: a Report in, text out. Stale data is always marked, never shown as fresh.
+Pure: a Report in, text out. Stale data is always marked, never shown as fresh. The status fast
+path imports it: no dataclasses, no typing here (each costs milliseconds of a prompt's budget).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
 
-from tracker.insight.report import AccountReport, Report, WindowReport
 from tracker.insight.severity import SEVERITY_ORDER, account_severity
-from tracker.kinds import MAIN_LIMIT
-from tracker.records import LOGIN_KINDS
+from tracker.kinds import LOGIN_KINDS, MAIN_LIMIT
 from tracker.render import cell
 from tracker.timeutil import format_countdown, format_local, iso_utc
 from tracker.views.terminal import Terminal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
+    from tracker.insight.report import AccountReport, Report, WindowReport
 
 SHORT = {"five_hour": "5h", "weekly": "wk"}
 TMUX_COLOURS = {"normal": "green", "warning": "yellow", "stale": "colour244", "critical": "red"}
@@ -23,14 +26,15 @@ I3_COLOURS = {"normal": "#98c379", "warning": "#e5c07b", "stale": "#7f848e", "cr
 FORMATS = ("text", "json", "waybar", "tmux", "i3blocks")
 
 
-@dataclass
 class AccountStatus:
-    account: str
-    text: str
-    severity: str
-    remaining_percent: float | None  # the tightest selected window
-    detail: list[str]
-    windows: list[dict]
+    """One account's part of the status: its text, severity, tightest window (% left), tooltip lines."""
+
+    __slots__ = ("account", "text", "severity", "remaining_percent", "detail", "windows")
+
+    def __init__(self, account: str, text: str, severity: str, remaining_percent: float | None,
+                 detail: list[str], windows: list[dict]) -> None:
+        self.account, self.text, self.severity = account, text, severity
+        self.remaining_percent, self.detail, self.windows = remaining_percent, detail, windows
 
 
 def _windows(account: AccountReport, kinds: tuple[str, ...]) -> list[WindowReport]:

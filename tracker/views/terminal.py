@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-from dataclasses import dataclass
-from typing import IO
+from collections import namedtuple
+
+TYPE_CHECKING = False  # the status fast path imports this module: no typing, no dataclasses
+if TYPE_CHECKING:
+    from typing import IO
 
 COMPACT_BELOW = 100  # columns: narrower terminals get the compact layout
 SGR = {"critical": "1;31", "warning": "33", "stale": "2", "normal": "32", "bold": "1", "dim": "2"}
 
 
-@dataclass(frozen=True)
-class Terminal:
-    """How to lay out and colour one output: ``width`` None means the full layout (piped)."""
+class Terminal(namedtuple("Terminal", ("width", "colour"), defaults=(None, False))):
+    """How to lay out and colour one output: ``width`` None means the full layout (piped). Immutable."""
 
-    width: int | None = None
-    colour: bool = False
+    __slots__ = ()
 
     @property
     def compact(self) -> bool:
@@ -35,12 +35,9 @@ class Terminal:
         return f"\x1b[{code}m{text}\x1b[0m"
 
 
-_SGR_CODE = re.compile(r"\x1b\[[0-9;]*m")
-
-
 def visible_width(line: str) -> int:
     """Columns a line takes on a terminal: its colour codes take none."""
-    return len(_SGR_CODE.sub("", line))
+    return len(re.sub(r"\x1b\[[0-9;]*m", "", line))
 
 
 def _is_terminal(stream: IO | None) -> bool:
@@ -55,6 +52,8 @@ def for_stream(stream: IO | None, width: int | None = None, colour: bool | None 
     when asked; colour on a terminal unless NO_COLOR or TERM=dumb, or as ``colour`` says."""
     tty = _is_terminal(stream)
     if width is None and tty:
+        import shutil
+
         width = shutil.get_terminal_size((100, 24)).columns
     if colour is None:
         colour = tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
