@@ -98,6 +98,13 @@ def test_text_output_and_errors(tmp_path):
     assert "weekly window: tokens per 1 %" in result.output and "5h window" not in result.output
     assert "LIMIT CHANGE weekly: from " in result.output and "(ratio 0.5" in result.output
     assert "combined = uncached input + 0.1 × cached input + 8 × output" in result.output
+    reset = CUT + timedelta(days=3)  # an account whose logs (older Codex) carry no token counts
+    write_log(tmp_path / "old/sessions/rollout-x.jsonl",
+              [rate_line(CUT + timedelta(minutes=m), None, (m / 10, reset)) for m in range(0, 300, 5)])
+    assert run("import-sessions", "--codex-home", f"other={tmp_path / 'old'}", "--db", db).exit_code == 0
+    hint = run("limits", "other", "--db", db, "--at", iso(CUT + timedelta(days=1)), "--tz", "UTC")
+    assert hint.exit_code == 0 and "(no local token counts)" in hint.output
+    assert "no token counts in this period: `tracker import-sessions`" in hint.output
     unknown = run("limits", "nobody", "--db", db)
     assert unknown.exit_code == 1 and "nobody" in unknown.output
 

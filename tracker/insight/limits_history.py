@@ -47,7 +47,10 @@ def account_limits(store: Store, names: Sequence[str], since: datetime, now: dat
     """Per account (NAMES, or all) and main window: the weekly prices since ``since`` and the changes;
     ``with_tokens_only``: accounts without token counts in the period are left out (no timeline read)."""
     result = []
+    imported = store.imported_accounts() if with_tokens_only else set()
     for state in store.account_states(tuple(names), now):
+        if with_tokens_only and state.name not in imported:
+            continue
         mine = AccountLimits(state.name, since, now)
         keys = [k for k in state.series if k.limit == MAIN_LIMIT and k.kind in kinds]
         uses = store.token_uses(state.name, since - LEAD, now) if keys else []

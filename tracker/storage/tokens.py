@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from tracker.records import TokenCounts
-from tracker.storage.base import StoreBase, _time_filters, accounts_t, snapshots_t
+from tracker.storage.base import StoreBase, _time_filters, accounts_t, progress_t, snapshots_t
 
 
 class TokenReader(StoreBase):
@@ -24,3 +24,9 @@ class TokenReader(StoreBase):
                  .order_by(sn.c.collected_at))
         with self.engine.connect() as conn:
             return [(row[0], TokenCounts(*(value or 0 for value in row[1:]))) for row in conn.execute(query)]
+
+    def imported_accounts(self) -> set[str]:
+        """The accounts session logs were ever imported for: only they can have token counts (a
+        cheap gate before reading any snapshot)."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(progress_t.c.account).distinct()).scalars())

@@ -60,6 +60,8 @@ def limits_text(accounts: Sequence[AccountLimits], tz: tzinfo) -> str:
                           "spread"], rows, right={1, 2, 3, 4, 5, 6, 7})
             lines += ["    " + line for line in body.splitlines()]
             lines += ["  " + change_line(c, tz) for c in w.changes]
+        if a.windows and all(week.weak in ("no local token counts", "no readings") for w in a.windows for week in w.weeks):
+            lines.append("  no token counts in this period: `tracker import-sessions` reads them from Codex's session logs")
         blocks.append("\n".join(lines))
     legend = (f"combined = uncached input + {WEIGHTS['cached_input']:g} × cached input + {WEIGHTS['output']:g} × output "
               "(API price ratios); input is uncached input; reasoning is part of output")
