@@ -106,6 +106,8 @@ def local_zone() -> tzinfo:
     if name.upper() in {"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ETC/UNIVERSAL", "UNIVERSAL", "ZULU", "ETC/ZULU"}:
         return UTC
     if name and not name.startswith(("/", ".")) and ".." not in name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError, OSError):

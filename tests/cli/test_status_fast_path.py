@@ -120,7 +120,7 @@ def test_the_fast_path_loads_nothing_costly(two_accounts, args, monkeypatch):
     run("status", "--db", str(db))  # the state file for now
     probe = (FAST.replace("assert not {'click', 'sqlalchemy'} & set(sys.modules), 'slow path'", "")
              + f"print(sorted(set({COSTLY!r}) & set(sys.modules)), file=sys.stderr)")
-    env = {**os.environ, "TRACKER_DB": "" if args else str(db)}
+    env = {**os.environ, "TRACKER_DB": "" if args else str(db), "TZ": "UTC"}  # a named local zone loads zoneinfo
     done = subprocess.run([sys.executable, "-c", probe, "status", *[a.format(db=db) for a in args]],
                           capture_output=True, text=True, env=env, timeout=30)
     assert done.returncode == 0 and done.stdout.startswith("work"), done.stderr
