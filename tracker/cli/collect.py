@@ -13,6 +13,7 @@ from tracker.cli.options import (
     db_option,
     names_argument,
     notify_options,
+    source_options,
     terminal,
     terminal_options,
     tz_option,
@@ -21,16 +22,27 @@ from tracker.cli.options import (
 # -- collect ---------------------------------------------------------------------------------
 
 
+def collect_settings(db: str | None, names, account_dirs, auth_files, codex_homes, url, clock, *,
+                     concurrency: int = 64, timeout: float = 30.0, retries: int = 2):
+    """The settings of one collection (``collect.run.CollectSettings``); an in-memory database is
+    refused before any request goes out."""
+    from tracker import config
+    from tracker.collect import client
+    from tracker.collect.run import CollectSettings
+    from tracker.errors import StorageError
+
+    if config.is_memory_sqlite(config.db_url(db)):
+        raise StorageError("an in-memory database keeps nothing: pass --db with a file or a URL")
+    return CollectSettings(
+        endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
+        auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
+        timeout=timeout, retries=retries, clock=clock, endpoint_fixed=bool(url),
+    )
+
+
 @click.command()
 @names_argument
-@click.option("--account-dir", "account_dirs", multiple=True, envvar="TRACKER_ACCOUNT_DIR", metavar="DIR",
-              help="Read every <name>.auth.json in DIR. [env TRACKER_ACCOUNT_DIR]")
-@click.option("--auth", "auth_files", multiple=True, metavar="[NAME=]FILE",
-              help="An auth.json file (repeatable); x.auth.json is named x.")
-@click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
-              help="A Codex home holding auth.json (repeatable); ~/.codex-work is named codex-work.")
-@click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
-              help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]")
+@source_options
 @click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 256),
               help="Requests in flight at once (up to 64 accounts go out in one round trip).")
 @click.option("--timeout", default="30s", show_default=True, metavar="DURATION",
@@ -67,20 +79,10 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         tracker collect --account-dir ~/codex-accounts --quiet
         tracker collect --quiet --below 15 --before-reset --desktop
     """
-    from tracker import config
-    from tracker.collect import client
-    from tracker.collect.run import CollectSettings
-    from tracker.errors import StorageError
-
-    if config.is_memory_sqlite(config.db_url(db)):  # before any request goes out
-        raise StorageError("an in-memory database keeps nothing: pass --db with a file or a URL")
-
     fixed = resolve(at, utcnow(), tz)
-    settings = CollectSettings(
-        endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
-        auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
-        timeout=timeout.total_seconds(), retries=retries, clock=(lambda: fixed) if fixed else utcnow, endpoint_fixed=bool(url),
-    )
+    settings = collect_settings(db, names, account_dirs, auth_files, codex_homes, url,
+                                (lambda: fixed) if fixed else utcnow, concurrency=concurrency,
+                                timeout=timeout.total_seconds(), retries=retries)
     wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
         notify_settings["exec_commands"]
     output = {"zone": tz, "term": terminal(width, colour), "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers,

@@ -66,6 +66,18 @@ as_of_options = _stack(
     stale_option,
 )
 
+# Where the accounts are and where to ask: `collect` and `watch --collect` share them.
+source_options = _stack(
+    click.option("--account-dir", "account_dirs", multiple=True, envvar="TRACKER_ACCOUNT_DIR", metavar="DIR",
+                 help="Read every <name>.auth.json in DIR. [env TRACKER_ACCOUNT_DIR]"),
+    click.option("--auth", "auth_files", multiple=True, metavar="[NAME=]FILE",
+                 help="An auth.json file (repeatable); x.auth.json is named x."),
+    click.option("--codex-home", "codex_homes", multiple=True, metavar="[NAME=]DIR",
+                 help="A Codex home holding auth.json (repeatable); ~/.codex-work is named codex-work."),
+    click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
+                 help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]"),
+)
+
 terminal_options = _stack(
     click.option("--width", type=click.IntRange(20, 1000), metavar="COLUMNS",
                  help="Lay out for this many columns (default: the terminal's; piped: the full layout)."),

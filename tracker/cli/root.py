@@ -71,6 +71,8 @@ LAZY_COMMANDS = {
               "Draw a week of consumption: windows filling and resetting, projections, use per day."),
     "demo": ("tracker.cli.demo", "demo",
              "Fill a database with a realistic synthetic history, then report and chart it."),
+    "watch": ("tracker.cli.watch", "watch",
+              "A live view of every account: a bar per window, burn rate, forecast, resets, stale marks."),
     "run": ("tracker.cli.run", "run_command", "Start COMMAND with CODEX_HOME set to the account with the most headroom."),
     "completion": ("tracker.cli.run", "completion", "Print the shell completion script (click's own) for SHELL."),
     "limits": ("tracker.cli.limits", "limits", "What 1 % is worth in tokens, per week, and when the limit changed."),
@@ -88,6 +90,7 @@ def cli() -> None:
     tracker collect          store every account's usage now (run it from cron)
     tracker report           balance, burn rate, forecast at the reset
     tracker status           one line for status bars and prompts
+    tracker watch            a live view, redrawn every few seconds (--collect 5m too)
     tracker notify           tell you once when a window runs low or will run out
     tracker chart            a week of consumption as a picture
     tracker history          the stored snapshots

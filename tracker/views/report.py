@@ -100,7 +100,7 @@ def _at_reset(f: Forecast) -> str:
     return text
 
 
-def _rate(value: float | None) -> str:
+def rate_text(value: float | None) -> str:
     if value is None:
         return "-"
     return ">100" if value > 100 else f"{value:.1f}"
@@ -142,7 +142,7 @@ def _full_table(report: Report, tz: tzinfo, term: Terminal) -> str:
             if w.key.kind == "other" and w.key.window_seconds:
                 label = f"{w.key.window_seconds // 60}m"
             rows.append([w.key.limit, label, percent(f.used_percent), percent(f.remaining_percent),
-                         _rate(f.burn_rate), _rate(f.safe_rate), _at_reset(f), resets, _runs_out(f, tz, now)])
+                         rate_text(f.burn_rate), rate_text(f.safe_rate), _at_reset(f), resets, _runs_out(f, tz, now)])
         if rows:
             body = table(["limit", "window", "used%", "left%", "burn %/h", "safe %/h", "at reset", "resets",
                           "runs out"], rows, right={2, 3, 4, 5, 6})

@@ -1,0 +1,214 @@
+"""`tracker watch`: piped it prints one frame without escape codes; live (a terminal stand-in) it
+redraws on an injected clock, collects from a real local server with --collect, shows a failed
+collection without stopping, and leaves the terminal restored on Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from tests.fixtures import T0, USAGE_PATH, body, iso, one_line_error, run, write_auth
+from tracker.cli.watch import Collector, WatchOptions, run_watch, watch_loop
+from tracker.views.watch import ENTER, LEAVE
+
+AT = iso(T0 + timedelta(hours=1))
+SIZE = os.terminal_size((80, 40))
+
+
+class Terminal(io.StringIO):
+    """What the loop writes to, standing in for a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class FakeClock:
+    """The loop's clock and sleep: sleeping moves the clock, nothing waits."""
+
+    def __init__(self, now, interrupt_after: int | None = None) -> None:
+        self.now, self.slept, self.interrupt_after = now, [], interrupt_after
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if self.interrupt_after is not None and len(self.slept) >= self.interrupt_after:
+            raise KeyboardInterrupt
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def updates(text: str) -> list[str]:
+    """The frames drawn on the terminal, in order."""
+    assert text.startswith(ENTER) and text.endswith(LEAVE)
+    return text.removeprefix(ENTER).removesuffix(LEAVE).split("\x1b[H")[1:]
+
+
+# -- piped -------------------------------------------------------------------------------------
+
+
+def test_piped_prints_one_frame_without_escape_codes(history_db):
+    db, _, _ = history_db
+    result = run("watch", "--db", str(db), "--at", AT, "--tz", "UTC")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and result.stdout.count("tracker watch") == 1
+    assert result.stdout == (
+        "tracker watch · 11:00:00 UTC\n"
+        "\n"
+        "work (pro) · read just now · may run out before reset\n"
+        "  5h     ████████████████▊░░░░░░░  70% left  burn 20.0%/h · at reset 90% used (43-100) · run-out 39%\n"
+        "         resets in 3h 00m\n"
+        "  weekly ███████████░░░░░░░░░░░░░  46% left  burn 4.0%/h · at reset 94% used (61-100) · run-out 40%\n"
+        "         resets in 2d 23h\n")
+
+
+def test_piped_narrow_keeps_every_line_within_the_width(history_db):
+    db, _, _ = history_db
+    result = run("watch", "--db", str(db), "--at", AT, "--tz", "UTC", "--width", "40")
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 40
+    assert "run-out" in result.stdout and "at reset" in result.stdout
+
+
+def test_piped_through_a_real_pipe_is_one_frame(history_db):
+    db, _, _ = history_db
+    if not isinstance(db, os.PathLike):
+        pytest.skip("SQLite file only")
+    done = subprocess.run([sys.executable, "-m", "tracker", "watch", "--db", str(db), "--at", AT, "--tz", "UTC"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("tracker watch") == 1 and "\x1b" not in done.stdout and "70% left" in done.stdout
+
+
+def test_piped_without_a_database_is_the_usual_error(tmp_path):
+    one_line_error(run("watch", "--db", str(tmp_path / "none.db")), 1, "no database at")
+
+
+def test_unknown_account_is_named_in_the_frame(history_db):
+    db, _, _ = history_db
+    result = run("watch", "work", "nobody", "--db", str(db), "--at", AT, "--tz", "UTC")
+    assert result.exit_code == 0 and "no account named 'nobody'" in result.stdout
+
+
+def test_piped_with_collect_collects_once_from_a_real_server(httpserver, usage_url, tmp_path):
+    write_auth(tmp_path / "accounts" / "work.auth.json", "work")
+    httpserver.expect_ordered_request(USAGE_PATH).respond_with_json(body(25, 60))
+    result = run("watch", "--collect", "5m", "--account-dir", tmp_path / "accounts", "--url", usage_url,
+                 "--db", tmp_path / "w.db", "--at", iso(T0), "--tz", "UTC")
+    assert result.exit_code == 0, result.stderr
+    assert "collect 10:00:00: 1 ok · next 10:05:00" in result.stdout and "75% left" in result.stdout
+    assert len(httpserver.log) == 1 and "\x1b" not in result.stdout
+
+
+def test_piped_failed_collect_is_shown_not_fatal(httpserver, usage_url, tmp_path):
+    write_auth(tmp_path / "accounts" / "work.auth.json", "work")
+    httpserver.expect_ordered_request(USAGE_PATH).respond_with_json({"detail": "no"}, status=401)
+    result = run("watch", "--collect", "5m", "--account-dir", tmp_path / "accounts", "--url", usage_url,
+                 "--db", tmp_path / "w.db", "--at", iso(T0), "--tz", "UTC")
+    assert result.exit_code == 0, result.stderr
+    assert "collect 10:00:00: 0 ok, 1 failed (work: expired) · next 10:05:00" in result.stdout
+    assert "no snapshots stored yet" in result.stdout
+
+
+# -- live, on an injected clock ----------------------------------------------------------------
+
+
+def options(tmp_path, url, **changes) -> WatchOptions:
+    from datetime import UTC
+
+    base = dict(names=(), every=timedelta(seconds=20), collect_every=timedelta(minutes=1),
+                sources=((str(tmp_path / "accounts"),), (), (), url), stale_after=timedelta(minutes=30),
+                width=80, colour=False, db=str(tmp_path / "w.db"), tz=UTC, frames=4)
+    return WatchOptions(**{**base, **changes})
+
+
+def watch_live(tmp_path, httpserver, url, frames: int, *answers) -> tuple[int, list[str], FakeClock]:
+    """Watch with --collect 1m, redrawn every 20 s, on a fake terminal and clock from 10:00:00.
+    With ``answers`` (JSON bodies, or (text, status)) the account `work` gets them in turn;
+    without, its account directory is empty."""
+    (tmp_path / "accounts").mkdir()
+    if answers:
+        write_auth(tmp_path / "accounts" / "work.auth.json", "work")
+    for answer in answers:
+        handler = httpserver.expect_ordered_request(USAGE_PATH)
+        if isinstance(answer, tuple):
+            handler.respond_with_data(answer[0], status=answer[1])
+        else:
+            handler.respond_with_json(answer)
+    clock, out = FakeClock(T0), Terminal()
+    code = run_watch(options(tmp_path, url, frames=frames), out, clock=clock, sleep=clock.sleep, live=True,
+                     size=lambda: SIZE)
+    return code, updates(out.getvalue()), clock
+
+
+def test_live_redraws_and_collects_at_each_slot(httpserver, usage_url, tmp_path):
+    code, frames, clock = watch_live(tmp_path, httpserver, usage_url, 4, body(10, 50), body(20, 51))
+    assert code == 0 and clock.slept == [20, 20, 20] and len(httpserver.log) == 2
+    # collecting, 10:00:00, 10:00:20, 10:00:40, collecting, 10:01:00
+    assert len(frames) == 6 and "collecting …" in frames[0] and "collecting …" in frames[4]
+    assert "collect 10:00:00: 1 ok · next 10:01:00" in frames[3] and "90% left" in frames[3]
+    assert "tracker watch · 10:00:40 UTC" in frames[3]
+    assert "collect 10:01:00: 1 ok · next 10:02:00" in frames[5] and "80% left" in frames[5]
+    assert "every 20s · Ctrl-C quits" in frames[5]
+
+
+def test_live_failed_collect_is_shown_and_the_view_goes_on(httpserver, usage_url, tmp_path):
+    code, frames, _ = watch_live(tmp_path, httpserver, usage_url, 5, body(10, 50), ("<html>down</html>", 401))
+    assert code == 0 and len(frames) == 7
+    assert "collect 10:01:00: 0 ok, 1 failed (work: expired) · next 10:02:00" in frames[5]
+    assert "90% left" in frames[6] and "tracker watch · 10:01:20 UTC" in frames[6]
+
+
+def test_live_collect_that_raises_is_shown_and_the_view_goes_on(httpserver, usage_url, tmp_path):
+    code, frames, _ = watch_live(tmp_path, httpserver, usage_url, 2)  # no auth file: it cannot start
+    assert code == 0 and len(frames) == 3 and len(httpserver.log) == 0
+    assert "collect 10:00:00 failed, next 10:01:00: no Codex account found" in frames[1]
+    assert "tracker watch · 10:00:20 UTC" in frames[2] and "no database at" in frames[2]
+
+
+def test_live_frame_is_cut_to_the_terminal_height(history_db):
+    from datetime import UTC
+
+    db, _, _ = history_db
+    o = WatchOptions((), timedelta(seconds=5), None, ((), (), (), None), timedelta(minutes=30), 40, False,
+                     str(db), UTC, frames=1)
+    clock, out = FakeClock(T0 + timedelta(hours=1)), Terminal()
+    run_watch(o, out, clock=clock, sleep=clock.sleep, live=True, size=lambda: os.terminal_size((40, 6)))
+    frame, = updates(out.getvalue())
+    assert frame.count("\x1b[K") == 6 and "more lines: enlarge the terminal" in frame
+
+
+# -- Ctrl-C --------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_restores_the_terminal_and_exits_0():
+    clock, out = FakeClock(T0, interrupt_after=2), Terminal()
+    code = watch_loop(lambda now, notes: f"at {now:%H:%M:%S}", out, every=timedelta(seconds=5), clock=clock,
+                      sleep=clock.sleep, live=True)
+    assert code == 0
+    assert updates(out.getvalue()) == ["at 10:00:00\x1b[K\x1b[J", "at 10:00:05\x1b[K\x1b[J", "at 10:00:10\x1b[K\x1b[J"]
+
+
+def test_ctrl_c_during_a_collection_restores_the_terminal_then_goes_on_up():
+    def interrupted():
+        raise KeyboardInterrupt
+
+    clock, out = FakeClock(T0), Terminal()
+    from datetime import UTC
+
+    with pytest.raises(KeyboardInterrupt):
+        watch_loop(lambda now, notes: "frame", out, every=timedelta(seconds=5), clock=clock, sleep=clock.sleep,
+                   live=True, collector=Collector(interrupted, timedelta(minutes=1), UTC))
+    assert out.getvalue().endswith(LEAVE) and out.getvalue().startswith(ENTER)
+
+
+def test_piped_loop_draws_once_and_never_sleeps():
+    clock, out = FakeClock(T0), io.StringIO()
+    assert watch_loop(lambda now, notes: "frame", out, every=timedelta(seconds=5), clock=clock,
+                      sleep=clock.sleep, live=False, frames=10) == 0
+    assert out.getvalue() == "frame\n" and clock.slept == []

@@ -1,0 +1,264 @@
+"""``tracker watch``: a live view of every account, redrawn every few seconds from the store (the
+report ``report`` and ``status`` build), collecting as it goes with ``--collect``.
+
+The loop (``watch_loop``) takes its clock, its sleep and its output as arguments, so that tests
+run it frame by frame without waiting; the frame itself is ``tracker.views.watch.render_frame``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from tracker.cli import params
+from tracker.cli.common import resolve, utcnow
+from tracker.cli.options import (
+    DEFAULT_LOOKBACK,
+    db_option,
+    names_argument,
+    source_options,
+    stale_option,
+    terminal_options,
+    tz_option,
+)
+
+if TYPE_CHECKING:
+    from tracker.insight.report import Report
+
+Note = tuple[str, str | None]  # a line under the title and its style
+COLLECT_TIMEOUT = 15.0  # seconds per request: the view waits for a collection, so not collect's 30
+
+
+class Collector:
+    """``--collect EVERY``: one collection at every clock-aligned slot, run by ``run`` (a callable
+    returning ``collect.run.AccountResult``s). A failure of any kind is kept for the frame to
+    show, never raised: the view goes on."""
+
+    def __init__(self, run: Callable[[], list], every: timedelta, tz: tzinfo) -> None:
+        self.run_once, self.every, self.tz = run, every, tz
+        self.next_at: datetime | None = None  # None: collect at the first frame
+        self.note: Note = (f"collect every {_duration(every)}: first collection now", "dim")
+
+    def due(self, now: datetime) -> bool:
+        return self.next_at is None or now >= self.next_at
+
+    def run(self, now: datetime) -> None:
+        from tracker.collect.loop import next_slot
+        from tracker.errors import TrackerError
+
+        self.next_at = next_slot(now, self.every)
+        when, after = f"{now.astimezone(self.tz):%H:%M:%S}", f"next {self.next_at.astimezone(self.tz):%H:%M:%S}"
+        try:
+            results = self.run_once()
+        except TrackerError as exc:
+            self.note = (f"collect {when} failed, {after}: {exc.message}", "critical")
+            return
+        except Exception as exc:  # a database or internal error: shown, and the next slot tries again
+            self.note = (f"collect {when} failed, {after}: {type(exc).__name__}: {exc}", "critical")
+            return
+        failed = [r for r in results if r.status != "ok"]
+        if not results:
+            self.note = (f"collect {when}: no account read · {after}", "warning")
+        elif failed:
+            detail = ", ".join(f"{r.account}: {r.status}" for r in failed[:3]) + (" …" if len(failed) > 3 else "")
+            self.note = (f"collect {when}: {len(results) - len(failed)} ok, {len(failed)} failed ({detail}) · {after}",
+                         "warning")
+        else:
+            self.note = (f"collect {when}: {len(results)} ok · {after}", "dim")
+
+
+def _duration(value: timedelta) -> str:
+    from tracker.timeutil import format_duration
+
+    return format_duration(value)
+
+
+def watch_loop(frame: Callable[[datetime, list[Note]], str], out: TextIO, *, every: timedelta,
+               clock: Callable[[], datetime], sleep: Callable[[float], object], live: bool,
+               rows: Callable[[], int] = lambda: 24, collector: Collector | None = None,
+               frames: int | None = None) -> int:
+    """Show frames until Ctrl-C (or ``frames`` of them); piped (``live`` False): exactly one frame,
+    no escape codes. On a live terminal the alternate screen is used and the cursor hidden, and
+    both are restored however the loop ends. Returns 0; Ctrl-C during a collection is raised
+    again once the terminal is restored (``tracker.cli.app`` exits 130 without waiting for the
+    requests in flight)."""
+    from tracker.views.watch import ENTER, LEAVE, screen_update
+
+    def show(now: datetime, notes: list[Note]) -> None:
+        text = frame(now, notes)
+        out.write(screen_update(text, rows()) if live else text + "\n")
+        out.flush()
+
+    shown, collecting = 0, False
+    if live:
+        out.write(ENTER)
+    try:
+        while True:
+            now = clock()
+            if collector is not None and collector.due(now):
+                if live:
+                    show(now, [("collecting …", "dim")])
+                collecting = True
+                collector.run(now)
+                collecting = False
+                now = clock()
+            show(now, [collector.note] if collector is not None else [])
+            shown += 1
+            if not live or (frames is not None and shown >= frames):
+                return 0
+            wake = now + every
+            if collector is not None and collector.next_at is not None:
+                wake = min(wake, collector.next_at)
+            sleep(max(0.0, (wake - clock()).total_seconds()))
+    except KeyboardInterrupt:
+        if collecting:
+            raise
+        return 0
+    finally:
+        if live:
+            out.write(LEAVE)
+            out.flush()
+
+
+def read_report(db: str | None, names: tuple[str, ...], now: datetime, stale_after: timedelta
+                ) -> tuple[Report, list[str]]:
+    """The report ``report`` and ``status`` build, at ``now``, and the NAMES not stored."""
+    from tracker.cli.options import open_store, split_known, unknown_line
+    from tracker.errors import NoDataError
+    from tracker.insight.report import build_report
+
+    with open_store(db, readonly=True) as store:
+        wanted, unknown = split_known(store, names)
+        if names and not wanted:
+            raise NoDataError(unknown_line(unknown))
+        return build_report(store, wanted, now, DEFAULT_LOOKBACK, stale_after), unknown
+
+
+@click.command()
+@names_argument
+@click.option("--every", type=params.Duration(timedelta(seconds=1), timedelta(hours=1)), default="5s",
+              show_default=True, metavar="DURATION", help="Redraw from the store this often.")
+@click.option("--collect", "collect_every", type=params.Duration(timedelta(seconds=10)), metavar="DURATION",
+              help="Also collect every DURATION (clock-aligned, as `collect --every`), from the accounts "
+                   "the source options name.")
+@source_options
+@stale_option
+@terminal_options
+@db_option
+@tz_option
+@click.option("--at", "at", type=params.When(), hidden=True, help="A fixed clock (tests).")
+@click.option("--frames", type=click.IntRange(1), hidden=True, help="Stop after this many frames (tests).")
+def watch(names, every, collect_every, account_dirs, auth_files, codex_homes, url, stale_after, width, colour,
+          db, tz, at, frames) -> None:
+    """A live view of every account: a bar per window, burn rate, forecast, resets, stale marks.
+
+    Redrawn every few seconds from the store (what `tracker collect` or a schedule writes);
+    with --collect it collects too, and a failed collection is shown in the view, never ends it.
+    Piped or redirected it prints one frame without escape codes and exits. Ctrl-C quits and
+    restores the terminal: exit 0 (130 when it comes during a collection).
+
+    \b
+    Example:
+        tracker watch
+        tracker watch --collect 5m --account-dir ~/codex-accounts
+        tracker watch work --every 2s --width 60
+    """
+    import shutil
+    import time
+
+    fixed = resolve(at, utcnow(), tz)
+    live = _is_terminal(sys.stdout)
+    if live:
+        _terminate_as_interrupt()
+    sys.exit(run_watch(
+        WatchOptions(names, every, collect_every, (account_dirs, auth_files, codex_homes, url), stale_after,
+                     width, colour, db, tz, frames),
+        sys.stdout, clock=(lambda: fixed) if fixed else utcnow, sleep=time.sleep, live=live,
+        size=lambda: shutil.get_terminal_size((100, 24))))
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """The command's options, as parsed."""
+
+    names: tuple[str, ...]
+    every: timedelta
+    collect_every: timedelta | None
+    sources: tuple  # account dirs, auth files, Codex homes, URL: what `collect` reads
+    stale_after: timedelta
+    width: int | None
+    colour: bool | None
+    db: str | None
+    tz: tzinfo
+    frames: int | None = None
+
+
+def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sleep: Callable[[float], object],
+              live: bool, size: Callable[[], os.terminal_size]) -> int:
+    """The view on ``out`` (a terminal when ``live``), its clock, sleep and size given."""
+    from tracker.views.terminal import for_stream
+    from tracker.views.watch import render_frame
+
+    colour = for_stream(out, o.width, o.colour).colour
+    collector = None
+    if o.collect_every is not None:
+        from tracker.cli.collect import collect_settings
+        from tracker.collect.run import run_collection
+        from tracker.config import codex_home, db_url
+        from tracker.storage.store import Store
+
+        settings = collect_settings(o.db, o.names, *o.sources, clock, timeout=COLLECT_TIMEOUT, retries=1)
+        collector = Collector(lambda: run_collection(settings, lambda: Store.open(db_url(o.db)), codex_home()),
+                              o.collect_every, o.tz)
+
+    def frame(now: datetime, notes: list[Note]) -> str:
+        columns = o.width or (size().columns if live else 100)
+        notes = list(notes)
+        try:
+            report, unknown = read_report(o.db, o.names, now, o.stale_after)
+            notes += [(f"no account named {n!r}", "warning") for n in unknown]
+        except Exception as exc:
+            if not live and collector is None:
+                raise  # piped without collecting: the error and its exit code, as `report` gives
+            report = None
+            notes.append((_problem(exc), "critical"))
+        if live:
+            notes.append((f"every {_duration(o.every)} · Ctrl-C quits", "dim"))
+        return render_frame(report, columns, now, colour, o.tz, notes)
+
+    return watch_loop(frame, out, every=o.every, clock=clock, sleep=sleep, live=live,
+                      rows=lambda: size().lines, collector=collector, frames=o.frames)
+
+
+def _problem(exc: Exception) -> str:
+    """Why there is no report, in one line (the message a command would have exited with)."""
+    from tracker.errors import TrackerError
+
+    if isinstance(exc, TrackerError):
+        return exc.message
+    return f"cannot read the store: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a closed terminal tab, ``kill``) leaves the way Ctrl-C does: terminal restored."""
+    import signal
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, interrupt)
