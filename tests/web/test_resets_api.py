@@ -68,7 +68,7 @@ def test_the_events_are_bounded_keeping_the_newest(server, monkeypatch):
 
 
 @pytest.mark.parametrize(("params", "status", "message"), [
-    ({"kind": "hourly"}, 400, "kind must be all or one of five_hour, weekly, other"),
+    ({"kind": "hourly"}, 400, "kind must be all or one of five_hour, weekly, monthly, other"),
     ({"account": "nobody"}, 404, "no account 'nobody'"),
     ({"since": "yesterdayish"}, 400, "not a time"),
     ({"since": "1d", "until": "2d"}, 400, "since must be before until"),

@@ -11,7 +11,17 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, OTHER, SPEND_INDIVIDUAL, WEEKLY
+from tracker.kinds import (
+    FIVE_HOUR,
+    FIVE_HOUR_SECONDS,
+    MAIN_LIMIT,
+    MONTHLY,
+    MONTHLY_SECONDS,
+    OTHER,
+    SPEND_INDIVIDUAL,
+    WEEKLY,
+    WEEKLY_SECONDS,
+)
 from tracker.records import Usage, Window
 from tracker.render import printable
 
@@ -114,10 +124,12 @@ def kind_for_length(seconds: int | None, default: str) -> str:
     """Label a window by its length; the key it came under decides only when length is unknown."""
     if seconds is None:
         return default
-    if 4 * 3600 <= seconds <= 6 * 3600:
+    if FIVE_HOUR_SECONDS[0] <= seconds <= FIVE_HOUR_SECONDS[1]:
         return FIVE_HOUR
-    if seconds >= 6 * 86400:
+    if WEEKLY_SECONDS[0] <= seconds < WEEKLY_SECONDS[1]:
         return WEEKLY
+    if MONTHLY_SECONDS[0] <= seconds <= MONTHLY_SECONDS[1]:
+        return MONTHLY
     return OTHER
 
 
@@ -154,7 +166,7 @@ def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> l
                 reset_at=_reset_time(entry, reference),
             )
         )
-    if len(windows) == 2 and windows[0].kind == windows[1].kind and windows[0].kind != OTHER:
+    if len(windows) == 2 and windows[0].kind == windows[1].kind and windows[0].kind in (FIVE_HOUR, WEEKLY):
         short, long_ = sorted(windows, key=lambda w: w.window_seconds or 0)
         windows = [_relabel(short, FIVE_HOUR), _relabel(long_, WEEKLY)]
     return windows

@@ -244,7 +244,7 @@ def sort_for_display(results: Sequence[AccountResult]) -> list[AccountResult]:
                 return window.remaining_percent
         return -1.0
 
-    return sorted(results, key=lambda r: (-left(r, "five_hour"), -left(r, "weekly"), r.account))
+    return sorted(results, key=lambda r: (-left(r, "five_hour"), -left(r, "weekly"), -left(r, "monthly"), r.account))
 
 
 def record_result(store, result: AccountResult) -> None:  # tracker.storage.store.Store

@@ -24,7 +24,7 @@ from tracker.insight.forecast import (
     forecast_window,
 )
 from tracker.insight.timeline import build_timeline
-from tracker.insight.usual_week import HISTORY, build_profile, grid_sample
+from tracker.insight.usual_week import build_profile, grid_sample, history_for
 from tracker.kinds import MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 from tracker.render import table
@@ -140,7 +140,8 @@ def replay(
         profile = None
         if long:
             # the same readings a report would use: one per grid step over the weeks before
-            profile = build_profile(grid_sample(ordered, start - HISTORY, start), window_seconds, start, tz)
+            history = history_for(window_seconds)
+            profile = build_profile(grid_sample(ordered, start - history, start), window_seconds, start, tz)
         times = [p.at for p in window]
         # Readings before the window's start (an idle five-hour window's reset time moves along
         # with the clock until first use) belong to no window yet: nothing to forecast there.
@@ -174,7 +175,7 @@ def run_backtest(
                 continue
             span = timedelta(seconds=key.window_seconds)
             if key.window_seconds >= LONG_WINDOW:
-                points = hourly_points(store, key, since - span - HISTORY, until + span)
+                points = hourly_points(store, key, since - span - history_for(key.window_seconds), until + span)
             else:
                 points = store.points(key, since - span, until + span)
             steps = replay(points, key.window_seconds, since, until, every, lookback, tz)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from tracker.insight.forecast import LONG_WINDOW, MAX_WINDOW_SECONDS
-from tracker.insight.usual_week import HISTORY, PROFILE_STEP, Profile, build_profile
+from tracker.insight.usual_week import PROFILE_STEP, Profile, build_profile, history_for
 from tracker.points import Point, SeriesKey
 
 
@@ -28,7 +28,8 @@ def profile_points(store, key: SeriesKey, since: datetime, until: datetime,
 def window_profile(store, key: SeriesKey, last: Point, zone: tzinfo | None = None) -> Profile | None:
     """The hour-of-week profile (on the clock of ``zone``, by default the machine's) of a long
     window's series from the weeks before the current window (one reading per ``PROFILE_STEP``
-    over at most ``HISTORY``: a bounded read whatever the size of the history)."""
+    over at most ``history_for`` the window, four weeks for a week and 90 days for a month: a
+    bounded read whatever the size of the history)."""
     if zone is None:
         from tracker.timeutil import local_zone
 
@@ -36,7 +37,8 @@ def window_profile(store, key: SeriesKey, last: Point, zone: tzinfo | None = Non
     if not LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS or last.reset_at is None:
         return None
     start = last.reset_at - timedelta(seconds=key.window_seconds)
-    return build_profile(profile_points(store, key, start - HISTORY, start), key.window_seconds, start, zone)
+    history = history_for(key.window_seconds)
+    return build_profile(profile_points(store, key, start - history, start), key.window_seconds, start, zone)
 
 
 def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:

@@ -3,7 +3,7 @@ classes and colours, `report`'s colours and JSON, and the dashboard's badges. Pu
 
 from __future__ import annotations
 
-from tracker.kinds import FIVE_HOUR, LOGIN_KINDS, MAIN_LIMIT, WEEKLY
+from tracker.kinds import KINDS, LOGIN_KINDS, MAIN_LIMIT
 
 TYPE_CHECKING = False  # not typing's: the status fast path imports this module, and typing costs milliseconds
 if TYPE_CHECKING:
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 LOW, CRITICAL = 25.0, 10.0  # % left: under LOW a warning, under CRITICAL critical
 SEVERITY_ORDER = ("normal", "warning", "stale", "critical")  # worst last; stale outranks a warning
-MAIN_KINDS = (FIVE_HOUR, WEEKLY)
+MAIN_KINDS = KINDS
 
 
 def window_severity(window: WindowReport) -> str:

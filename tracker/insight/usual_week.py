@@ -26,6 +26,20 @@ HISTORY = timedelta(weeks=4)  # how much history the profile learns from
 PROFILE_STEP = timedelta(hours=4)  # the profile reads one value per this step (a bounded read)
 HALF_LIFE_DAYS = 14.0  # recency weight of history: a fortnight-old week counts half
 MIN_HISTORY = timedelta(days=6)  # less than this: no profile (the window's own average pace)
+HISTORY_WINDOWS = 3  # a window longer than a week learns from this many of its own lengths
+HALF_LIFE_WINDOWS = 2.0  # ... and weighs them with a half-life of this many lengths
+
+
+def history_for(window_seconds: int | None) -> timedelta:
+    """How much history a long window's profile learns from: four weeks for a week (``HISTORY``),
+    three windows for a longer one (a monthly window: 90 days, so two whole past windows give the
+    range its spread). The same approach as the week's, scaled to the window's length."""
+    return max(HISTORY, timedelta(seconds=HISTORY_WINDOWS * (window_seconds or 0)))
+
+
+def half_life_days(window_seconds: int | None) -> float:
+    """The profile's recency half-life: a fortnight for a week, two windows for a longer one."""
+    return max(HALF_LIFE_DAYS, HALF_LIFE_WINDOWS * (window_seconds or 0) / 86400.0)
 
 
 def local_hours(t: datetime, zone: tzinfo) -> float:
@@ -102,7 +116,7 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
     ordered = sorted((p for p in history if p.at < until), key=lambda p: p.at)
     if len(ordered) < 2 or end - ordered[0].at.timestamp() < MIN_HISTORY.total_seconds():
         return None
-    decay = math.log(2) / (HALF_LIFE_DAYS * 86400.0)
+    decay = math.log(2) / (half_life_days(window_seconds) * 86400.0)
     max_spread = round(PROFILE_STEP / timedelta(hours=1))
     used = [0.0] * HOURS_PER_WEEK
     windows: list[tuple[float, float, float, float]] = []  # (first reading, last reading, peak, reset) per window

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from tracker.errors import NoDataError
 from tracker.insight.timeline import build_timeline
 from tracker.insight.windows import daily_consumption
-from tracker.kinds import MAIN_LIMIT
+from tracker.kinds import MAIN_LIMIT, MONTHLY, WEEKLY
 from tracker.points import Point, SeriesKey
 
 MIN_GAP = timedelta(minutes=20)
@@ -123,7 +123,7 @@ def build_chart_data(
             if until >= now - lookback:  # the period reaches the present: project the current window
                 _add_projection(item, store, key, points, until, lookback, tz)
             series.append(item)
-            if key.kind == "weekly":
+            if key.kind == WEEKLY or (key.kind == MONTHLY and state.name not in daily):  # a week wins
                 daily[state.name] = daily_consumption(points, key.window_seconds, tz)
     if not series:
         raise NoDataError(

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from tracker.atomic import atomic_output
 from tracker.errors import TrackerError
+from tracker.kinds import KINDS, LONG_KINDS
 from tracker.views.chartdata import ChartData, KindSeries
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 HANDFUL = 5
-KIND_TITLES = {"five_hour": "Five-hour window", "weekly": "Weekly window"}
+KIND_TITLES = {"five_hour": "Five-hour window", "weekly": "Weekly window", "monthly": "Monthly window"}
 
 
 def output_format(path: Path) -> str:
@@ -281,7 +282,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
 
     colors = dict(zip(data.accounts, _colors(len(data.accounts)), strict=True))
     drawn: set[str] = set()
-    kinds = [k for k in ("five_hour", "weekly") if any(s.kind == k for s in data.series)]
+    kinds = [k for k in KINDS if any(s.kind == k for s in data.series)]
     has_daily = bool(data.daily)
     if len(data.accounts) <= HANDFUL:
         rows = len(kinds) + has_daily
@@ -322,16 +323,17 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
             first = first or ax
             for s in data.series:
                 if s.account == account:
-                    drawn |= _draw_series(ax, s, colors[account] if s.kind == "weekly" else "#7f8c8d", data,
-                                          linewidth=1.8 if s.kind == "weekly" else 0.8)
-            weekly = next((end_label(s, data) for s in data.series if s.account == account and s.kind == "weekly"),
-                          None)
+                    long = s.kind in LONG_KINDS
+                    drawn |= _draw_series(ax, s, colors[account] if long else "#7f8c8d", data,
+                                          linewidth=1.8 if long else 0.8)
+            weekly = next((end_label(s, data) for kind in LONG_KINDS for s in data.series
+                           if s.account == account and s.kind == kind), None)
             _decorate_usage_axes(ax, data, short_label(account, 28) + (f" · {weekly[1]}" if weekly else ""))
             ax.set_ylabel("used (%)" if index % cols == 0 else "")
             _format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
             ax.tick_params(labelsize=7)
         handles = [Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
-                   Line2D([], [], color="black", linewidth=1.8, label="weekly window (account colour)"),
+                   Line2D([], [], color="black", linewidth=1.8, label="weekly or monthly window (account colour)"),
                    *_legend_extras(drawn, data)]
         fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(1 - 0.2 / width, 1 - 0.3 / height),
                    ncols=min(4, len(handles)), fontsize=8)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from tracker.collect.run import AccountResult
-from tracker.kinds import MAIN_LIMIT
+from tracker.kinds import KIND_LABELS, KIND_SHORT, MAIN_LIMIT
 from tracker.render import cell, percent, printable, table, to_json
 from tracker.timeutil import format_countdown, format_local, iso_utc
 from tracker.views.terminal import Terminal
@@ -75,19 +75,23 @@ def results_table(results: Sequence[AccountResult], zone: tzinfo, now: datetime,
                 return [percent(w.remaining_percent), resets]
         return ["-", "-"]
 
-    full_rows = [[r.account, r.plan or "-", *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
-    full = table(["account", "plan", "5h left%", "5h resets", "weekly left%", "weekly resets", "status"],
-                 full_rows, right={2, 4})
+    # The reference script's columns, and the monthly window's where an account has one.
+    kinds = ["five_hour", "weekly"] + ["monthly"] * any(w.limit == MAIN_LIMIT and w.kind == "monthly"
+                                                        for r in results for w in r.windows)
+    full_rows = [[r.account, r.plan or "-", *(c for k in kinds for c in cells(r, k)), r.status] for r in results]
+    full = table(["account", "plan", *(f"{KIND_LABELS[k]} {h}" for k in kinds for h in ("left%", "resets")),
+                  "status"], full_rows, right={2 + 2 * i for i in range(len(kinds))})
     if term.compact or (term.width is not None and max(len(line) for line in full.splitlines()) > term.width):
         short = True
-        rows = [[cell(r.account), *cells(r, "five_hour"), *cells(r, "weekly"), r.status] for r in results]
-        headers = ["account", "5h left%", "resets", "wk left%", "resets", "status"]
-        text = table(headers, rows, right={1, 3})
+        rows = [[cell(r.account), *(c for k in kinds for c in cells(r, k)), r.status] for r in results]
+        headers = ["account", *(h for k in kinds for h in (f"{KIND_SHORT[k]} left%", "resets")), "status"]
+        right = {1 + 2 * i for i in range(len(kinds))}
+        text = table(headers, rows, right=right)
         over = max(len(line) for line in text.splitlines()) - (term.width or 0)
         if over > 0:  # long account names give way first
             keep = max(8, max(len(row[0]) for row in rows) - over)
             rows = [[r[0] if len(r[0]) <= keep else r[0][: keep - 1] + "…", *r[1:]] for r in rows]
-            text = table(headers, rows, right={1, 3})
+            text = table(headers, rows, right=right)
     else:
         text = full
     if not term.colour:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from tracker.insight.severity import SEVERITY_ORDER, account_severity
-from tracker.kinds import LOGIN_KINDS, MAIN_LIMIT
+from tracker.kinds import KIND_SHORT, LOGIN_KINDS, MAIN_LIMIT
 from tracker.render import cell
 from tracker.timeutil import format_countdown, format_local, iso_utc
 from tracker.views.terminal import Terminal
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from tracker.insight.report import AccountReport, Report, WindowReport
 
-SHORT = {"five_hour": "5h", "weekly": "wk"}
+SHORT = KIND_SHORT
 TMUX_COLOURS = {"normal": "green", "warning": "yellow", "stale": "colour244", "critical": "red"}
 I3_COLOURS = {"normal": "#98c379", "warning": "#e5c07b", "stale": "#7f848e", "critical": "#e06c75"}
 FORMATS = ("text", "json", "waybar", "tmux", "i3blocks")

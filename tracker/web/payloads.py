@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tracker.errors import TrackerError
-from tracker.kinds import MAIN_LIMIT
+from tracker.kinds import KINDS as MAIN_KINDS
+from tracker.kinds import MAIN_LIMIT, MONTHLY, OTHER, WEEKLY
 from tracker.points import SeriesKey
 from tracker.timeutil import get_zone, iso_utc, parse_when
 from tracker.web.queries import MAX_POINTS, read_series, series_window_seconds
 
-KINDS = ("five_hour", "weekly", "other")
+KINDS = (*MAIN_KINDS, OTHER)
 DEFAULT_PERIOD = timedelta(days=7)
 MAX_DAILY_DAYS = 366
 DEFAULT_RESET_PERIOD = timedelta(days=30)
@@ -106,7 +107,8 @@ def series_payload(
 
 
 def daily_payload(store, account: str, tz_name: str | None, days: int, now: datetime) -> dict:
-    """Percentage points of the weekly window used per local day, the last ``days`` days."""
+    """Percentage points of the weekly window (the monthly one where there is no week) used per
+    local day, the last ``days`` days."""
     from tracker.insight.windows import daily_consumption
 
     if not 1 <= days <= MAX_DAILY_DAYS:
@@ -115,7 +117,10 @@ def daily_payload(store, account: str, tz_name: str | None, days: int, now: date
         zone = get_zone(tz_name or "UTC")
     except TrackerError as exc:
         raise BadRequest(exc.message) from None
-    key = _series_key(store, account, "weekly", MAIN_LIMIT)
+    try:
+        key = _series_key(store, account, WEEKLY, MAIN_LIMIT)
+    except NotFound:
+        key = _series_key(store, account, MONTHLY, MAIN_LIMIT)
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=zone)

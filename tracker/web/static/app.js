@@ -15,6 +15,7 @@
   const KINDS = [
     { kind: "five_hour", label: "5h", color: "--five" },
     { kind: "weekly", label: "weekly", color: "--week" },
+    { kind: "monthly", label: "monthly", color: "--month" },
   ];
   const TIMING_TEXT = { early: "early", on_time: "on time", late: "late", later: "moved later",
                         earlier: "moved earlier", unknown: "—" }; // as `tracker resets` words them
@@ -264,7 +265,7 @@
         ctx.strokeStyle = css(s.color); ctx.setLineDash([2 * dpr, 3 * dpr]);
         ctx.beginPath(); ctx.moveTo(px, top); ctx.lineTo(px, top + height); ctx.stroke(); ctx.setLineDash([]);
         ctx.textAlign = "right";
-        ctx.fillText(`${s.label} reset`, px - 3 * dpr, top + (s.kind === "weekly" ? 26 : 12) * dpr);
+        ctx.fillText(`${s.label} reset`, px - 3 * dpr, top + (s.kind === "five_hour" ? 12 : s.kind === "weekly" ? 26 : 40) * dpr);
       }
     }
     if (nowS !== undefined && inside(x(nowS))) { // solid: now
@@ -344,7 +345,7 @@
 
   function renderDaily(card) {
     const bars = $(".bars", card.node);
-    if (!card.daily) { bars.replaceChildren(el("span", "no weekly window", "bar")); return; }
+    if (!card.daily) { bars.replaceChildren(el("span", "no weekly or monthly window", "bar")); return; }
     const max = Math.max(10, ...card.daily.days.map((d) => d.used_percent));
     bars.replaceChildren(...card.daily.days.map((d) => {
       const bar = el("div", null, "bar");
@@ -390,12 +391,14 @@
     const points = Math.min(2000, Math.max(200, 2 * Math.round($(".chart", card.node).clientWidth)));
     const fetchSeries = (kind) => getJSON("/api/series", { account, kind, since, until: untilIso, points })
       .catch((e) => { if (e.status === 404) return null; throw e; });
-    const [five, weekly, daily, resets] = await Promise.all([
-      fetchSeries("five_hour"), fetchSeries("weekly"),
+    // The monthly window only where the report shows one (most accounts have none: no 404 to ask for).
+    const monthlyShown = Boolean(reportWindow(account, "monthly"));
+    const [five, weekly, monthly, daily, resets] = await Promise.all([
+      fetchSeries("five_hour"), fetchSeries("weekly"), monthlyShown ? fetchSeries("monthly") : null,
       getJSON("/api/daily", { account, tz: state.tz, days: 7 }).catch((e) => { if (e.status === 404 || e.status === 400) return null; throw e; }),
       getJSON("/api/resets", { account, until: untilIso }).catch((e) => { if (e.status === 404) return null; throw e; }),
     ]);
-    card.series = { five_hour: five, weekly };
+    card.series = { five_hour: five, weekly, monthly };
     card.daily = daily;
     card.resets = resets;
     drawAccount(card);
