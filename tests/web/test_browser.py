@@ -321,3 +321,42 @@ def test_overview_narrow_layout_and_the_api_agree_for_twenty_accounts(make_page,
     assert last_card.bounding_box()["width"] <= 420
     assert page.evaluate("document.documentElement.scrollWidth") <= 420
     assert view.errors == []
+
+
+def test_a_monthly_window_blocked_spans_and_the_credits_balance(make_page, start_server, tmp_path, clock):
+    """Issue 24: a free account's monthly window is its own row and line; the card lists the last
+    7 days' blocked spans with their total, and shows the credits balance."""
+    from tracker.kinds import MONTHLY
+
+    now = clock.now
+    url = f"sqlite:///{tmp_path / 'month.db'}"
+    store = Store.open(url)
+    month_reset = now + timedelta(days=10)
+    records = []
+    for i in range(0, 24 * 4):  # hourly for four days: five-hour windows fill to 100 % 2 h before their reset
+        at = now - timedelta(hours=24 * 4 - 1 - i)
+        start = at - timedelta(hours=at.hour % 5)
+        five = min(100.0, 50.0 * (at - start).total_seconds() / 3600)
+        usage = Usage(windows=[Window(MAIN_LIMIT, FIVE_HOUR, 18000, five, start + timedelta(hours=5)),
+                               Window(MAIN_LIMIT, MONTHLY, 30 * 86400, 40.0 + i / 10, month_reset)],
+                      plan="free", credits_balance="12.50")
+        records.append(SnapshotRecord("free", at, "api", usage))
+    store.add_snapshots(records)
+    store.close()
+    view = make_page()
+    page = view.open(start_server(url).url)
+    card = page.locator("article.card[data-account='free']")
+    expect(card.locator(".windows tbody tr[data-kind='monthly'] td").first).to_have_text("monthly")
+    expect(card.locator(".credits")).to_have_text("credits 12.50")
+    blocked = card.locator(".blocked")
+    expect(blocked).to_be_visible()
+    report = page.evaluate("fetch('/api/report').then(r => r.json())")
+    [account] = [a for a in report["accounts"] if a["account"] == "free"]
+    assert account["blocked_seconds_this_week"] > 0 and account["credits_balance"] == "12.50"
+    expect(blocked.locator("li")).to_have_count(len(account["blocked_spans"]))
+    assert blocked.get_attribute("data-seconds") == str(account["blocked_seconds_this_week"])
+    hours = account["blocked_seconds_this_week"] // 3600
+    expect(card.locator(".blocked-total")).to_contain_text(f"{hours} h")
+    expect(blocked.locator("li").first).to_contain_text("5h: ")
+    expect(card.locator(".chart canvas").first).to_be_visible()
+    assert view.errors == []

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from tracker.errors import NoDataError
 from tracker.insight.figures import Forecast
 from tracker.kinds import KIND_ORDER, MAIN_LIMIT
 from tracker.points import Point, SeriesKey
+
+if TYPE_CHECKING:
+    from tracker.insight.blocked import Blocked
 
 
 class NoSnapshotsError(NoDataError):
@@ -49,6 +53,11 @@ class AccountReport:
     windows: list[WindowReport] = field(default_factory=list)
     reset_credits_available: int | None = None
     credits_balance: str | None = None  # as the latest snapshot said, verbatim (e.g. "12.50")
+    blocked: Blocked | None = None  # the main quota's blocked spans over the last 7 days
+
+    @property
+    def blocked_seconds_this_week(self) -> float | None:
+        return self.blocked.seconds if self.blocked is not None else None
 
     @property
     def runs_out_before_reset(self) -> bool:
@@ -95,6 +104,7 @@ def build_report(
     """Read only the latest points of each account's windows and compute their figures (the usual
     week on the clock of ``zone``, the person's: ``--tz``, else the machine's zone)."""
     # Here, not at the top: the status fast path imports this module without the forecasting.
+    from tracker.insight.blocked import account_blocked
     from tracker.insight.forecast import forecast_window
     from tracker.insight.profile import window_profile
 
@@ -120,6 +130,8 @@ def build_report(
             figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1], zone), lookback)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
+        if state.last_snapshot_at is not None:
+            account.blocked = account_blocked(store, state.series, at)
         account.windows = _latest_per_kind(account.windows)
         account.windows.sort(key=lambda w: (w.key.limit != MAIN_LIMIT, w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
         accounts.append(account)

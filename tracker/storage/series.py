@@ -117,9 +117,11 @@ class SeriesReader(StoreBase):
         return states
 
     def points(
-        self, key: SeriesKey, since: datetime | None, until: datetime | None, last: int | None = None
+        self, key: SeriesKey, since: datetime | None, until: datetime | None, last: int | None = None,
+        first: int | None = None,
     ) -> list[Point]:
-        """The values of one window in [since, until], oldest first; ``last``: only the newest N.
+        """The values of one window in [since, until], oldest first; ``last``: only the newest N,
+        ``first``: only the oldest N.
 
         Served by the clustered (series, time) key: the cost depends on the range, not on the
         size of the history.
@@ -132,10 +134,24 @@ class SeriesReader(StoreBase):
         if last:
             query = query.order_by(w.c.collected_at.desc()).limit(last)
         else:
-            query = query.order_by(w.c.collected_at)
+            query = query.order_by(w.c.collected_at).limit(first)
         with self.engine.connect() as conn:
             points = [Point(*row) for row in conn.execute(query)]
         return points[::-1] if last else points
+
+    def points_at_least(self, key: SeriesKey, since: datetime, until: datetime, percent: float,
+                        first: int | None = None, strict: bool = False) -> list[Point]:
+        """The values of one window at ``percent`` or more (``strict``: above it) in [since, until],
+        oldest first (``first``: only the oldest N): a range read on the clustered (series, time)
+        key, filtered by value (blocked time reads only these)."""
+        w = windows_t
+        series_id = models.series_id_query(key).scalar_subquery()
+        query = select(w.c.collected_at, w.c.used_percent, w.c.reset_at).where(
+            w.c.series_id == series_id, *_time_filters(w.c.collected_at, since, until),
+            w.c.used_percent > percent if strict else w.c.used_percent >= percent,
+        ).order_by(w.c.collected_at).limit(first)
+        with self.engine.connect() as conn:
+            return [Point(*row) for row in conn.execute(query)]
 
     def grid_points(self, key: SeriesKey, since: datetime, until: datetime, step: timedelta) -> list[Point]:
         """The last reading before each multiple of ``step`` in (since, until]: one index seek per

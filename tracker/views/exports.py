@@ -4,6 +4,7 @@ the Prometheus text exposition format. Written atomically when a file is named."
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -103,7 +104,21 @@ ACCOUNT_METRICS = [
      lambda a: a.effective_remaining_percent),
     ("codex_usage_reset_credits_available", "Banked window resets the account can redeem (as last collected).",
      lambda a: a.reset_credits_available),
+    ("codex_usage_credits_balance", "The account's credits balance (credits.balance, as last collected).",
+     lambda a: _balance(a.credits_balance)),
+    ("codex_usage_blocked_seconds_this_week",
+     "Seconds in the last 7 days the main quota sat at 100 % (overlapping windows counted once).",
+     lambda a: a.blocked_seconds_this_week),
 ]
+
+
+def _balance(text: str | None) -> float | None:
+    """A balance the service sent as text, as a number; None when it is not one."""
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _sample(value: float) -> str:

@@ -83,6 +83,14 @@ def _nonzero(balance: str) -> bool:
         return True
 
 
+def blocked_text(seconds: float) -> str:
+    """``9 h``, ``2 h 05 m``, ``40 m``: blocked time, to the minute."""
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if not hours:
+        return f"{minutes} m"
+    return f"{hours} h" if not minutes else f"{hours} h {minutes:02d} m"
+
+
 def heading(a: AccountReport, tz: tzinfo, now: datetime, term: Terminal, compact: bool) -> str:
     name = term.paint(cell(a.account), account_severity(a))
     head = name + (f" ({cell(a.plan)})" if a.plan else "")
@@ -96,6 +104,8 @@ def heading(a: AccountReport, tz: tzinfo, now: datetime, term: Terminal, compact
         head += f" · {a.reset_credits_available} reset credit{'s' if a.reset_credits_available != 1 else ''}"
     if a.credits_balance and _nonzero(a.credits_balance):
         head += f" · credits {cell(a.credits_balance)}"
+    if a.blocked_seconds_this_week:
+        head += f" · blocked {blocked_text(a.blocked_seconds_this_week)} this week"
     if a.stale:
         head += " · " + term.paint("STALE", "stale")
     if a.runs_out_before_reset:

@@ -148,6 +148,7 @@
     node.dataset.severity = a.severity || "";
     node.dataset.binding = a.binding_kind || "";
     $(".plan", node).textContent = a.plan ? `(${a.plan})` : "";
+    $(".credits", node).textContent = creditsText(a.credits_balance);
     $(".badges", node).replaceChildren(...badges(a).map(([text, bad]) => el("span", text, bad ? "badge bad" : "badge")));
     $(".last", node).textContent = a.last_snapshot_at
       ? `last snapshot ${localTime(a.last_snapshot_at, nowMs)} (${countdown(Date.parse(a.last_snapshot_at) - nowMs)})`
@@ -156,7 +157,35 @@
     error.hidden = !a.last_error;
     if (a.last_error) error.textContent = `${a.last_error.kind} since ${localTime(a.last_error.since, nowMs)}: ${a.last_error.message}`;
     $(".windows tbody", node).replaceChildren(...a.windows.map((w) => windowRow(w, w.limit === "codex" && w.kind === a.binding_kind, nowMs)));
+    renderBlocked(node, a, nowMs);
     return card;
+  }
+
+  /** "credits 12.50" (the balance verbatim, as report --json gives it); nothing for none or zero. */
+  function creditsText(balance) {
+    if (balance === null || balance === undefined || balance === "") return "";
+    const n = Number(balance);
+    return Number.isFinite(n) && n === 0 ? "" : `credits ${balance}`;
+  }
+
+  /** Hours and minutes: "9 h", "2 h 05 m", "40 m" (as `tracker report` words it). */
+  function duration(seconds) {
+    const total = Math.round(seconds / 60), h = Math.floor(total / 60), m = total % 60;
+    return h ? (m ? `${h} h ${String(m).padStart(2, "0")} m` : `${h} h`) : `${m} m`;
+  }
+
+  /** The main quota's blocked spans over the last 7 days, newest first, and their total. */
+  function renderBlocked(node, a, nowMs) {
+    const spans = a.blocked_spans || [];
+    const section = $(".blocked", node);
+    section.hidden = !spans.length;
+    section.dataset.seconds = String(a.blocked_seconds_this_week ?? "");
+    $(".blocked-total", node).textContent = spans.length ? `${duration(a.blocked_seconds_this_week)} in the last 7 days` : "";
+    $(".blocked ul", node).replaceChildren(...spans.slice().reverse().map((s) => {
+      const item = el("li", `${windowLabel("codex", s.kind)}: ${localTime(s.from, nowMs)} → ${s.open ? "now" : localTime(s.until, nowMs)} (${duration(s.seconds)})`);
+      item.dataset.kind = s.kind;
+      return item;
+    }));
   }
 
   /** Used % expected at the reset, with the 80 % range when past weeks give one: "80 (71-92)". */
@@ -391,13 +420,14 @@
     const points = Math.min(2000, Math.max(200, 2 * Math.round($(".chart", card.node).clientWidth)));
     const fetchSeries = (kind) => getJSON("/api/series", { account, kind, since, until: untilIso, points })
       .catch((e) => { if (e.status === 404) return null; throw e; });
-    // The monthly window only where the report shows one (most accounts have none: no 404 to ask for).
-    const monthlyShown = Boolean(reportWindow(account, "monthly"));
-    const [five, weekly, monthly, daily, resets] = await Promise.all([
-      fetchSeries("five_hour"), fetchSeries("weekly"), monthlyShown ? fetchSeries("monthly") : null,
+    // The windows the report shows (a weekly-only or monthly-only account has no five-hour series:
+    // no 404 to ask for); every kind when it shows none of the main quota's.
+    const shown = KINDS.filter((k) => reportWindow(account, k.kind)).map((k) => k.kind);
+    const wanted = (kind) => (shown.length ? shown.includes(kind) : kind !== "monthly");
+    const [five, weekly, monthly, daily, resets] = await Promise.all(
+      [...KINDS.map((k) => (wanted(k.kind) ? fetchSeries(k.kind) : null)),
       getJSON("/api/daily", { account, tz: state.tz, days: 7 }).catch((e) => { if (e.status === 404 || e.status === 400) return null; throw e; }),
-      getJSON("/api/resets", { account, until: untilIso }).catch((e) => { if (e.status === 404) return null; throw e; }),
-    ]);
+      getJSON("/api/resets", { account, until: untilIso }).catch((e) => { if (e.status === 404) return null; throw e; })]);
     card.series = { five_hour: five, weekly, monthly };
     card.daily = daily;
     card.resets = resets;
