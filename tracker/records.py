@@ -43,6 +43,10 @@ class Usage:
     reached_type: str | None = None
     reset_credits_available: int | None = None  # banked resets the person may redeem (never redeemed here)
     spend_control_reached: bool | None = None
+    spend_reached_type: str | None = None  # which spending limit was reached: individual, group, ...
+    workspace_id: str | None = None  # the workspace the answer is about, when it says
+    workspace_label: str | None = None
+    seat_type: str | None = None
     problem: str | None = None  # set when the payload could not be understood
 
     @property

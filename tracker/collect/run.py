@@ -67,7 +67,9 @@ def _scrub_usage(usage: Usage, secrets: tuple[str, ...]) -> Usage:
                                                  or carries_secret(text, secrets)) else text
 
     return replace(usage, plan=clean(usage.plan), credits_balance=clean(usage.credits_balance),
-                   reached_type=clean(usage.reached_type),
+                   reached_type=clean(usage.reached_type), spend_reached_type=clean(usage.spend_reached_type),
+                   workspace_id=clean(usage.workspace_id), workspace_label=clean(usage.workspace_label),
+                   seat_type=clean(usage.seat_type),
                    windows=[replace(w, limit=clean(w.limit)) for w in usage.windows])
 
 

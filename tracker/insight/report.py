@@ -54,6 +54,9 @@ class AccountReport:
     reset_credits_available: int | None = None
     credits_balance: str | None = None  # as the latest snapshot said, verbatim (e.g. "12.50")
     blocked: Blocked | None = None  # the main quota's blocked spans over the last 7 days
+    workspace_id: str | None = None  # the workspace and seat the latest snapshot named
+    workspace_label: str | None = None
+    seat_type: str | None = None
 
     @property
     def blocked_seconds_this_week(self) -> float | None:
@@ -120,7 +123,8 @@ def build_report(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,
             stale=state.last_snapshot_at is None or at - state.last_snapshot_at > stale_after,
             last_error=_last_error(state), reset_credits_available=state.reset_credits_available,
-            credits_balance=state.credits_balance,
+            credits_balance=state.credits_balance, workspace_id=state.workspace_id,
+            workspace_label=state.workspace_label, seat_type=state.seat_type,
         )
         for key in state.series:
             points = recent_points(store, key, at, lookback)

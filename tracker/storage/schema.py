@@ -91,6 +91,11 @@ snapshots = Table(
     Column("raw", LargeBinary),  # the response body, tokens removed, see tracker.storage.codec
     Column("reset_credits_available", Integer),  # banked resets (revision 0005)
     Column("spend_control_reached", Boolean),
+    # Workspace and seat, and which spending limit was reached (revision 0008)
+    Column("spend_reached_type", Outside(64)),
+    Column("workspace_id", Outside(200)),
+    Column("workspace_label", Outside(200)),
+    Column("seat_type", Outside(64)),
     # Session logs' token counts (revision 0006): the line's use, then the session's cumulative totals
     *(Column(f"{prefix}{name}_tokens", BigInteger) for prefix in ("", "total_")
       for name in ("input", "cached_input", "output", "reasoning_output")),

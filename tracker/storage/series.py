@@ -46,6 +46,9 @@ class AccountState:
     series: list[SeriesKey]
     reset_credits_available: int | None = None  # as the latest snapshot said
     credits_balance: str | None = None  # the credits balance as the latest snapshot said (text)
+    workspace_id: str | None = None  # the latest snapshot's workspace and seat, when it named them
+    workspace_label: str | None = None
+    seat_type: str | None = None
 
 
 class SeriesReader(StoreBase):
@@ -80,7 +83,8 @@ class SeriesReader(StoreBase):
                 if names and name not in names:
                     continue
                 latest = conn.execute(
-                    select(sn.c.collected_at, sn.c.plan, sn.c.reset_credits_available, sn.c.credits_balance)
+                    select(sn.c.collected_at, sn.c.plan, sn.c.reset_credits_available, sn.c.credits_balance,
+                           sn.c.workspace_id, sn.c.workspace_label, sn.c.seat_type)
                     .where(sn.c.account_id == account_id, sn.c.collected_at <= at)
                     .order_by(sn.c.collected_at.desc()).limit(1)
                 ).first()
@@ -113,6 +117,9 @@ class SeriesReader(StoreBase):
                     series=series,
                     reset_credits_available=latest.reset_credits_available if latest else None,
                     credits_balance=latest.credits_balance if latest else None,
+                    workspace_id=latest.workspace_id if latest else None,
+                    workspace_label=latest.workspace_label if latest else None,
+                    seat_type=latest.seat_type if latest else None,
                 ))
         return states
 

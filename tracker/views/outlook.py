@@ -100,6 +100,11 @@ def heading(a: AccountReport, tz: tzinfo, now: datetime, term: Terminal, compact
         head += f" · {when} ({age})" if compact else f" · last snapshot {when} ({age})"
     else:
         head += " · no snapshot yet"
+    if a.workspace_label or a.workspace_id:
+        seat = f" ({cell(a.seat_type)})" if a.seat_type else ""
+        head += f" · workspace {cell(a.workspace_label or a.workspace_id)}{seat}"
+    elif a.seat_type:
+        head += f" · seat {cell(a.seat_type)}"
     if a.reset_credits_available:
         head += f" · {a.reset_credits_available} reset credit{'s' if a.reset_credits_available != 1 else ''}"
     if a.credits_balance and _nonzero(a.credits_balance):

@@ -44,6 +44,9 @@ def report_json(report: Report) -> dict:
                 "severity": account_severity(a),
                 "reset_credits_available": a.reset_credits_available,
                 "credits_balance": a.credits_balance,
+                "workspace_id": a.workspace_id,
+                "workspace_label": a.workspace_label,
+                "seat_type": a.seat_type,
                 "blocked_seconds_this_week": None if a.blocked is None else round(a.blocked.seconds),
                 "blocked_spans": [] if a.blocked is None else [
                     {"kind": s.kind, "from": iso_utc(s.start), "until": iso_utc(s.end), "seconds": round(s.seconds),
