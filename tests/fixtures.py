@@ -573,3 +573,33 @@ def use_home(root: Path, sessions: dict[str, list]) -> Path:
         write_session_file(home / f"sessions/{name}.jsonl",
                            [rate_line(at, five, weekly, total=totals) for at, five, weekly, totals in lines])
     return home
+
+
+def database_at(db: Path, revision: str, account: str, series: list[tuple[str, str, int]], readings: int = 3) -> None:
+    """A SQLite database stopped at ``revision`` holding one account, its ``series`` (limit, kind,
+    length) and ``readings`` snapshots with a value of every series: what an older version left."""
+    from tracker.storage.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine, revision)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO accounts (id, name, created_at) VALUES (1, '{account}', 0)")
+        for sid, (limit, kind, seconds) in enumerate(series, 1):
+            conn.exec_driver_sql(f"INSERT INTO series (id, account_id, limit_name, kind, window_seconds) "
+                                 f"VALUES ({sid}, 1, '{limit}', '{kind}', {seconds})")
+        for i in range(readings):
+            conn.exec_driver_sql(f"INSERT INTO snapshots (id, account_id, collected_at, source) "
+                                 f"VALUES ({i + 1}, 1, {1700000000000 + i}, 'api')")
+            for sid in range(1, len(series) + 1):
+                conn.exec_driver_sql(f"INSERT INTO windows VALUES ({sid}, {1700000000000 + i}, {i + 1}, {10 + i}, NULL)")
+    engine.dispose()
+
+
+def open_at_head(db: Path) -> None:
+    """Open the database as every command does (upgrading it), and check it reached the head."""
+    from tracker.storage.db import SCHEMA_HEAD, current_revision
+    from tracker.storage.store import Store
+
+    store = Store.open(f"sqlite:///{db}")
+    assert current_revision(store.engine) == SCHEMA_HEAD
+    store.close()

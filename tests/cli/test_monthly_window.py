@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Response
 
-from tests.fixtures import T0, USAGE_PATH, iso, png_size, run, write_auth
+from tests.fixtures import T0, USAGE_PATH, database_at, iso, open_at_head, png_size, run, write_auth
 from tracker.collect.normalize import normalize_payload
 from tracker.insight.forecast import forecast_window
 from tracker.insight.usual_week import build_profile, history_for
@@ -233,27 +233,11 @@ def test_monthly_sessions_import(tmp_path):
 
 
 def test_series_stored_as_weekly_become_monthly_on_upgrade(tmp_path):
-    from tracker.storage.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
-    from tracker.storage.store import Store
-
     db = tmp_path / "old.db"
-    engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine, "0006")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO accounts (id, name, created_at) VALUES (1, 'free', 0)")
-        for sid, seconds in ((1, WEEK), (2, MONTH), (3, 90 * DAY)):
-            conn.exec_driver_sql(f"INSERT INTO series (id, account_id, limit_name, kind, window_seconds) "
-                                 f"VALUES ({sid}, 1, 'codex', 'weekly', {seconds})")
-        for i in range(3):
-            conn.exec_driver_sql(f"INSERT INTO snapshots (id, account_id, collected_at, source) "
-                                 f"VALUES ({i + 1}, 1, {1700000000000 + i}, 'api')")
-            for sid in (1, 2, 3):
-                conn.exec_driver_sql(f"INSERT INTO windows VALUES ({sid}, {1700000000000 + i}, {i + 1}, {10 + i}, NULL)")
-        conn.exec_driver_sql("INSERT INTO notifications VALUES ('free', 'codex', 'weekly', 'below', 'desktop', 1, NULL)")
-    engine.dispose()
-    store = Store.open(f"sqlite:///{db}")
-    assert current_revision(store.engine) == SCHEMA_HEAD
-    store.close()
+    database_at(db, "0006", "free", [("codex", "weekly", seconds) for seconds in (WEEK, MONTH, 90 * DAY)])
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO notifications VALUES ('free', 'codex', 'weekly', 'below', 'desktop', 1, NULL)")
+    open_at_head(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT id, kind FROM series ORDER BY id").fetchall() == \
             [(1, "weekly"), (2, "monthly"), (3, "other")]

@@ -10,7 +10,16 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fixtures import T0, USAGE_PATH, iso, run, usage_body, write_auth
+from tests.fixtures import (
+    T0,
+    USAGE_PATH,
+    database_at,
+    iso,
+    open_at_head,
+    run,
+    usage_body,
+    write_auth,
+)
 from tracker.collect.normalize import normalize_payload
 
 
@@ -84,24 +93,9 @@ def test_report_shows_them_beside_the_individual_limit(team_db):
 
 
 def test_an_older_database_upgrades_and_keeps_every_row(tmp_path):
-    from tracker.storage.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
-    from tracker.storage.store import Store
-
     db = tmp_path / "old.db"
-    engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine, "0007")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO accounts (id, name, created_at) VALUES (1, 'team', 0)")
-        conn.exec_driver_sql("INSERT INTO series (id, account_id, limit_name, kind, window_seconds) "
-                             "VALUES (1, 1, 'spend_individual', 'other', 0)")
-        for i in range(3):
-            conn.exec_driver_sql(f"INSERT INTO snapshots (id, account_id, collected_at, source, plan) "
-                                 f"VALUES ({i + 1}, 1, {1700000000000 + i}, 'api', 'business')")
-            conn.exec_driver_sql(f"INSERT INTO windows VALUES (1, {1700000000000 + i}, {i + 1}, 20.0, NULL)")
-    engine.dispose()
-    store = Store.open(f"sqlite:///{db}")
-    assert current_revision(store.engine) == SCHEMA_HEAD
-    store.close()
+    database_at(db, "0007", "team", [("spend_individual", "other", 0), ("codex", "weekly", 604800)])
+    open_at_head(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*), count(workspace_id), count(seat_type) FROM snapshots").fetchone() == (3, 0, 0)
-        assert conn.execute("SELECT count(*) FROM windows").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM windows").fetchone() == (6,)
