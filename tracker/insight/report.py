@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
 
 from tracker.errors import NoDataError
 from tracker.insight.figures import Forecast
 from tracker.kinds import KIND_ORDER, MAIN_LIMIT
 from tracker.points import Point, SeriesKey
 
+TYPE_CHECKING = False  # not typing's: cheap to import
 if TYPE_CHECKING:
     from tracker.insight.blocked import Blocked
 
