@@ -122,6 +122,7 @@ def test_monthly_status_chart_and_prometheus(month_db, tmp_path):
     svg = tmp_path / "month.svg"
     assert run("chart", "--db", str(db), "-o", str(svg), "--kind", "monthly", "--until", AT).exit_code == 0
     assert "Monthly window" in svg.read_text() and "usage:free:monthly" in svg.read_text()
+    assert "sum of increases of the monthly window" in svg.read_text()
     text = run("report", "--db", str(db), "--at", AT, "--format", "prometheus").stdout
     assert 'codex_usage_remaining_percent{account="free",limit="codex",kind="monthly"} 66.0' in text
     assert 'kind="weekly"' not in text

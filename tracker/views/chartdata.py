@@ -47,6 +47,13 @@ class ChartData:
     last_snapshot_at: datetime | None
     title: str = "Codex usage"
     now: datetime | None = None  # drawn as a line when within the period
+    daily_kinds: dict[str, str] = field(default_factory=dict)  # account -> the window daily use is from
+
+    @property
+    def daily_label(self) -> str:
+        """"weekly", "monthly" or "weekly or monthly": what the daily panel sums."""
+        kinds = set(self.daily_kinds.values()) or {"weekly"}
+        return "weekly" if kinds == {"weekly"} else "monthly" if kinds == {"monthly"} else "weekly or monthly"
 
 
 def gap_threshold(points: list[Point]) -> timedelta:
@@ -111,6 +118,7 @@ def build_chart_data(
         raise NoDataError(f"no data for {', '.join(sorted(unknown))}: run `tracker collect` for it first")
     series: list[KindSeries] = []
     daily: dict[str, dict[date, float]] = {}
+    daily_kinds: dict[str, str] = {}
     for state in states:
         for key in state.series:
             if key.limit != MAIN_LIMIT or key.kind not in kinds:
@@ -125,6 +133,7 @@ def build_chart_data(
             series.append(item)
             if key.kind == WEEKLY or (key.kind == MONTHLY and state.name not in daily):  # a week wins
                 daily[state.name] = daily_consumption(points, key.window_seconds, tz)
+                daily_kinds[state.name] = key.kind
     if not series:
         raise NoDataError(
             f"no snapshots between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC: "
@@ -132,7 +141,7 @@ def build_chart_data(
         )
     accounts = sorted({s.account for s in series})
     last = max((s.last_snapshot_at for s in states if s.name in accounts), default=None)
-    return ChartData(accounts, series, daily, since, until, tz, tz_name, last, now=now)
+    return ChartData(accounts, series, daily, since, until, tz, tz_name, last, now=now, daily_kinds=daily_kinds)
 
 
 def _add_projection(item: KindSeries, store, key: SeriesKey, points: list[Point], now: datetime,

@@ -230,8 +230,8 @@ def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:
         top = max([top, *ys])
         ax.bar(xs, ys, width=width, color=colors[account], gid=f"daily:{account}", label=short_label(account))
     ax.set_ylim(0, max(1.0, top * 1.15))  # never -0.04..0.04 when nothing was used
-    ax.set_ylabel("weekly % used")
-    ax.set_title("Consumption per day (sum of increases of the weekly window)", loc="left", fontsize=10)
+    ax.set_ylabel(f"{data.daily_label} % used")
+    ax.set_title(f"Consumption per day (sum of increases of the {data.daily_label} window)", loc="left", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     _format_time_axis(ax, data, label=True)
 
@@ -252,8 +252,8 @@ def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:
                 if value >= 0.5:  # white on the dark end of the scale, black on the light end
                     ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=6,
                             color="white" if value > 0.6 * top else "black", gid="heat-label")
-    fig.colorbar(image, ax=ax, label="weekly % used", fraction=0.03, pad=0.01)
-    ax.set_title("Consumption per day (weekly %, sum of increases)", loc="left", fontsize=10)
+    fig.colorbar(image, ax=ax, label=f"{data.daily_label} % used", fraction=0.03, pad=0.01)
+    ax.set_title(f"Consumption per day ({data.daily_label} %, sum of increases)", loc="left", fontsize=10)
 
 
 def _legend_extras(drawn: set[str], data: ChartData) -> list:
