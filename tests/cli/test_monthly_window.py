@@ -79,6 +79,9 @@ def test_monthly_collect_table_and_json(httpserver, tmp_path):
     header, row = table.stdout.splitlines()
     assert header.split()[:8] == ["account", "plan", "5h", "left%", "5h", "resets", "weekly", "left%"]
     assert "monthly left%" in header and row.split()[:2] == ["free", "free"] and "70" in row.split()
+    compact = collect(httpserver, accounts, db, month_body(30.5), 3, "--width", "70")
+    assert compact.stdout.splitlines()[0].split() == ["account", "5h", "left%", "resets", "wk", "left%", "resets",
+                                                      "mo", "left%", "resets", "status"]
     as_json = collect(httpserver, accounts, db, month_body(31), 5, "--json")
     [item] = json.loads(as_json.stdout)
     assert [(w["kind"], w["window_seconds"]) for w in item["windows"]] == [("monthly", MONTH)]
