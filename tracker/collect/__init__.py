@@ -1,6 +1,6 @@
 """Stage 1, collect: where readings come from. Accounts and Codex homes (``accounts``,
 ``codex_config``), the HTTP client with its retries and redaction (``client``), any payload turned
-into one ``Usage`` (``normalize``, pure), the concurrent collection run (``run``, ``loop`` for
+into one ``Usage`` (``normalize``, pure, with what an answer carries besides windows in ``extras``), the concurrent collection run (``run``, ``loop`` for
 ``--every``) and the session-log backfill (``sessions``).
 
 May import: the bottom layer (``tracker.errors``, ``records``, ``points``, ``timeutil``,
