@@ -15,9 +15,10 @@ A week's figure stays silent (``weak`` says why) when its local rise is too smal
 percent steps to mean anything, or when local tokens explain too little of the rise.
 
 A **change in the limit** is found on daily prices (log tokens per percent of each day with
-enough local rise): the split of the days into a before and an after whose medians differ the
-most against the days' own scatter (a robust z), accepted only when the ratio is clear
-(``CHANGE_RATIO``), the z high (``CHANGE_Z``) and both sides rest on enough days and percent;
+enough local rise): the split of the days into a before and an after that fits best (least
+absolute deviation from each side's median), accepted only when the ratio is clear
+(``CHANGE_RATIO``, for the medians and the pooled sums), the robust z high (``CHANGE_Z``), the
+days after it all on the new side, and both sides rest on enough days and percent;
 each side is searched again for further changes. Its moment is bracketed by whole days: the
 last reading of the last day at the old price and the first of the first day at the new one.
 """
@@ -242,7 +243,9 @@ def _split(days: Sequence[_Day], kind: str) -> tuple[int, float] | None:
 
     The split is the one with the least absolute deviation from the two sides' medians (a day
     that fits neither side costs wherever it goes, so gap days do not drift to the short side);
-    it is a change when its ratio is clear, its robust z high and both sides rest on enough.
+    it is a change when its ratio is clear (the medians' and the pooled sums'), its robust z
+    high, every day after it on the new side of the midpoint (and 80 % of those before on the
+    old side), and both sides rest on enough.
     """
     xs = [d.log_price for d in days]
     best, best_cost = None, math.inf
@@ -263,6 +266,12 @@ def _split(days: Sequence[_Day], kind: str) -> tuple[int, float] | None:
         return None
     if sum(d.rise for d in days[:k]) < floor or sum(d.rise for d in days[k:]) < floor:
         return None
+    pooled = math.log(_price_of(days[k:])[0] / _price_of(days[:k])[0])
+    if abs(pooled) < math.log(CHANGE_RATIO):
+        return None  # the medians moved, the sums did not: a few odd days, not a new price
+    mid, side = (mb + ma) / 2, math.copysign(1, ma - mb)
+    if any((x - mid) * side <= 0 for x in after) or sum((x - mid) * side < 0 for x in before) < 0.8 * len(before):
+        return None  # every day after on the new side, most before on the old one
     return k, z
 
 
