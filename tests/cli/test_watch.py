@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -221,3 +222,78 @@ def test_piped_loop_draws_once_and_never_sleeps():
     assert watch_loop(lambda now, notes: "frame", out, every=timedelta(seconds=5), clock=clock,
                       sleep=clock.sleep, live=False, frames=10) == 0
     assert out.getvalue() == "frame\n" and clock.slept == []
+
+
+# -- a real terminal ---------------------------------------------------------------------------
+
+
+class Pty:
+    """A pseudo-terminal the command runs on: its size set by the test, its output read back."""
+
+    def __init__(self, rows: int, columns: int) -> None:
+        import pty
+
+        self.master, self.slave = pty.openpty()
+        self.output = b""
+        self.resize(rows, columns)
+
+    def resize(self, rows: int, columns: int) -> None:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    def read_until(self, done: Callable[[str], bool], seconds: float = 30) -> str:
+        """What it has shown so far (newlines as written), once ``done`` says so or the time is up."""
+        import select
+        import time
+
+        deadline = time.monotonic() + seconds
+        while not done(self.text) and time.monotonic() < deadline:
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    self.output += os.read(self.master, 65536)
+                except OSError:  # the command has ended and closed the terminal
+                    break
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return self.output.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def close(self) -> None:
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminals")
+def test_on_a_real_terminal_a_resize_redraws_and_ctrl_c_restores(history_db):
+    import signal
+
+    from tracker.views.terminal import visible_width
+
+    db, _, _ = history_db
+    term = Pty(30, 80)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "watch", "--db", str(db), "--at", AT, "--tz", "UTC",
+                             "--every", "1h"], stdin=term.slave, stdout=term.slave, stderr=subprocess.PIPE,
+                            env={**env, "NO_COLOR": "1"})
+    try:
+        first = term.read_until(lambda text: text.count("\x1b[J") == 1)
+        assert first.startswith(ENTER) and "tracker watch · 11:00:00 UTC" in first
+        assert max(visible_width(line) for line in first.split("\x1b[K\n")) > 50  # the 80-column layout
+        term.resize(30, 50)
+        proc.send_signal(signal.SIGWINCH)  # what the kernel sends the terminal's foreground process
+        second = term.read_until(lambda text: text.count("\x1b[J") == 2).split("\x1b[H")[-1]
+        lines = second.removesuffix("\x1b[J").split("\x1b[K\n")
+        assert len(lines) > 5 and max(visible_width(line.removesuffix("\x1b[K")) for line in lines) <= 50
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert term.read_until(lambda text: text.endswith(LEAVE)).endswith(LEAVE)
+        assert proc.stderr.read() == b""
+    finally:
+        proc.kill()
+        proc.stderr.close()
+        term.close()

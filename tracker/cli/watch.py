@@ -174,12 +174,11 @@ def watch(names, every, collect_every, account_dirs, auth_files, codex_homes, ur
 
     fixed = resolve(at, utcnow(), tz)
     live = _is_terminal(sys.stdout)
-    if live:
-        _terminate_as_interrupt()
+    sleep = _live_signals() if live else time.sleep
     sys.exit(run_watch(
         WatchOptions(names, every, collect_every, (account_dirs, auth_files, codex_homes, url), stale_after,
                      width, colour, db, tz, frames),
-        sys.stdout, clock=(lambda: fixed) if fixed else utcnow, sleep=time.sleep, live=live,
+        sys.stdout, clock=(lambda: fixed) if fixed else utcnow, sleep=sleep, live=live,
         size=lambda: shutil.get_terminal_size((100, 24))))
 
 
@@ -252,13 +251,25 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _terminate_as_interrupt() -> None:
-    """SIGTERM (a closed terminal tab, ``kill``) leaves the way Ctrl-C does: terminal restored."""
+def _live_signals() -> Callable[[float], object]:
+    """On a live terminal: SIGTERM and SIGHUP (``kill``, a closed tab) leave the way Ctrl-C does,
+    terminal restored; SIGWINCH (a resize) wakes the loop to redraw at the new size at once.
+    Returns the sleep that a resize cuts short."""
     import signal
+    import threading
+
+    wake = threading.Event()
 
     def interrupt(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, interrupt)
+    def nap(seconds: float) -> None:
+        wake.wait(seconds)
+        wake.clear()
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+    if hasattr(signal, "SIGWINCH"):
+        signal.signal(signal.SIGWINCH, lambda signum, frame: wake.set())
+    return nap
