@@ -28,6 +28,9 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+NOTIFY_DAYS = 3  # what notify --limit-change waits for: days at the new price
+
+
 def _analyse(sessions, kind: str, since, now):
     from tests.fixtures import use_points
     from tracker.insight.limits import window_limits
@@ -47,17 +50,20 @@ def run(seeds: int = 200, weeks: int = 8, cached: tuple[float, float] = (0.82, 0
     out: dict = {}
     for kind in ("weekly", "five_hour"):
         false_steady, delays, missed, wrong, early, silent_weeks, weeks_total = 0, [], 0, 0, 0, 0, 0
-        daily_runs = daily_alarms = seeds_alarmed = 0
+        daily_runs = daily_alarms = seeds_alarmed = seeds_notified = 0
+        notify_delays = []
         for seed in range(seeds):
             steady = simulate_use(seed, weeks, cached_range=cached)
             result = _analyse(steady, kind, since, end)
             false_steady += bool(result.changes)
             if daily:  # what a daily notify run would have said: any change, any day from week 3 on
-                alarms = [bool(_analyse(steady, kind, since, since + timedelta(days=d)).changes)
-                          for d in range(14, 7 * weeks + 1)]
+                found = [_analyse(steady, kind, since, since + timedelta(days=d)).changes
+                         for d in range(14, 7 * weeks + 1)]
+                alarms = [bool(f) for f in found]
                 daily_runs += len(alarms)
                 daily_alarms += sum(alarms)
                 seeds_alarmed += any(alarms)
+                seeds_notified += any(c.evidence["days_after"] >= NOTIFY_DAYS for f in found for c in f)
             silent_weeks += sum(w.per_percent is None for w in result.weeks)
             weeks_total += len(result.weeks)
             world = simulate_use(seed, weeks, cut_at=cut, cached_range=cached, cut_factor=factor)
@@ -68,8 +74,10 @@ def run(seeds: int = 200, weeks: int = 8, cached: tuple[float, float] = (0.82, 0
                 found = _analyse(world, kind, since, now).changes
                 good = [c for c in found if 0.7 * factor <= c.ratio <= 1.4 * factor
                         and c.last_before_at - timedelta(days=1) <= cut <= c.at + timedelta(days=1)]
-                if good:
+                if good and delay is None:
                     delay = day
+                if any(c.evidence["days_after"] >= NOTIFY_DAYS for c in good):
+                    notify_delays.append(day)
                     break
                 wrong += any(not 0.7 * factor <= c.ratio <= 1.4 * factor for c in found)
             if delay is None:
@@ -83,7 +91,9 @@ def run(seeds: int = 200, weeks: int = 8, cached: tuple[float, float] = (0.82, 0
                      "delay_days_max": max(delays) if delays else None, "missed": missed,
                      "runs_with_a_wrong_ratio": wrong, "silent_week_share": silent_weeks / weeks_total,
                      **({"steady_daily_runs": daily_runs, "steady_daily_runs_with_a_change": daily_alarms,
-                         "steady_seeds_ever_alarmed": seeds_alarmed} if daily else {})}
+                         "steady_seeds_ever_alarmed": seeds_alarmed, "steady_seeds_notified": seeds_notified,
+                         "notify_delay_days_median": median(notify_delays) if notify_delays else None,
+                         "notify_detected": len(notify_delays) / seeds} if daily else {})}
     return out
 
 

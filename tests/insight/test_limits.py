@@ -95,3 +95,12 @@ def test_days_with_little_rise_do_not_vote():
         Interval(T0 + timedelta(days=15 + d), T0 + timedelta(days=15 + d, minutes=20), 1.0, TokenCounts(input=50_000))
         for d in range(5)]  # 1 % a day: below the day's minimum, whatever its price
     assert find_changes(items, "a", "codex", "weekly") == []
+
+
+def test_a_monthly_window_is_priced_with_its_own_minimum():
+    tok = TokenCounts(input=100_000)
+    items = [Interval(minutes(10 * n), minutes(10 * n + 10), 1.0, tok) for n in range(4)]
+    start, end = T0 - timedelta(days=1), T0 + timedelta(days=6)
+    assert week_figures(items, "monthly", start, end).per_percent["combined"] == 100_000
+    assert week_figures(items[:2], "monthly", start, end).weak == "only 2 % of local rise (needs 3)"
+    assert week_figures(items, "weekly", start, end).weak == "only 4 % of local rise (needs 5)"

@@ -95,9 +95,9 @@ def test_a_window_past_its_reset_raises_no_alert():
 def test_a_limit_change_notifies_once_per_change_and_clears_after_two_weeks():
     from tracker.insight.limits import LimitChange
 
-    def change(days_ago: float) -> LimitChange:
+    def change(days_ago: float, days_after: int = 3) -> LimitChange:
         return LimitChange("work", "codex", "weekly", NOW - timedelta(days=days_ago), NOW - timedelta(days=days_ago + 1),
-                           0.5, 200_000, 100_000)
+                           0.5, 200_000, 100_000, {"days_after": days_after})
 
     rules = Rules(below=None, limit_change=True)
     first = plan_notifications(report(50), rules, [], ["desktop"], UTC, [change(3)])
@@ -112,3 +112,4 @@ def test_a_limit_change_notifies_once_per_change_and_clears_after_two_weeks():
     gone = plan_notifications(report(50), rules, told, ["desktop"], UTC, [change(15)])
     assert gone.send == [] and gone.forget == [(notice.key, "desktop")]  # over two weeks old: the episode ends
     assert plan_notifications(report(50), Rules(below=None), [], ["desktop"], UTC, [change(3)]).send == []
+    assert plan_notifications(report(50), rules, [], ["desktop"], UTC, [change(3, days_after=2)]).send == []

@@ -42,9 +42,9 @@ from tracker.timeutil import iso_utc
 WEIGHTS = {"input": 1.0, "cached_input": 0.1, "output": 8.0}
 GAP = timedelta(minutes=30)  # an interval with tokens at most this long is local use only
 WEEK = timedelta(days=7)
-MIN_RISE = {"five_hour": 20.0, "weekly": 5.0}  # local percentage points a week's price needs
+MIN_RISE = {"five_hour": 20.0, "weekly": 5.0, "monthly": 3.0}  # local percentage points a week's price needs
 MIN_SHARE = 0.6  # below this share of the rise explained by local tokens, no price is given
-MIN_DAY_RISE = {"five_hour": 6.0, "weekly": 1.5}  # a day's price enters the change test from this rise
+MIN_DAY_RISE = {"five_hour": 6.0, "weekly": 1.5, "monthly": 1.0}  # a day's price enters the change test from this rise
 MIN_DAYS = (3, 2)  # days with a price before and after a change
 CHANGE_RATIO = 1.35  # a change is at least this factor either way ...
 CHANGE_Z = 4.5  # ... and this many robust standard errors

@@ -143,16 +143,18 @@ def _has_reset(sent: Sent, window: WindowReport, now: datetime) -> bool:
 
 CHANGE_RECENT = timedelta(days=14)  # a limit change notifies while it took effect at most this long ago
 SAME_CHANGE = timedelta(days=3)  # a change found again a few days off is the change already notified
+CHANGE_DAYS_AFTER = 3  # days at the new price a change rests on before it notifies (tracker limits shows it from 2)
 
 
 def _change_conditions(changes: Sequence[LimitChange], sent_keys: set[Key], tz: tzinfo,
                        now: datetime) -> dict[Key, Notice]:
     """One episode per change: keyed by the window and the change's day, so it notifies once; a
     later run that dates the same change a day or two differently (more days to go on) keeps the
-    episode it already has."""
+    episode it already has. A change notifies once it rests on ``CHANGE_DAYS_AFTER`` days at the
+    new price: a notice is harder to take back than a row of ``tracker limits``."""
     active: dict[Key, Notice] = {}
     for c in changes:
-        if not now - CHANGE_RECENT <= c.at <= now:
+        if not now - CHANGE_RECENT <= c.at <= now or c.evidence.get("days_after", 0) < CHANGE_DAYS_AFTER:
             continue
         key = Key(c.account, c.limit, f"{c.kind}@{c.at.astimezone(UTC):%Y-%m-%d}", "limit_change")
         for known in sent_keys:
