@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.insight.blocked import account_blocked, union_seconds
+from tracker.insight.blocked import account_blocked, full_readings, union_seconds
 from tracker.insight.timeline import build_timeline
 from tracker.kinds import FIVE_HOUR, MAIN_LIMIT, MONTHLY, WEEKLY
 from tracker.points import SeriesKey
@@ -82,6 +82,8 @@ def test_blocked_spans_are_the_timelines(store, hours_after):
     expected = sorted(timeline_spans(store, FIVE, blocked.since, now) + timeline_spans(store, WEEK, blocked.since, now))
     assert [(s.start, s.end) for s in blocked.spans] == expected
     assert blocked.seconds <= sum((b - a).total_seconds() for a, b in expected) + 1e-6
+    once = account_blocked(store, [FIVE, WEEK], now, full=full_readings(store, now))  # what a report reads
+    assert (once.spans, once.seconds) == (blocked.spans, blocked.seconds)
 
 
 def test_five_hour_blocked_until_its_reset_exact_to_the_readings(store):

@@ -8,9 +8,10 @@ blocked. Windows overlap (a full week blocks whatever the five-hour window shows
 account's total is the length of the union of its windows' spans within the period, never their
 sum.
 
-Bounded reads, whatever the size of the history: per series one filtered range read of the
-readings at 100 % in the period (usually none: then nothing else is read), and for each blocked
-window only the readings from its first full one to its reset. A report on a year of history
+Bounded reads, whatever the size of the history: one statement reads every series' readings at
+100 % in the period (a range read per series on the clustered key; usually none: then nothing
+else is read), and for each blocked window only its first readings and those from its first full
+one to its reset. A report on a year of history
 costs what it costs on a week.
 """
 
@@ -70,9 +71,11 @@ def _episodes(full: Sequence[Point], window_seconds: int | None) -> list[list[Po
     return groups
 
 
-def series_blocked(store, key: SeriesKey, since: datetime, now: datetime) -> list[BlockedSpan]:
-    """The blocked spans of one series that reach into [since, now]."""
-    full = store.points_at_least(key, since, now, FULL)
+def series_blocked(store, key: SeriesKey, since: datetime, now: datetime,
+                   full: Sequence[Point] | None = None) -> list[BlockedSpan]:
+    """The blocked spans of one series that reach into [since, now] (``full``: its readings at
+    100 % in the period, when already read)."""
+    full = store.points_at_least(key, since, now, FULL) if full is None else list(full)
     if not full:
         return []
     before = store.points(key, None, since, last=1)  # a window already blocked when the period began
@@ -112,13 +115,20 @@ def union_seconds(spans: Iterable[BlockedSpan]) -> float:
     return total
 
 
-def account_blocked(store, series: Sequence[SeriesKey], now: datetime, period: timedelta = PERIOD) -> Blocked:
+def full_readings(store, now: datetime, period: timedelta = PERIOD) -> dict[SeriesKey, list[Point]]:
+    """Every account's main-quota readings at 100 % in the period, in one statement (what a report
+    of many accounts reads first; most series have none)."""
+    return store.readings_at_least(MAIN_LIMIT, KINDS, now - period, now, FULL)
+
+
+def account_blocked(store, series: Sequence[SeriesKey], now: datetime, period: timedelta = PERIOD,
+                    full: dict[SeriesKey, list[Point]] | None = None) -> Blocked:
     """The blocked spans of the account's main quota (five-hour, weekly and monthly windows) in the
-    ``period`` before ``now``."""
+    ``period`` before ``now`` (``full``: ``full_readings`` of the same period, when already read)."""
     since = now - period
     spans: list[BlockedSpan] = []
     for key in series:
         if key.limit == MAIN_LIMIT and key.kind in KINDS:
-            spans += series_blocked(store, key, since, now)
+            spans += series_blocked(store, key, since, now, None if full is None else full.get(key, []))
     spans.sort(key=lambda s: (s.start, s.kind))
     return Blocked(since, spans, union_seconds(spans))

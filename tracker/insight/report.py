@@ -107,7 +107,7 @@ def build_report(
     """Read only the latest points of each account's windows and compute their figures (the usual
     week on the clock of ``zone``, the person's: ``--tz``, else the machine's zone)."""
     # Here, not at the top: the status fast path imports this module without the forecasting.
-    from tracker.insight.blocked import account_blocked
+    from tracker.insight.blocked import account_blocked, full_readings
     from tracker.insight.forecast import forecast_window
     from tracker.insight.profile import window_profile
 
@@ -118,6 +118,7 @@ def build_report(
     if not any(s.last_snapshot_at for s in states):
         raise NoSnapshotsError("no snapshots stored yet: run `tracker collect` first")
     accounts = []
+    full = full_readings(store, at)  # one statement for every account's blocked time
     for state in states:
         account = AccountReport(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,
@@ -135,7 +136,7 @@ def build_report(
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
         if state.last_snapshot_at is not None:
-            account.blocked = account_blocked(store, state.series, at)
+            account.blocked = account_blocked(store, state.series, at, full=full)
         account.windows = _latest_per_kind(account.windows)
         account.windows.sort(key=lambda w: (w.key.limit != MAIN_LIMIT, w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
         accounts.append(account)

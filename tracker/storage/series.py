@@ -160,6 +160,23 @@ class SeriesReader(StoreBase):
         with self.engine.connect() as conn:
             return [Point(*row) for row in conn.execute(query)]
 
+    def readings_at_least(self, limit: str, kinds: Sequence[str], since: datetime, until: datetime,
+                          percent: float) -> dict[SeriesKey, list[Point]]:
+        """``points_at_least`` of every account's series of ``limit`` and ``kinds`` in one statement
+        (one range read per series on the clustered key, never a scan of other times): only the
+        series that have such readings, each oldest first."""
+        w, s, a = windows_t, series_t, accounts_t
+        query = (select(a.c.name, s.c.kind, s.c.window_seconds, w.c.collected_at, w.c.used_percent, w.c.reset_at)
+                 .join(s, s.c.id == w.c.series_id).join(a, a.c.id == s.c.account_id)
+                 .where(w.c.series_id.in_(select(s.c.id).where(s.c.limit_name == limit, s.c.kind.in_(list(kinds)))),
+                        *_time_filters(w.c.collected_at, since, until), w.c.used_percent >= percent)
+                 .order_by(w.c.series_id, w.c.collected_at))
+        found: dict[SeriesKey, list[Point]] = {}
+        with self.engine.connect() as conn:
+            for name, kind, seconds, at, used, reset in conn.execute(query):
+                found.setdefault(SeriesKey(name, limit, kind, seconds or None), []).append(Point(at, used, reset))
+        return found
+
     def grid_points(self, key: SeriesKey, since: datetime, until: datetime, step: timedelta) -> list[Point]:
         """The last reading before each multiple of ``step`` in (since, until]: one index seek per
         step (168 for four weeks at 4 h), never a scan of the readings in between. Equal to
