@@ -84,6 +84,8 @@ def test_blocked_spans_are_the_timelines(store, hours_after):
     assert blocked.seconds <= sum((b - a).total_seconds() for a, b in expected) + 1e-6
     once = account_blocked(store, [FIVE, WEEK], now, full=full_readings(store, now))  # what a report reads
     assert (once.spans, once.seconds) == (blocked.spans, blocked.seconds)
+    assert full_readings(store, now, names=("heavy",)) == full_readings(store, now)
+    assert full_readings(store, now, names=("someone else",)) == {}
 
 
 def test_five_hour_blocked_until_its_reset_exact_to_the_readings(store):

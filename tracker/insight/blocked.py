@@ -115,10 +115,11 @@ def union_seconds(spans: Iterable[BlockedSpan]) -> float:
     return total
 
 
-def full_readings(store, now: datetime, period: timedelta = PERIOD) -> dict[SeriesKey, list[Point]]:
-    """Every account's main-quota readings at 100 % in the period, in one statement (what a report
-    of many accounts reads first; most series have none)."""
-    return store.readings_at_least(MAIN_LIMIT, KINDS, now - period, now, FULL)
+def full_readings(store, now: datetime, period: timedelta = PERIOD,
+                  names: Sequence[str] = ()) -> dict[SeriesKey, list[Point]]:
+    """Every account's (or the ``names``') main-quota readings at 100 % in the period, in one
+    statement (what a report of many accounts reads first; most series have none)."""
+    return store.readings_at_least(MAIN_LIMIT, KINDS, now - period, now, FULL, names)
 
 
 def account_blocked(store, series: Sequence[SeriesKey], now: datetime, period: timedelta = PERIOD,

@@ -118,7 +118,7 @@ def build_report(
     if not any(s.last_snapshot_at for s in states):
         raise NoSnapshotsError("no snapshots stored yet: run `tracker collect` first")
     accounts = []
-    full = full_readings(store, at)  # one statement for every account's blocked time
+    full = full_readings(store, at, names=names)  # one statement for every account's blocked time
     for state in states:
         account = AccountReport(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,

@@ -161,14 +161,17 @@ class SeriesReader(StoreBase):
             return [Point(*row) for row in conn.execute(query)]
 
     def readings_at_least(self, limit: str, kinds: Sequence[str], since: datetime, until: datetime,
-                          percent: float) -> dict[SeriesKey, list[Point]]:
-        """``points_at_least`` of every account's series of ``limit`` and ``kinds`` in one statement
-        (one range read per series on the clustered key, never a scan of other times): only the
-        series that have such readings, each oldest first."""
+                          percent: float, names: Sequence[str] = ()) -> dict[SeriesKey, list[Point]]:
+        """``points_at_least`` of every account's (or the ``names``') series of ``limit`` and
+        ``kinds`` in one statement (one range read per series on the clustered key, never a scan of
+        other times): only the series that have such readings, each oldest first."""
         w, s, a = windows_t, series_t, accounts_t
+        chosen = select(s.c.id).where(s.c.limit_name == limit, s.c.kind.in_(list(kinds)))
+        if names:
+            chosen = chosen.where(s.c.account_id.in_(select(a.c.id).where(a.c.name.in_(list(names)))))
         query = (select(a.c.name, s.c.kind, s.c.window_seconds, w.c.collected_at, w.c.used_percent, w.c.reset_at)
                  .join(s, s.c.id == w.c.series_id).join(a, a.c.id == s.c.account_id)
-                 .where(w.c.series_id.in_(select(s.c.id).where(s.c.limit_name == limit, s.c.kind.in_(list(kinds)))),
+                 .where(w.c.series_id.in_(chosen),
                         *_time_filters(w.c.collected_at, since, until), w.c.used_percent >= percent)
                  .order_by(w.c.series_id, w.c.collected_at))
         found: dict[SeriesKey, list[Point]] = {}
