@@ -33,6 +33,10 @@ def main() -> None:
     rows.append(("tracker status, tiny database", f"{s['status_s'] * 1000:.0f} ms",
                  f"import click {s['click_s'] * 1000:.0f} ms", s["status_ratio"], "<= 10x",
                  s["status_ratio"] <= 10 and not s["status_imports"]))
+    for label, key in (("tracker status from the state file", "state"),
+                       ("the same, database from config.toml", "config")):
+        rows.append((label, f"{s[key + '_s'] * 1000:.0f} ms", f"import click {s['click_s'] * 1000:.0f} ms",
+                     s[key + "_ratio"], "<= 1.0x", s[key + "_ratio"] <= 1.0))
     h = history.run(50, days)
     rows.append((f"report, {days}-day 50-account db", f"{h['report_year_s'] * 1000:.0f} ms",
                  f"1-day db {h['report_day_s'] * 1000:.0f} ms", h["report_ratio"], "<= 1.5x", h["report_ratio"] <= 1.5))

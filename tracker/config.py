@@ -1,4 +1,4 @@
-"""Where things are: the data directory, the database URL, the Codex home.
+"""Where things are: the data directory, the config file, the database URL, the Codex home.
 
 Each location honours an environment variable before the platform default, so tests and
 users can point everything elsewhere without flags. The status fast path resolves the database
@@ -55,6 +55,14 @@ def data_dir() -> Path:
     return Path(user_dir("data"))
 
 
+def config_file() -> str:
+    """The config file: ``TRACKER_CONFIG`` when set, else ``config.toml`` in the user config directory."""
+    override = os.environ.get("TRACKER_CONFIG")
+    if override:
+        return os.path.abspath(_expand(override))
+    return os.path.join(user_dir("config"), "config.toml")
+
+
 def default_db_path() -> Path:
     return data_dir() / "tracker.db"
 
@@ -82,9 +90,13 @@ def _expand(value: str) -> str:
 
 
 def db_url(value: str | None) -> str:
-    """Turn ``--db`` / ``TRACKER_DB`` (a SQLAlchemy URL or a plain file path) into a URL; without
-    either, tracker.db in the data directory."""
-    value = value or os.environ.get("TRACKER_DB") or _default_db_file()
+    """Turn ``--db`` / ``TRACKER_DB`` / the config file's ``database`` (a SQLAlchemy URL or a plain
+    file path) into a URL; without any of them, tracker.db in the data directory."""
+    value = value or os.environ.get("TRACKER_DB")
+    if not value:
+        from tracker.settings import load
+
+        value = load().database or _default_db_file()
     if "://" in value:
         return value
     return "sqlite:///" + _resolve(_expand(value))

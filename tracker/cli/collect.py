@@ -79,12 +79,21 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         tracker collect --account-dir ~/codex-accounts --quiet
         tracker collect --quiet --below 15 --before-reset --desktop
     """
+    from tracker.cli.notify import CHANNEL_KEYS, configured
+    from tracker.cli.options import from_config
+
+    accounts = from_config({"account_dirs": account_dirs, "auth_files": auth_files, "codex_homes": codex_homes},
+                           ("account_dirs", "auth_files", "codex_homes"), together=True)  # [accounts], unless named
+    account_dirs, codex_homes = accounts["account_dirs"], accounts["codex_homes"]
+    source = click.get_current_context().get_parameter_source
+    explicit = [n for n in CHANNEL_KEYS if notify_settings[n] and source(n).name in ("COMMANDLINE", "ENVIRONMENT")]
+    notify = from_config({"notify": notify}, ("notify",))["notify"]  # [notify] after_collect
+    notify_settings = configured(notify_settings)
     fixed = resolve(at, utcnow(), tz)
     settings = collect_settings(db, names, account_dirs, auth_files, codex_homes, url,
                                 (lambda: fixed) if fixed else utcnow, concurrency=concurrency,
                                 timeout=timeout.total_seconds(), retries=retries)
-    wants_notify = notify or notify_settings["desktop"] or notify_settings["webhooks"] or \
-        notify_settings["exec_commands"]
+    wants_notify = notify or bool(explicit)  # channels from the config file alone do not make collect notify
     output = {"zone": tz, "term": terminal(width, colour), "as_json": as_json, "quiet": quiet, "raw_json": raw_json, "raw_headers": raw_headers,
               "notify": notify_settings if wants_notify else None}
     if every is None:

@@ -48,13 +48,15 @@ def fast_status(args: list[str]) -> str | None:
 
     from tracker.config import db_url, sqlite_file
     from tracker.errors import TrackerError
+    from tracker.settings import load
     from tracker.timeutil import get_zone, parse_duration
 
-    try:
+    try:  # a flag, then TRACKER_DB, then the config file (read only when it exists), as click's options do
+        settings = load()
         path = sqlite_file(db_url(one.get("--db") or os.environ.get("TRACKER_DB")))
-        stale = one.get("--stale-after")
+        stale = one.get("--stale-after") or settings.get("stale_after")
         stale_after = parse_duration(stale) if stale else timedelta(minutes=30)
-        tz = get_zone(one.get("--tz"))
+        tz = get_zone(one.get("--tz") or settings.time_zone)
     except (TrackerError, RuntimeError):
         return None  # the full path says what is wrong
     if path is None:  # PostgreSQL and in-memory SQLite: no state file

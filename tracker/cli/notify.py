@@ -45,7 +45,17 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
 
 NOTIFY_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "desktop", "webhooks",
                "exec_commands", "deadline")
+RULE_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "deadline")
+CHANNEL_KEYS = ("desktop", "webhooks", "exec_commands")
 EXIT_UNDELIVERED = 6
+
+
+def configured(options: dict) -> dict:
+    """The rules and channels with the config file's [notify] filling what no flag or variable set:
+    each rule on its own; the channels together (one named by a flag or variable: the file's are not used)."""
+    from tracker.cli.options import from_config
+
+    return from_config(from_config(options, RULE_KEYS), CHANNEL_KEYS, together=True)
 
 
 @click.command()
@@ -72,7 +82,7 @@ def notify(names, below, before_reset, min_probability, stale, on_reset, limit_c
         tracker collect --notify --desktop      # collect, then notify, in one scheduled line
         tracker notify --limit-change --desktop # once, when the same work starts costing more %
     """
-    options = dict(zip(NOTIFY_KEYS, (below, before_reset, min_probability, stale, on_reset, limit_change, desktop, webhooks,
-                                     exec_commands, deadline), strict=True))
+    options = configured(dict(zip(NOTIFY_KEYS, (below, before_reset, min_probability, stale, on_reset, limit_change,
+                                                desktop, webhooks, exec_commands, deadline), strict=True)))
     sys.exit(run_rules(db, names, resolve_past(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
 

@@ -71,7 +71,8 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
 
     The schedule runs without your shell's environment: the database and every setting the run
     depends on (CODEX_HOME, TRACKER_HOME, TRACKER_DB, TRACKER_ACCOUNT_DIR, TRACKER_USAGE_URL,
-    TRACKER_NOTIFY_*) are pinned in a 0600 file it reads, with --db and --webhook values (secrets).
+    TRACKER_NOTIFY_*) are pinned in a 0600 file it reads, with --db and --webhook values (secrets),
+    and TRACKER_CONFIG: the scheduled runs read the config file this shell reads, as it is then.
 
     \b
     Example:
@@ -82,8 +83,9 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
 
     from tracker.cli import schedule as sched
     from tracker.cli.collect import collect
-    from tracker.config import db_url, sqlite_path
+    from tracker.config import config_file, db_url, sqlite_path
     from tracker.errors import TrackerError
+    from tracker.settings import load
     from tracker.timeutil import format_duration
 
     args = list(collect_args)
@@ -101,7 +103,8 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
         environment["TRACKER_DB"] = sched.pinned_environment({"TRACKER_DB": moved["--db"][-1]})["TRACKER_DB"]
     if moved["--webhook"]:
         environment["TRACKER_NOTIFY_WEBHOOK"] = " ".join(moved["--webhook"])
-    if "TRACKER_DB" not in environment:  # the database this shell would use, whatever changes later
+    environment["TRACKER_CONFIG"] = config_file()  # the file this shell reads, whatever cron's HOME and XDG say
+    if "TRACKER_DB" not in environment and not load().database:  # the database this shell would use
         url = db_url(None)
         environment["TRACKER_DB"] = str(sqlite_path(url) or url)
     try:

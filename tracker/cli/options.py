@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from tracker.cli import params
 from tracker.kinds import KINDS
@@ -31,6 +32,41 @@ def kinds(kind: str) -> tuple[str, ...]:
     return KINDS if kind == "all" else (kind,)
 
 
+def _configured(name: str, fallback: Any = None) -> Callable[[], Any]:
+    """An option's default read from the config file when it is needed (flags and TRACKER_*
+    variables come first: click asks for a default only without them), else ``fallback``."""
+    def default() -> Any:
+        from tracker.settings import load
+
+        return load().get(name, fallback)
+
+    return default
+
+
+def from_config(values: dict, names: tuple[str, ...], together: bool = False) -> dict:
+    """``values`` (a command's parameters) with those of ``names`` that no flag or variable gave
+    taken from the config file, converted by the option's own type. ``together``: the names are one
+    choice (the account sources, the channels): any of them given, none is taken from the file."""
+    from tracker.settings import ConfigError, load
+
+    ctx = click.get_current_context()
+    given = {n for n in names if ctx.get_parameter_source(n) in (ParameterSource.COMMANDLINE,
+                                                                 ParameterSource.ENVIRONMENT)}
+    if together and given:
+        return values
+    settings, result = load(), dict(values)
+    params = {p.name: p for p in ctx.command.params}
+    for name in names:
+        if name in given or name not in settings.values:
+            continue
+        try:
+            result[name] = params[name].type_cast_value(ctx, settings.values[name])
+        except click.BadParameter as exc:
+            where = f"{settings.path}, line {settings.lines.get(name)}" if settings.lines.get(name) else settings.path
+            raise ConfigError(f"{where}: {exc.format_message()}") from None
+    return result
+
+
 def _stack(*decorators: Callable) -> Callable:
     def apply(f: Callable) -> Callable:
         for decorator in reversed(decorators):
@@ -42,12 +78,12 @@ def _stack(*decorators: Callable) -> Callable:
 
 db_option = click.option(
     "--db", "db", metavar="URL|PATH", envvar="TRACKER_DB",
-    help="Database: a SQLAlchemy URL or a SQLite file path. [env TRACKER_DB; default: tracker.db "
-         "in the user data directory, see `tracker db path`]",
+    help="Database: a SQLAlchemy URL or a SQLite file path. [env TRACKER_DB; config: database; default: "
+         "tracker.db in the user data directory, see `tracker db path`]",
 )
 tz_option = click.option(
-    "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or _local_zone(),
-    metavar="ZONE", help="Show times in this zone: IANA name, UTC or +02:00 (default: the local zone).",
+    "--tz", type=params.Zone(), callback=lambda ctx, param, value: value or _local_zone(), default=_configured("tz"),
+    metavar="ZONE", help="Show times in this zone: IANA name, UTC or +02:00 (config: time_zone; default: the local zone).",
 )
 kind_option = click.option("--kind", type=KIND_CHOICE, default="all", show_default=True)
 output_option = click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of stdout.")
@@ -56,8 +92,9 @@ period_options = _stack(
     click.option("--since", type=params.When(), metavar="WHEN", help="ISO date/time or a duration ago (7d, 12h)."),
     click.option("--until", type=params.When(), metavar="WHEN", help="ISO date/time or a duration ago."),
 )
-stale_option = click.option("--stale-after", type=params.Duration(), default="30m", show_default=True,
-                            metavar="DURATION", help="A last snapshot older than this is stale.")
+stale_option = click.option("--stale-after", type=params.Duration(), default=_configured("stale_after", "30m"),
+                            show_default="30m", metavar="DURATION",
+                            help="A last snapshot older than this is stale (config: stale_after).")
 as_of_options = _stack(
     click.option("--at", "at", type=params.When(), metavar="WHEN",
                  help="Evaluate as of a past moment (ISO time or a duration ago)."),

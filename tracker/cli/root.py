@@ -76,6 +76,8 @@ LAZY_COMMANDS = {
     "run": ("tracker.cli.run", "run_command", "Start COMMAND with CODEX_HOME set to the account with the most headroom."),
     "completion": ("tracker.cli.run", "completion", "Print the shell completion script (click's own) for SHELL."),
     "limits": ("tracker.cli.limits", "limits", "What 1 % is worth in tokens, per week, and when the limit changed."),
+    "config": ("tracker.cli.configcmd", "config",
+               "The config file: where it is (`config path`), the settings in effect (`config show`)."),
     "db": ("tracker.cli.ops", "db",
            "Where the database is, and upgrading it by hand (every command upgrades it anyway)."),
 }
@@ -102,6 +104,7 @@ def cli() -> None:
     tracker import-sessions  backfill from Codex's own session logs
     tracker run -- codex     start codex on the account with the most headroom
     tracker demo             try it all on a synthetic history, no account needed
+    tracker config show      the defaults from config.toml, and where each setting comes from
     """
 
 
