@@ -80,11 +80,9 @@ def collect(names, account_dirs, auth_files, codex_homes, url, concurrency, time
         tracker collect --quiet --below 15 --before-reset --desktop
     """
     from tracker.cli.notify import CHANNEL_KEYS, configured
-    from tracker.cli.options import from_config
+    from tracker.cli.options import configured_sources, from_config
 
-    accounts = from_config({"account_dirs": account_dirs, "auth_files": auth_files, "codex_homes": codex_homes},
-                           ("account_dirs", "auth_files", "codex_homes"), together=True)  # [accounts], unless named
-    account_dirs, codex_homes = accounts["account_dirs"], accounts["codex_homes"]
+    account_dirs, auth_files, codex_homes = configured_sources(account_dirs, auth_files, codex_homes)
     source = click.get_current_context().get_parameter_source
     explicit = [n for n in CHANNEL_KEYS if notify_settings[n] and source(n).name in ("COMMANDLINE", "ENVIRONMENT")]
     notify = from_config({"notify": notify}, ("notify",))["notify"]  # [notify] after_collect

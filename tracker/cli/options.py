@@ -114,6 +114,15 @@ source_options = _stack(
     click.option("--url", envvar="TRACKER_USAGE_URL", metavar="URL",
                  help="Usage endpoint, or a base URL (see the README). [env TRACKER_USAGE_URL]"),
 )
+SOURCE_NAMES = ("account_dirs", "auth_files", "codex_homes")
+
+
+def configured_sources(account_dirs: tuple, auth_files: tuple, codex_homes: tuple) -> tuple[tuple, tuple, tuple]:
+    """The account sources of ``source_options``, or the config file's [accounts] when no flag and no
+    TRACKER_ACCOUNT_DIR names any (they are one choice). Call it inside the command."""
+    chosen = from_config(dict(zip(SOURCE_NAMES, (account_dirs, auth_files, codex_homes), strict=True)),
+                         SOURCE_NAMES, together=True)
+    return tuple(tuple(chosen[n]) for n in SOURCE_NAMES)
 
 terminal_options = _stack(
     click.option("--width", type=click.IntRange(20, 1000), metavar="COLUMNS",
