@@ -360,3 +360,23 @@ def test_a_monthly_window_blocked_spans_and_the_credits_balance(make_page, start
     expect(blocked.locator("li").first).to_contain_text("5h: ")
     expect(card.locator(".chart canvas").first).to_be_visible()
     assert view.errors == []
+
+
+def test_a_weekly_only_account_asks_only_for_its_window(make_page, start_server, tmp_path, clock):
+    """The card fetches the windows the report shows: a weekly-only account draws its week and the
+    page asks for no five-hour series (a 404 there was an error in the console)."""
+    now = clock.now
+    url = f"sqlite:///{tmp_path / 'week.db'}"
+    store = Store.open(url)
+    store.add_snapshots([SnapshotRecord("weekly-only", now - timedelta(hours=h), "api", Usage(windows=[
+        Window(MAIN_LIMIT, WEEKLY, 604800, 60.0 - h, now + timedelta(days=2))], plan="plus")) for h in range(24)])
+    store.close()
+    view = make_page()
+    asked: list[str] = []
+    view.page.on("request", lambda r: asked.append(r.url) if "/api/series" in r.url else None)
+    page = view.open(start_server(url).url)
+    card = page.locator("article.card[data-account='weekly-only']")
+    expect(card.locator(".chart canvas").first).to_be_visible()
+    expect(card.locator(".windows tbody tr")).to_have_count(1)
+    assert asked and all("kind=weekly" in u for u in asked)
+    assert view.errors == []
