@@ -7,6 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.insight.limits import (
     Interval,
@@ -104,3 +106,21 @@ def test_a_monthly_window_is_priced_with_its_own_minimum():
     assert week_figures(items, "monthly", start, end).per_percent["combined"] == 100_000
     assert week_figures(items[:2], "monthly", start, end).weak == "only 2 % of local rise (needs 3)"
     assert week_figures(items, "weekly", start, end).weak == "only 4 % of local rise (needs 5)"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20_000), st.floats(0, 100), st.integers(0, 3)), max_size=60),
+       st.lists(st.tuples(st.integers(0, 20_000), st.integers(0, 10**7), st.integers(0, 10**7), st.integers(0, 10**6)),
+                max_size=60))
+def test_any_readings_and_counts_give_figures_never_an_error(readings, counts):
+    """Readings in any order, repeated times, drops, resets that come and go; counts of any size."""
+    from tracker.insight.limits import window_limits
+
+    points = [Point(minutes(m), used, minutes(300 * (1 + r))) for m, used, r in readings]
+    uses = [(minutes(m), TokenCounts(i, min(c, i), o, o // 2)) for m, i, c, o in counts]
+    result = window_limits("a", "codex", "five_hour", 18000, points, uses, T0 - timedelta(days=1),
+                           T0 + timedelta(days=15))
+    for week in result.weeks:
+        assert (week.per_percent is None) != (week.weak is None)
+        assert week.explained_share is None or 0 <= week.explained_share <= 1
+    assert all(c.ratio > 0 for c in result.changes)
