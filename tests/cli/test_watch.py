@@ -181,6 +181,35 @@ def test_live_collect_that_raises_is_shown_and_the_view_goes_on(httpserver, usag
     assert "tracker watch · 10:00:20 UTC" in frames[2] and "no database at" in frames[2]
 
 
+@pytest.mark.parametrize(("error", "shown"), [
+    (RuntimeError("boom\nsecond line"), "internal error (RuntimeError: boom); please report it"),
+    (__import__("sqlite3").OperationalError("database is locked"), "database error: database is locked"),
+])
+def test_a_collection_that_raises_is_one_line_in_the_frame(error, shown):
+    from datetime import UTC
+
+    def failing():
+        raise error
+
+    collector = Collector(failing, timedelta(minutes=5), UTC)
+    clock, out = FakeClock(T0), Terminal()
+    watch_loop(lambda now, notes: " | ".join(text for text, _ in notes), out, every=timedelta(seconds=5),
+               clock=clock, sleep=clock.sleep, live=True, collector=collector, frames=2)
+    assert updates(out.getvalue())[1:] == [f"collect 10:00:00 failed, next 10:05:00: {shown}\x1b[K\x1b[J"] * 2
+
+
+def test_live_store_that_cannot_be_read_is_shown_and_the_view_goes_on(tmp_path):
+    from datetime import UTC
+
+    (tmp_path / "w.db").write_bytes(b"not a database at all" * 100)
+    o = WatchOptions((), timedelta(seconds=5), None, ((), (), (), None), timedelta(minutes=30), 60, False,
+                     str(tmp_path / "w.db"), UTC, frames=2)
+    clock, out = FakeClock(T0), Terminal()
+    assert run_watch(o, out, clock=clock, sleep=clock.sleep, live=True, size=lambda: SIZE) == 0
+    frames = updates(out.getvalue())
+    assert len(frames) == 2 and all("file is not a database" in frame for frame in frames)
+
+
 def test_live_frame_is_cut_to_the_terminal_height(history_db):
     from datetime import UTC
 

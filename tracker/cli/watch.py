@@ -50,17 +50,13 @@ class Collector:
 
     def run(self, now: datetime) -> None:
         from tracker.collect.loop import next_slot
-        from tracker.errors import TrackerError
 
         self.next_at = next_slot(now, self.every)
         when, after = f"{now.astimezone(self.tz):%H:%M:%S}", f"next {self.next_at.astimezone(self.tz):%H:%M:%S}"
         try:
             results = self.run_once()
-        except TrackerError as exc:
-            self.note = (f"collect {when} failed, {after}: {exc.message}", "critical")
-            return
-        except Exception as exc:  # a database or internal error: shown, and the next slot tries again
-            self.note = (f"collect {when} failed, {after}: {type(exc).__name__}: {exc}", "critical")
+        except Exception as exc:  # no account, the database locked, a bug: shown; the next slot tries again
+            self.note = (f"collect {when} failed, {after}: {problem(exc)}", "critical")
             return
         failed = [r for r in results if r.status != "ok"]
         if not results:
@@ -226,7 +222,7 @@ def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sl
             if not live and collector is None:
                 raise  # piped without collecting: the error and its exit code, as `report` gives
             report = None
-            notes.append((_problem(exc), "critical"))
+            notes.append((problem(exc), "critical"))
         if live:
             notes.append((f"every {_duration(o.every)} · Ctrl-C quits", "dim"))
         return render_frame(report, columns, now, colour, o.tz, notes)
@@ -235,13 +231,16 @@ def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sl
                       rows=lambda: size().lines, collector=collector, frames=o.frames)
 
 
-def _problem(exc: Exception) -> str:
-    """Why there is no report, in one line (the message a command would have exited with)."""
+def problem(exc: Exception) -> str:
+    """An error as the one line a command would have exited with: its own message, the database's
+    words, or an internal error named by its type (``tracker.cli.app``'s rules)."""
+    from tracker.cli.app import _database_error
     from tracker.errors import TrackerError
 
     if isinstance(exc, TrackerError):
         return exc.message
-    return f"cannot read the store: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return _database_error(exc) or f"internal error ({type(exc).__name__}: {first}); please report it"
 
 
 def _is_terminal(stream: TextIO) -> bool:
