@@ -202,8 +202,8 @@ def test_live_store_that_cannot_be_read_is_shown_and_the_view_goes_on(tmp_path):
     from datetime import UTC
 
     (tmp_path / "w.db").write_bytes(b"not a database at all" * 100)
-    o = WatchOptions((), timedelta(seconds=5), None, ((), (), (), None), timedelta(minutes=30), 60, False,
-                     str(tmp_path / "w.db"), UTC, frames=2)
+    o = WatchOptions((), timedelta(seconds=5), None, ((), (), (), None), timedelta(minutes=30), 400, False,
+                     str(tmp_path / "w.db"), UTC, frames=2)  # wide: the message on one line, whatever the path
     clock, out = FakeClock(T0), Terminal()
     assert run_watch(o, out, clock=clock, sleep=clock.sleep, live=True, size=lambda: SIZE) == 0
     frames = updates(out.getvalue())

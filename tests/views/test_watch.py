@@ -121,6 +121,13 @@ def test_server_text_is_escaped_never_obeyed():
     assert "\x1b[2J" not in text and "evil\\x1b[2J" in text
 
 
+def test_a_long_note_is_wrapped_in_four_lines_marked_where_cut():
+    text = render_frame(None, 40, NOW, False, UTC, [("word " * 100, "critical")])
+    lines = text.splitlines()[1:]
+    assert len(lines) == 4 and lines[-1].endswith("…") and lines[1].startswith("  word")
+    assert all(len(line) <= 40 for line in lines)
+
+
 def test_no_report_shows_the_title_and_why():
     text = render_frame(None, 60, NOW, False, UTC, [("no snapshots stored yet: run `tracker collect` first", "critical")])
     assert text == "tracker watch · 10:00:00 UTC\nno snapshots stored yet: run `tracker collect` first"

@@ -20,7 +20,7 @@ from tracker.insight.forecast import Forecast
 from tracker.insight.report import AccountReport, Report, WindowReport
 from tracker.insight.severity import account_severity, window_severity
 from tracker.records import LOGIN_HINTS
-from tracker.render import cell
+from tracker.render import cell, printable
 from tracker.timeutil import format_countdown, format_local
 from tracker.views.outlook import window_label
 from tracker.views.report import rate_text
@@ -87,6 +87,15 @@ def _wrap(lead: Line, rest: Sequence[Piece], width: int, indent: int, first_sep:
         used += len(sep) + len(text)
         sep = " · "
     lines.append(line)
+    return lines
+
+
+def _wrap_text(text: str, width: int, most: int) -> list[str]:
+    """Server or error text, escaped, in at most ``most`` lines (continuations indented); ``…``
+    ends the last when there was more."""
+    lines = textwrap.wrap(printable(text), width, subsequent_indent="  ", break_on_hyphens=False)
+    if len(lines) > most:
+        lines = lines[: most - 1] + [_fit(lines[most - 1] + " …", width)]
     return lines
 
 
@@ -185,9 +194,8 @@ def _heading(a: AccountReport, now: datetime, tz: tzinfo, width: int) -> list[Li
     if a.last_error:
         e = a.last_error
         hint = LOGIN_HINTS.get(e.kind, e.message)
-        text = cell(f"! {e.kind} since {format_local(e.since, tz, now)}: {hint}")
-        wrapped = textwrap.wrap(text, max(10, width - 2), subsequent_indent="  ", break_on_hyphens=False)[:3]
-        lines += [[Piece("  "), Piece(part, "critical")] for part in wrapped]
+        text = f"! {e.kind} since {format_local(e.since, tz, now)}: {hint}"
+        lines += [[Piece("  "), Piece(part, "critical")] for part in _wrap_text(text, max(10, width - 2), 3)]
     return lines
 
 
@@ -229,8 +237,7 @@ def render_frame(report: Report | None, width: int, now: datetime, color: bool, 
     title = [Piece("tracker watch", "bold"), Piece(f" · {now.astimezone(tz):%H:%M:%S %Z}".rstrip())]
     lines: list[Line] = [title]
     for text, style in notes:
-        wrapped = textwrap.wrap(cell(text), width, subsequent_indent="  ", break_on_hyphens=False)[:4]
-        lines += [[Piece(part, style)] for part in wrapped]
+        lines += [[Piece(part, style)] for part in _wrap_text(text, width, 4)]
     if report is not None:
         labels = [len(window_label(w)) for a in report.accounts for w in a.windows]
         label_width = min(max(labels, default=2), LABEL_MAX, max(2, width // 5))
