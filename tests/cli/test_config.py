@@ -185,3 +185,12 @@ def test_schedule_install_pins_the_config_file(config_file, tmp_path, monkeypatc
     config_file("")
     plan = run("schedule", "install", "--print", "--scheduler", "cron").stdout
     assert f"TRACKER_CONFIG='{path}'" in plan and "TRACKER_DB=" in plan
+
+
+def test_completion_with_a_broken_file_completes_quietly(config_file, low_history, monkeypatch):
+    config_file('time_zone = "Mars/Olympus_Mons"\n')
+    monkeypatch.setenv("_TRACKER_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "tracker status --format ")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    out = run("status", prog_name="tracker")
+    assert out.exit_code == 0 and "waybar" in out.stdout and "Traceback" not in out.output

@@ -36,9 +36,15 @@ def _configured(name: str, fallback: Any = None) -> Callable[[], Any]:
     """An option's default read from the config file when it is needed (flags and TRACKER_*
     variables come first: click asks for a default only without them), else ``fallback``."""
     def default() -> Any:
-        from tracker.settings import load
+        from tracker.settings import ConfigError, load
 
-        return load().get(name, fallback)
+        try:
+            return load().get(name, fallback)
+        except ConfigError:
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None and ctx.resilient_parsing:  # shell completion: no error into the shell
+                return fallback
+            raise
 
     return default
 
