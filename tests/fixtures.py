@@ -26,6 +26,7 @@ from tracker.points import Point
 # -- Auth files, usage bodies and the CLI -----------------------------------------------------------
 
 USAGE_PATH = "/backend-api/wham/usage"
+CREDITS_PATH = "/backend-api/wham/rate-limit-reset-credits"
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: the fixed clock of the tests
 SECRETS: set[str] = set()  # every token a fixture made; the suite fails if one leaks anywhere
 
@@ -97,6 +98,19 @@ def body(five, weekly):
 
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def credit_item(credit_id: str, expires: datetime, status: str = "available", granted: datetime | None = None,
+                **extra) -> dict:
+    """One reset credit as the credits list gives it (times ISO-8601)."""
+    granted = granted or expires - timedelta(days=30)
+    return {"id": credit_id, "status": status, "reset_type": "codex_rate_limits",
+            "title": "Full reset (Weekly + 5 hr)", "granted_at": iso(granted), "expires_at": iso(expires),
+            "redeemed_at": None, **extra}
+
+
+def credits_body(*items: dict) -> dict:
+    return {"available_count": sum(1 for i in items if i.get("status") == "available"), "credits": list(items)}
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -98,6 +98,53 @@ class SnapshotRecord:
     token_totals: TokenCounts | None = None  # the session's cumulative counts on that line, as logged
 
 
+@dataclass(frozen=True)
+class ResetCredit:
+    """One banked reset credit as the credits list gave it (text printable and bounded, times
+    aware UTC or None). Read only: the tracker never redeems one."""
+
+    id: str
+    status: str | None = None  # available | redeemed | expired | ... (open set)
+    reset_type: str | None = None
+    title: str | None = None
+    granted_at: datetime | None = None
+    expires_at: datetime | None = None
+    redeemed_at: datetime | None = None
+    first_seen_at: datetime | None = None  # stored credits: when the tracker first saw it listed
+    seen_at: datetime | None = None  # and last saw it listed
+
+
+@dataclass
+class CreditsReading:
+    """The outcome of asking for an account's reset credits: ``ok`` (the list is known),
+    ``unknown`` (asked, no usable answer: ``error`` says why), ``not_due`` (asked less than an hour
+    ago) or ``not_asked`` (the usage request failed, or the endpoint has no credits list)."""
+
+    outcome: str
+    at: datetime | None = None
+    available_count: int | None = None
+    credits: tuple[ResetCredit, ...] = ()
+    error: str | None = None
+    raw: bytes | None = None  # the answer's body, tokens removed
+
+
+@dataclass
+class CreditsState:
+    """An account's stored credits: the last request (``checked_at``, ``outcome``, ``error``) and the
+    last list known (``listed_at``, ``available_count``, ``credits``, each with when it was seen)."""
+
+    checked_at: datetime | None = None
+    outcome: str | None = None  # ok | unknown
+    error: str | None = None
+    listed_at: datetime | None = None
+    available_count: int | None = None
+    credits: list[ResetCredit] = field(default_factory=list)
+
+    @property
+    def known(self) -> bool:
+        return self.outcome == "ok"
+
+
 @dataclass
 class FailureRecord:
     account: str

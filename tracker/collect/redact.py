@@ -95,3 +95,11 @@ def carries_secret(text: str, secrets: tuple[str, ...]) -> bool:
 def scrub(text: str | None, secrets: tuple[str, ...]) -> str | None:
     """Text from the server made safe to keep and to print: no token, no control characters."""
     return None if text is None else printable(redact(text, secrets))
+
+
+def withhold(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    """Server text kept from a parsed answer (a plan, a limit name, a credit's title): the whole
+    text replaced when it carries a token in any form."""
+    if text is not None and (any(s and s in text for s in secrets) or carries_secret(text, secrets)):
+        return REDACTED
+    return text

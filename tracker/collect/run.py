@@ -17,7 +17,7 @@ from tracker.collect.client import FetchResult, fetch_usage
 from tracker.collect.normalize import normalize_payload
 from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK
 from tracker.kinds import MAIN_LIMIT
-from tracker.records import Usage, Window
+from tracker.records import CreditsReading, Usage, Window
 
 SIGNAL_POLL = 0.25  # seconds: how often the main thread wakes while requests are in flight (Ctrl-C)
 
@@ -46,6 +46,7 @@ class AccountResult:
     raw_headers: dict[str, str] = field(default_factory=dict)  # redacted
     details: Account | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
+    credits: CreditsReading = field(default_factory=lambda: CreditsReading("not_asked"))
 
     @property
     def windows(self) -> list[Window]:
@@ -60,11 +61,10 @@ def _scrub_usage(usage: Usage, secrets: tuple[str, ...]) -> Usage:
     """Server text kept from a parsed answer (plan, limit names, ...) holds no token in any form."""
     from dataclasses import replace
 
-    from tracker.collect.redact import REDACTED, carries_secret
+    from tracker.collect.redact import withhold
 
     def clean(text: str | None) -> str | None:
-        return REDACTED if text is not None and (any(s and s in text for s in secrets)
-                                                 or carries_secret(text, secrets)) else text
+        return withhold(text, secrets)
 
     return replace(usage, plan=clean(usage.plan), credits_balance=clean(usage.credits_balance),
                    reached_type=clean(usage.reached_type), spend_reached_type=clean(usage.spend_reached_type),
@@ -107,6 +107,7 @@ def collect_one(
     retries: int,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None],
+    gate=None,  # a tracker.collect.credits.CreditsGate: ask for the credits list when due
 ) -> AccountResult:
     try:
         account = load_account(ref)
@@ -120,7 +121,22 @@ def collect_one(
                   "(no request sent)",
         )
     fetched = fetch_usage(account, url, timeout=timeout, retries=retries, clock=clock, sleep=sleep)
-    return _from_fetch(account, fetched)
+    result = _from_fetch(account, fetched)
+    if gate is not None and result.status == "ok":
+        result.credits = _credits(account, url, gate, timeout=timeout, clock=clock, sleep=sleep)
+    return result
+
+
+def _credits(account: Account, url: str, gate, *, timeout, clock, sleep) -> CreditsReading:
+    """The credits list after a good usage answer: asked at most once an hour, never a failure."""
+    from tracker.collect.credits import credits_url, fetch_credits
+
+    where = credits_url(url)
+    if where is None:
+        return CreditsReading("not_asked")
+    if not gate.due(account.name, clock()):
+        return CreditsReading("not_due")
+    return fetch_credits(account, where, timeout=timeout, clock=clock, sleep=sleep)
 
 
 def collect_accounts(
@@ -133,16 +149,18 @@ def collect_accounts(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] | None = None,
     endpoint_fixed: bool = True,
+    gate=None,
 ) -> PendingResults:
     """Start every request now; return the results as they complete.
 
     Starting eagerly lets the caller open the database (and import SQLAlchemy) while the
     requests are in flight. Unless ``endpoint_fixed`` (a ``--url``), an account read from a
     Codex home is asked where that home's config.toml sends Codex (``tracker.collect.codex_config``).
+    With a ``gate`` (``CreditsGate``) each good usage answer is followed by the credits list when due.
     """
     import time
 
-    kwargs = {"timeout": timeout, "retries": retries, "clock": clock, "sleep": sleep or time.sleep}
+    kwargs = {"timeout": timeout, "retries": retries, "clock": clock, "sleep": sleep or time.sleep, "gate": gate}
     urls = {ref: url for ref in refs}
     if not endpoint_fixed:
         from tracker.collect.codex_config import home_usage_url
@@ -211,12 +229,17 @@ def run_collection(settings: CollectSettings, open_store: Callable[[], object], 
 
     refs = discover_accounts(account_dirs=settings.account_dirs, auth_files=settings.auth_files,
                              codex_homes=settings.codex_homes, default_home=default_home, only=settings.names)
+    from tracker.collect.credits import CreditsGate
+
+    gate = CreditsGate()
     pending = collect_accounts(refs, settings.endpoint, concurrency=settings.concurrency,
                                timeout=settings.timeout, retries=settings.retries, clock=settings.clock,
-                               endpoint_fixed=settings.endpoint_fixed)
+                               endpoint_fixed=settings.endpoint_fixed, gate=gate)
     try:
         store = open_store()
+        gate.open(store.credit_fetch_times())
     except BaseException:
+        gate.close()
         pending.cancel()
         raise
     results = []
@@ -266,13 +289,29 @@ def record_result(store, result: AccountResult) -> None:  # tracker.storage.stor
         record = SnapshotRecord(result.account, result.collected_at, "api", result.usage, result.raw_body)
         try:
             store.add_snapshots([record], {result.account: info})
+            _record_credits(store, result)
             return
         except UnstorableValue as exc:
             result.status, result.exit_code = "unparsed", EXIT_HTTP
             result.error = f"response not storable: {exc.message}; stored raw"
     failure = FailureRecord(result.account, result.collected_at, result.status, result.error or result.status,
                             result.http_status, result.raw_body)
+    result.credits = CreditsReading("not_asked")  # a failed account keeps no credits list
     try:
         store.add_failure(failure, info)
     except UnstorableValue:  # the account's own details are refused: keep the failure under its name
         store.add_failure(failure, AccountInfo(result.account))
+
+
+def _record_credits(store, result: AccountResult) -> None:
+    """Keep the credits list (or that it was asked and not known): never the collection's failure."""
+    from tracker.records import UnstorableValue
+
+    reading = result.credits
+    if reading.outcome not in ("ok", "unknown"):
+        return
+    try:
+        store.record_credits(result.account, reading)
+    except UnstorableValue as exc:
+        result.credits = CreditsReading("unknown", reading.at, error=f"credits list not storable: {exc.message}")
+        store.record_credits(result.account, result.credits)

@@ -18,6 +18,8 @@ from tracker.storage.schema import accounts as accounts_t
 from tracker.storage.schema import failures as failures_t
 from tracker.storage.schema import import_progress as progress_t
 from tracker.storage.schema import notifications as notifications_t
+from tracker.storage.schema import reset_credit_fetches as credit_fetches_t
+from tracker.storage.schema import reset_credits as reset_credits_t
 from tracker.storage.schema import series as series_t
 from tracker.storage.schema import snapshots as snapshots_t
 from tracker.storage.schema import windows as windows_t
@@ -120,6 +122,11 @@ def _merge(conn: Connection, old_id: int, new_id: int) -> None:
             conn.execute(delete(s).where(s.c.id == series_id))
     for table in (snapshots_t, failures_t):
         conn.execute(update(table).where(table.c.account_id == old_id).values(account_id=new_id))
+    c = reset_credits_t  # a credit both lists name is NEW's; NEW's last request stands
+    conn.execute(delete(c).where(c.c.account_id == old_id, c.c.credit_id.in_(
+        select(c.c.credit_id).where(c.c.account_id == new_id).scalar_subquery())))
+    conn.execute(update(c).where(c.c.account_id == old_id).values(account_id=new_id))
+    conn.execute(delete(credit_fetches_t).where(credit_fetches_t.c.account_id == old_id))
 
 
 def forget_accounts(store: Store, names: list[str]) -> dict[str, int]:
@@ -132,6 +139,8 @@ def forget_accounts(store: Store, names: list[str]) -> dict[str, int]:
             conn.execute(delete(series_t).where(series_t.c.account_id == account_id))
             removed[name] = conn.execute(delete(snapshots_t).where(snapshots_t.c.account_id == account_id)).rowcount
             conn.execute(delete(failures_t).where(failures_t.c.account_id == account_id))
+            for table in (reset_credits_t, credit_fetches_t):
+                conn.execute(delete(table).where(table.c.account_id == account_id))
             conn.execute(delete(progress_t).where(progress_t.c.account == name))
             conn.execute(delete(notifications_t).where(notifications_t.c.account == name))
             conn.execute(delete(accounts_t).where(accounts_t.c.id == account_id))

@@ -162,6 +162,36 @@ notifications = Table(
 )
 
 
+# Banked reset credits as the credits list gave them (revision 0009): one row per account and credit
+# id, kept when it leaves the list (redeemed or expired credits are history too).
+reset_credits = Table(
+    "reset_credits", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("credit_id", Outside(200), primary_key=True),
+    Column("reset_type", Outside(64)),
+    Column("title", Outside(200)),
+    Column("status", Outside(32)),
+    Column("granted_at", EpochSeconds),
+    Column("expires_at", EpochSeconds),
+    Column("redeemed_at", EpochSeconds),
+    Column("first_seen_at", EpochMillis, nullable=False),
+    Column("seen_at", EpochMillis, nullable=False),  # the last list that named it
+)
+
+# The last request for each account's credits list: when (the once-an-hour limit), how it went, and
+# the last list known (its time and count); the answer's body, tokens removed, as for snapshots.
+reset_credit_fetches = Table(
+    "reset_credit_fetches", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("checked_at", EpochMillis, nullable=False),
+    Column("outcome", String(16), nullable=False),  # ok | unknown
+    Column("error", Text),
+    Column("listed_at", EpochMillis),
+    Column("available_count", Integer),
+    Column("raw", LargeBinary),
+)
+
+
 def stored_length(window_seconds: int | None) -> int:
     """The window length as the series key stores it: NULLs are never equal in a UNIQUE key, so an
     unknown length is 0 in this one column, and None everywhere else."""

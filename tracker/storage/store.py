@@ -6,6 +6,7 @@ reading series, listing history, token counts, retention), each in its own modul
 
 from __future__ import annotations
 
+from tracker.storage.credits import CreditStore
 from tracker.storage.history import HistoryReader
 from tracker.storage.retention import Retention
 from tracker.storage.series import SeriesReader
@@ -13,5 +14,5 @@ from tracker.storage.tokens import TokenReader
 from tracker.storage.writes import SnapshotWriter
 
 
-class Store(SnapshotWriter, SeriesReader, HistoryReader, TokenReader, Retention):
+class Store(SnapshotWriter, SeriesReader, HistoryReader, TokenReader, Retention, CreditStore):
     """Every query of the tracker database, by concern; use as ``with Store.open(url) as store:``."""

@@ -10,6 +10,7 @@ from datetime import datetime, tzinfo
 
 from tracker.collect.run import AccountResult
 from tracker.kinds import KIND_LABELS, KIND_SHORT, MAIN_LIMIT
+from tracker.records import CreditsReading, ResetCredit
 from tracker.render import cell, percent, printable, table, to_json
 from tracker.timeutil import format_countdown, format_local, iso_utc
 from tracker.views.terminal import Terminal
@@ -50,7 +51,24 @@ def result_json(result: AccountResult) -> dict:
              "remaining_percent": w.remaining_percent, "reset_at": iso_utc(w.reset_at)}
             for w in result.windows
         ],
+        "reset_credits": credits_json(result.credits),
     }
+
+
+def credit_json(credit: ResetCredit) -> dict:
+    """One credit as every JSON output shows it."""
+    return {"id": credit.id, "status": credit.status, "reset_type": credit.reset_type, "title": credit.title,
+            "granted_at": iso_utc(credit.granted_at), "expires_at": iso_utc(credit.expires_at),
+            "redeemed_at": iso_utc(credit.redeemed_at)}
+
+
+def credits_json(reading: CreditsReading) -> dict:
+    """``state``: ``ok`` (the list below is this run's), ``unknown`` (asked, no usable answer:
+    ``error``), ``not_due`` (asked less than an hour ago: see ``report``), ``not_asked``."""
+    known = reading.outcome == "ok"
+    return {"state": reading.outcome, "error": reading.error, "checked_at": iso_utc(reading.at),
+            "available_count": reading.available_count if known else None,
+            "credits": [credit_json(c) for c in reading.credits] if known else None}
 
 
 def results_json(results: Sequence[AccountResult]) -> str:
