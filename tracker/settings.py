@@ -67,6 +67,7 @@ KEYS = {
     ("notify", "stale"): (_text, 'a duration as text, like "1h"', "stale"),
     ("notify", "on_reset"): (_flag, "true or false", "on_reset"),
     ("notify", "limit_change"): (_flag, "true or false", "limit_change"),
+    ("notify", "credit_expiry"): (_text, 'a duration as text, like "48h"', "credit_expiry"),
     ("notify", "desktop"): (_flag, "true or false", "desktop"),
     ("notify", "webhooks"): (_texts, "a URL, or a list of them, as text", "webhooks"),
     ("notify", "exec"): (_texts, "a command, or a list of them, as text", "exec_commands"),

@@ -359,6 +359,34 @@ def test_a_monthly_window_blocked_spans_and_the_credits_balance(make_page, start
     expect(card.locator(".blocked-total")).to_contain_text(f"{hours} h")
     expect(blocked.locator("li").first).to_contain_text("5h: ")
     expect(card.locator(".chart canvas").first).to_be_visible()
+
+
+def test_reset_credits_and_their_advice_on_the_card(make_page, start_server, demo_url, clock):
+    from tracker.records import CreditsReading, ResetCredit
+
+    soon = clock.now + timedelta(hours=20)
+    store = Store.open(demo_url)
+    try:
+        store.record_credits("work", CreditsReading("ok", END, 2, (
+            ResetCredit("rc-soon", "available", "codex_rate_limits", "Full reset", END - timedelta(days=29), soon),
+            ResetCredit("rc-far", "available", "codex_rate_limits", "Full reset", END, END + timedelta(days=30)))))
+        store.record_credits("personal", CreditsReading("ok", END - timedelta(hours=2), 1, (
+            ResetCredit("rc-p", "available", expires_at=END + timedelta(days=9)),)))
+        store.record_credits("personal", CreditsReading("unknown", END, error="HTTP 404: Not Found"))
+        store.record_credits("research", CreditsReading("unknown", END, error="HTTP 404: Not Found"))
+    finally:
+        store.close()
+    view = make_page()
+    page = view.open(start_server(demo_url).url)
+    work = page.locator("article.card[data-account='work'] .reset-credits")
+    expect(work).to_be_visible()
+    expect(work.locator(".credits-line")).to_contain_text("reset credits: 2 usable, first expires")
+    expect(work.locator(".credits-line")).to_contain_text("(in 20h")
+    expect(work.locator("li.expires_soon")).to_contain_text("a reset credit expires unused in 20h")
+    personal = page.locator("article.card[data-account='personal'] .reset-credits .credits-line")  # the last list read stays
+    expect(personal).to_contain_text("reset credits: 1 usable, first expires")
+    expect(personal).to_contain_text("(list unreadable, last asked 11:05)")
+    expect(page.locator("article.card[data-account='research'] .reset-credits")).to_be_hidden()  # unknown, none usable
     assert view.errors == []
 
 

@@ -29,7 +29,7 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
         channels = [desktop_channel()]
     rules = Rules(below=options["below"], before_reset=options["before_reset"], stale=options["stale"],
                   on_reset=options["on_reset"], min_probability=options["min_probability"],
-                  limit_change=options.get("limit_change", False))
+                  limit_change=options.get("limit_change", False), credit_expiry=options.get("credit_expiry"))
     with open_store(db, readonly=dry_run, create=False) as store:  # no database yet: say so, create nothing
         outcome = notify_from_store(store, names, now, rules, channels, zone, dry_run,
                                     options["deadline"].total_seconds())
@@ -43,9 +43,9 @@ def run_rules(db: str | None, names: tuple[str, ...], now: datetime, zone: tzinf
     return EXIT_UNDELIVERED if outcome.problems else 0
 
 
-NOTIFY_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "desktop", "webhooks",
-               "exec_commands", "deadline")
-RULE_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "deadline")
+NOTIFY_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "credit_expiry",
+               "desktop", "webhooks", "exec_commands", "deadline")
+RULE_KEYS = ("below", "before_reset", "min_probability", "stale", "on_reset", "limit_change", "credit_expiry", "deadline")
 CHANNEL_KEYS = ("desktop", "webhooks", "exec_commands")
 EXIT_UNDELIVERED = 6
 
@@ -65,8 +65,8 @@ def configured(options: dict) -> dict:
 @click.option("--at", "at", type=params.When(), hidden=True, help="Evaluate as of this moment (tests).")
 @db_option
 @tz_option
-def notify(names, below, before_reset, min_probability, stale, on_reset, limit_change, desktop, webhooks, exec_commands,
-           deadline, dry_run, at, db, tz) -> None:
+def notify(names, below, before_reset, min_probability, stale, on_reset, limit_change, credit_expiry, desktop, webhooks,
+           exec_commands, deadline, dry_run, at, db, tz) -> None:
     """Notify once per episode: a window low, running out before its reset, or data stale.
 
     A condition that holds for hours notifies once; it notifies again only after it has cleared
@@ -81,8 +81,9 @@ def notify(names, below, before_reset, min_probability, stale, on_reset, limit_c
         tracker notify --webhook https://ntfy.sh/my-codex --dry-run
         tracker collect --notify --desktop      # collect, then notify, in one scheduled line
         tracker notify --limit-change --desktop # once, when the same work starts costing more %
+        tracker notify --credit-expiry 48h --desktop  # once per reset credit about to expire unused
     """
     options = configured(dict(zip(NOTIFY_KEYS, (below, before_reset, min_probability, stale, on_reset, limit_change,
-                                                desktop, webhooks, exec_commands, deadline), strict=True)))
+                                                credit_expiry, desktop, webhooks, exec_commands, deadline), strict=True)))
     sys.exit(run_rules(db, names, resolve_past(at, utcnow(), tz) or utcnow(), tz, options, dry_run))
 

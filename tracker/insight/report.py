@@ -10,6 +10,7 @@ from tracker.errors import NoDataError
 from tracker.insight.figures import Forecast
 from tracker.kinds import KIND_ORDER, MAIN_LIMIT
 from tracker.points import Point, SeriesKey
+from tracker.records import CreditsState
 
 TYPE_CHECKING = False  # not typing's: cheap to import
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ class AccountReport:
     windows: list[WindowReport] = field(default_factory=list)
     reset_credits_available: int | None = None
     credits_balance: str | None = None  # as the latest snapshot said, verbatim (e.g. "12.50")
+    reset_credits: CreditsState | None = None  # the credits list as last read (None: never asked)
+    credits_usable: int | None = None  # usable credits: from the list when known, else the usage answer's count
+    credits_earliest_expiry: datetime | None = None  # of the usable credits
+    credit_advice: list = field(default_factory=list)  # tracker.insight.credits.CreditAdvice
     blocked: Blocked | None = None  # the main quota's blocked spans over the last 7 days
     workspace_id: str | None = None  # the workspace and seat the latest snapshot named
     workspace_label: str | None = None
@@ -117,6 +122,7 @@ def build_report(
         raise NoDataError(f"no data for {', '.join(sorted(unknown))}: run `tracker collect` for it first")
     if not any(s.last_snapshot_at for s in states):
         raise NoSnapshotsError("no snapshots stored yet: run `tracker collect` first")
+    credit_states = store.credit_states(names)
     accounts = []
     full = full_readings(store, at, names=names)  # one statement for every account's blocked time
     for state in states:
@@ -139,8 +145,18 @@ def build_report(
             account.blocked = account_blocked(store, state.series, at, full=full)
         account.windows = _latest_per_kind(account.windows)
         account.windows.sort(key=lambda w: (w.key.limit != MAIN_LIMIT, w.key.limit, KIND_ORDER.get(w.key.kind, 3)))
+        _add_credits(account, credit_states.get(state.name), at)
         accounts.append(account)
     return Report(at, accounts)
+
+
+def _add_credits(account: AccountReport, state: CreditsState | None, at: datetime) -> None:
+    from tracker.insight.credits import available_count, credit_advice, earliest_expiry
+
+    account.reset_credits = state
+    account.credits_usable = available_count(state, account.reset_credits_available, at)
+    account.credits_earliest_expiry = earliest_expiry(state, at)
+    account.credit_advice = credit_advice(account.windows, state, account.reset_credits_available, at)
 
 
 def _latest_per_kind(windows: list[WindowReport]) -> list[WindowReport]:

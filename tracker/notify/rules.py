@@ -31,6 +31,7 @@ class Rules:
     min_probability: float = 0.5  # --before-reset fires at this run_out_probability (0.5: "runs out")
     hysteresis: float = 5.0  # percentage points a condition must clear by before it can notify again
     limit_change: bool = False  # a change in the limit (tracker limits) that took effect lately
+    credit_expiry: timedelta | None = None  # a usable reset credit expires within this long
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Key:
     limit: str  # "" for account-wide rules
     kind: str
     rule: str  # below | before_reset | stale | reset | limit_change (kind: "weekly@2026-10-12", the change's day)
+    #          | credit_expiry (kind: "credit:<id>", one episode per credit)
 
 
 @dataclass
@@ -141,6 +143,24 @@ def _has_reset(sent: Sent, window: WindowReport, now: datetime) -> bool:
     return moved and (sent.key.rule == "below" or window.figures.used_percent <= 50.0)
 
 
+def _credit_conditions(account: AccountReport, rules: Rules, tz: tzinfo, now: datetime) -> dict[Key, Notice]:
+    """One episode per usable credit expiring within ``credit_expiry``: it ends when the credit is
+    redeemed, expires or leaves the list, and a credit never comes back, so it notifies once."""
+    from tracker.insight.credits import usable_credits
+
+    if rules.credit_expiry is None:
+        return {}
+    active = {}
+    for credit in usable_credits(account.reset_credits, now):
+        if credit.expires_at is None or credit.expires_at - now > rules.credit_expiry:
+            continue
+        key = Key(account.account, "", f"credit:{credit.id}"[:64], "credit_expiry")
+        active[key] = Notice(key, f"Codex {account.account}: a reset credit expires unused "
+                                  f"{format_local(credit.expires_at, tz, now)} "
+                                  f"({format_countdown(credit.expires_at - now)})", reset_at=credit.expires_at)
+    return active
+
+
 CHANGE_RECENT = timedelta(days=14)  # a limit change notifies while it took effect at most this long ago
 SAME_CHANGE = timedelta(days=3)  # a change found again a few days off is the change already notified
 CHANGE_DAYS_AFTER = 3  # days at the new price a change rests on before it notifies (tracker limits shows it from 2)
@@ -189,6 +209,7 @@ def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels:
     windows: dict[tuple[str, str, str], WindowReport] = {}
     for account in report.accounts:
         active.update(_window_conditions(account, rules, sent_keys, tz, now))
+        active.update(_credit_conditions(account, rules, tz, now))
         stale = _stale_condition(account, rules, tz, now)
         if stale is not None:
             active[stale.key] = stale
@@ -200,7 +221,8 @@ def plan_notifications(report: Report, rules: Rules, sent: list[Sent], channels:
     reset_announced: set[tuple[Key, str]] = set()
     evaluated = {a.account for a in report.accounts}
     rules_run = {rule for rule, on in (("below", rules.below is not None), ("before_reset", rules.before_reset),
-                                       ("stale", rules.stale is not None), ("limit_change", rules.limit_change)) if on}
+                                       ("stale", rules.stale is not None), ("limit_change", rules.limit_change),
+                                       ("credit_expiry", rules.credit_expiry is not None)) if on}
     for s in sent:
         if s.key in active:
             continue

@@ -10,9 +10,10 @@ from datetime import datetime, tzinfo
 
 from tracker.collect.run import AccountResult
 from tracker.kinds import KIND_LABELS, KIND_SHORT, MAIN_LIMIT
-from tracker.records import CreditsReading, ResetCredit
+from tracker.records import CreditsReading
 from tracker.render import cell, percent, printable, table, to_json
 from tracker.timeutil import format_countdown, format_local, iso_utc
+from tracker.views.credits import credit_json
 from tracker.views.terminal import Terminal
 
 
@@ -53,13 +54,6 @@ def result_json(result: AccountResult) -> dict:
         ],
         "reset_credits": credits_json(result.credits),
     }
-
-
-def credit_json(credit: ResetCredit) -> dict:
-    """One credit as every JSON output shows it."""
-    return {"id": credit.id, "status": credit.status, "reset_type": credit.reset_type, "title": credit.title,
-            "granted_at": iso_utc(credit.granted_at), "expires_at": iso_utc(credit.expires_at),
-            "redeemed_at": iso_utc(credit.redeemed_at)}
 
 
 def credits_json(reading: CreditsReading) -> dict:

@@ -102,8 +102,10 @@ ACCOUNT_METRICS = [
     ("codex_usage_stale", "1 when the last snapshot is older than the staleness limit.", lambda a: a.stale),
     ("codex_usage_effective_remaining_percent", "What is really left: the least of the main limit's windows.",
      lambda a: a.effective_remaining_percent),
-    ("codex_usage_reset_credits_available", "Banked window resets the account can redeem (as last collected).",
-     lambda a: a.reset_credits_available),
+    ("codex_usage_reset_credits_available", "Banked window resets the account can redeem (the credits list when "
+     "known, else the usage answer's count).", lambda a: a.credits_usable),
+    ("codex_usage_reset_credits_earliest_expiry_timestamp_seconds", "When the first usable reset credit expires, "
+     "Unix seconds.", lambda a: a.credits_earliest_expiry),
     ("codex_usage_credits_balance", "The account's credits balance (credits.balance, as last collected).",
      lambda a: _balance(a.credits_balance)),
     ("codex_usage_blocked_seconds_this_week",

@@ -17,6 +17,7 @@ from tracker.kinds import KIND_LABELS, MAIN_LIMIT
 from tracker.records import LOGIN_HINTS
 from tracker.render import cell
 from tracker.timeutil import format_countdown, format_local
+from tracker.views.credits import credit_lines
 from tracker.views.terminal import Terminal
 
 BASIS = {"profile": "at your usual pace ", "window-average": "at its average pace ",
@@ -130,6 +131,7 @@ def compact_report(report: Report, tz: tzinfo, term: Terminal) -> str:
             hint = LOGIN_HINTS.get(a.last_error.kind, a.last_error.message)
             lines.append(_fit(f"  ! {a.last_error.kind} since {format_local(a.last_error.since, tz, now)}: "
                               f"{cell(hint)}", width))
+        lines += [_fit(line, width) for line in credit_lines(a, tz, now)]
         labels = [window_label(w) for w in a.windows]
         pad = min(max((len(label) for label in labels), default=0), 24)
         for w, label in zip(a.windows, labels, strict=True):

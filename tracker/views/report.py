@@ -12,6 +12,7 @@ from tracker.kinds import KIND_LABELS
 from tracker.records import LOGIN_HINTS
 from tracker.render import percent, table
 from tracker.timeutil import format_countdown, format_local, iso_utc
+from tracker.views.credits import account_credits_json, credit_lines
 from tracker.views.outlook import compact_report, heading, outlook_lines
 from tracker.views.terminal import Terminal, visible_width
 
@@ -51,6 +52,7 @@ def report_json(report: Report) -> dict:
                 "blocked_spans": [] if a.blocked is None else [
                     {"kind": s.kind, "from": iso_utc(s.start), "until": iso_utc(s.end), "seconds": round(s.seconds),
                      "reset_at": iso_utc(s.reset_at), "open": s.open} for s in a.blocked.spans],
+                **account_credits_json(a, report.generated_at),
                 "windows": [
                     {
                         "limit": w.key.limit,
@@ -134,6 +136,7 @@ def _full_table(report: Report, tz: tzinfo, term: Terminal) -> str:
         if a.last_error:
             hint = LOGIN_HINTS.get(a.last_error.kind, a.last_error.message)
             lines.append(f"  ! {a.last_error.kind} since {format_local(a.last_error.since, tz, now)}: {hint}")
+        lines += credit_lines(a, tz, now)
         rows = []
         for w in a.windows:
             f = w.figures

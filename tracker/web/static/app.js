@@ -141,6 +141,21 @@
 
   const cardId = (account) => "card-" + encodeURIComponent(account).replace(/[^A-Za-z0-9_-]/g, "_");
 
+  // reset credits: how many can be used, the first expiry, and the advice (report --json's fields)
+  function renderCredits(a, node, nowMs) {
+    const box = $(".reset-credits", node);
+    const state = a.reset_credits_state;
+    const unknown = state && state.state !== "ok";
+    box.hidden = !a.reset_credits_usable;  // nothing usable (or nothing known): no line, as in `report`
+    if (box.hidden) return;
+    let text = `reset credits: ${a.reset_credits_usable} usable`;
+    const first = a.reset_credits_earliest_expiry;
+    if (first) text += `, first expires ${localTime(first, nowMs)} (${countdown(Date.parse(first) - nowMs)})`;
+    if (unknown) text += ` (list unreadable, last asked ${localTime(state.checked_at, nowMs)})`;
+    $(".credits-line", box).textContent = text;
+    $(".advice", box).replaceChildren(...(a.credit_advice || []).map((x) => el("li", x.message, x.kind)));
+  }
+
   function renderCard(a, nowMs) {
     const card = cardFor(a.account);
     const node = card.node;
@@ -156,6 +171,7 @@
     const error = $(".error", node);
     error.hidden = !a.last_error;
     if (a.last_error) error.textContent = `${a.last_error.kind} since ${localTime(a.last_error.since, nowMs)}: ${a.last_error.message}`;
+    renderCredits(a, node, nowMs);
     $(".windows tbody", node).replaceChildren(...a.windows.map((w) => windowRow(w, w.limit === "codex" && w.kind === a.binding_kind, nowMs)));
     renderBlocked(node, a, nowMs);
     return card;
