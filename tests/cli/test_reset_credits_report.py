@@ -126,3 +126,15 @@ def test_notify_before_a_credit_expires_unused_once_per_credit(httpserver, tmp_p
     assert hook["kind"] == "credit:rc-soon" and hook["account"] == "work"
     assert hook["message"] == f"Codex work: a reset credit expires unused {TOMORROW:%a %d %b %H:%M} (in 1d 0h)"
     assert hook["reset_at"] == iso(TOMORROW)
+
+
+def test_the_config_file_sets_the_credit_expiry_rule(httpserver, tmp_path, monkeypatch):
+    db = history(httpserver, tmp_path, 20, credits_body(credit_item("rc-soon", TOMORROW)))
+    config = tmp_path / "config.toml"
+    config.write_text('[notify]\ncredit_expiry = "48h"\nbelow = 0\n')
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+    result = run("notify", "--db", str(db), "--dry-run", "--tz", "UTC", "--at", iso(NOW))
+    assert result.exit_code == 0, result.stderr
+    assert "a reset credit expires unused" in result.stdout
+    config.write_text('[notify]\ncredit_expiry = "12h"\nbelow = 0\n')
+    assert "expires unused" not in run("notify", "--db", str(db), "--dry-run", "--tz", "UTC", "--at", iso(NOW)).stdout
