@@ -313,7 +313,8 @@ def test_on_a_real_terminal_a_resize_redraws_and_ctrl_c_restores(history_db):
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     proc = subprocess.Popen([sys.executable, "-m", "tracker", "watch", "--db", str(db), "--at", AT, "--tz", "UTC",
                              "--every", "1h"], stdin=term.slave, stdout=term.slave, stderr=subprocess.PIPE,
-                            env={**env, "NO_COLOR": "1"})
+                            env={**env, "NO_COLOR": "1"},  # SIGINT as on a terminal, even if ours ignores it
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = term.read_until(lambda text: text.count("\x1b[J") == 1)
         assert first.startswith(ENTER) and "tracker watch · 11:00:00 UTC" in first
@@ -324,8 +325,8 @@ def test_on_a_real_terminal_a_resize_redraws_and_ctrl_c_restores(history_db):
         lines = second.removesuffix("\x1b[J").split("\x1b[K\n")
         assert len(lines) > 5 and max(visible_width(line.removesuffix("\x1b[K")) for line in lines) <= 50
         proc.send_signal(signal.SIGINT)
+        assert term.read_until(lambda text: text.endswith(LEAVE)).endswith(LEAVE)  # read first: never blocked
         assert proc.wait(timeout=30) == 0
-        assert term.read_until(lambda text: text.endswith(LEAVE)).endswith(LEAVE)
         assert proc.stderr.read() == b""
     finally:
         proc.kill()
