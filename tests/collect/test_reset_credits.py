@@ -225,3 +225,19 @@ def test_where_the_list_is_asked_and_when():
     assert not credits_due(AT, AT + timedelta(minutes=59))
     assert credits_due(AT, AT + timedelta(hours=1))
     assert credits_due(AT + timedelta(hours=3), AT)  # the clock went back: ask
+
+
+@pytest.mark.postgres
+def test_the_list_on_postgresql(httpserver, usage_url, accounts, pg_db):
+    serve_usage(httpserver)
+    httpserver.expect_oneshot_request(CREDITS_PATH).respond_with_json(credits_body(credit_item("rc-1", TOMORROW)))
+    httpserver.expect_oneshot_request(CREDITS_PATH).respond_with_json(
+        credits_body(credit_item("rc-1", TOMORROW, status="redeemed", redeemed_at=iso(AT))))
+    assert collect(accounts, usage_url, pg_db).exit_code == 0
+    assert collect(accounts, usage_url, pg_db, AT + timedelta(hours=1)).exit_code == 0  # upserted, not duplicated
+    from tracker.storage.store import Store
+
+    with Store.open(pg_db) as store:
+        [credit] = store.credit_states()["work"].credits
+        assert (credit.id, credit.status, credit.redeemed_at, credit.first_seen_at) == ("rc-1", "redeemed", AT, AT)
+        assert store.credit_fetch_times() == {"work": AT + timedelta(hours=1)}
