@@ -48,6 +48,13 @@ def local_hours(t: datetime, zone: tzinfo) -> float:
     return (t.timestamp() + (offset.total_seconds() if offset else 0.0)) / 3600.0 + EPOCH_HOUR_OF_WEEK
 
 
+def _offset_hours(hour: int, zone: tzinfo) -> float:
+    """The zone's offset from UTC at an hour since the epoch, in hours."""
+    at = datetime.fromtimestamp(hour * 3600.0, UTC)
+    offset = zone.utcoffset(at.astimezone(zone))
+    return offset.total_seconds() / 3600.0 if offset else 0.0
+
+
 @dataclass(frozen=True)
 class Profile:
     """Expected percentage points per hour of the week (local clock of ``zone``, Monday 00:00 =
@@ -143,12 +150,15 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
     exposure = [0.0] * HOURS_PER_WEEK
     hour = math.floor(ordered[0].at.timestamp() / 3600.0)
     weight, growth = math.exp(-decay * (end - hour * 3600.0)), math.exp(decay * 3600.0)
+    shift, shift_until = 0.0, -math.inf if zone is not UTC else math.inf  # the zone's offset, in hours
     while hour * 3600.0 < end:
         while blocked and blocked[0][1] <= hour * 3600.0:
             blocked.pop(0)
+        if hour >= shift_until:  # one offset per day, or per hour on a day the clock changes
+            shift = _offset_hours(hour, zone)
+            shift_until = hour + (24 if _offset_hours(hour + 24, zone) == shift else 1)
         if not (blocked and blocked[0][0] <= hour * 3600.0):  # an hour at 100 % is censored, not zero use
-            at = datetime.fromtimestamp(hour * 3600.0, UTC)
-            exposure[math.floor(local_hours(at, zone)) % HOURS_PER_WEEK] += weight
+            exposure[math.floor(hour + shift + EPOCH_HOUR_OF_WEEK) % HOURS_PER_WEEK] += weight
         hour, weight = hour + 1, weight * growth
     rates = _fill_censored([u / e if e > 0 else None for u, e in zip(used, exposure, strict=True)])
     profile = Profile(rates, zone=zone)
