@@ -102,6 +102,16 @@ def test_accounts_from_the_file_unless_named(config_file, httpserver, usage_url,
     assert collected("--account-dir", tmp_path / "flagged") == ["flagged"]
 
 
+def test_watch_collects_the_file_s_accounts(config_file, httpserver, usage_url, tmp_path):
+    write_auth(tmp_path / "filed" / "filed.auth.json", "filed")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(body(25, 60))
+    config_file(f'[accounts]\naccount_dirs = "{tmp_path}/filed"\n')
+    result = run("watch", "--collect", "5m", "--url", usage_url, "--db", tmp_path / "w.db", "--at", iso(T0),
+                 "--tz", "UTC")
+    assert result.exit_code == 0, result.stderr
+    assert "1 ok" in result.stdout and "filed" in result.stdout
+
+
 @pytest.mark.parametrize("text,line,words", [
     ('database = "x.db"\ntime_zone = Europe/Paris\n', 2, "not valid TOML"),
     ('database = "x.db"\n\n[notify]\nbelow = "lots"\n', 4, "notify.below must be a number from 0 to 100"),

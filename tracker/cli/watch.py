@@ -168,6 +168,10 @@ def watch(names, every, collect_every, account_dirs, auth_files, codex_homes, ur
     import shutil
     import time
 
+    if collect_every:  # the accounts `collect` would read: flags, TRACKER_ACCOUNT_DIR, else config.toml's
+        from tracker.cli.options import configured_sources
+
+        account_dirs, auth_files, codex_homes = configured_sources(account_dirs, auth_files, codex_homes)
     fixed = resolve(at, utcnow(), tz)
     live = _is_terminal(sys.stdout)
     sleep = _live_signals() if live else time.sleep
