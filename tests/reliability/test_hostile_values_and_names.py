@@ -201,7 +201,11 @@ def test_ctrl_c_during_collect_exits_130_and_keeps_the_database(tmp_path):
     threading.Thread(target=accept, daemon=True).start()
     write_auth(tmp_path / "a.auth.json", "a")
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/backend-api/wham/usage"
-    proc = subprocess.Popen([sys.executable, "-m", "tracker", "collect", "--auth", str(tmp_path / "a.auth.json"),
+    # As from a terminal: a shell's background job (or CI started as one) runs with SIGINT ignored,
+    # and Python then installs no Ctrl-C handler at all, so the child gets the default one back.
+    interactive = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                   "from tracker.cli.entry import main; sys.exit(main())")
+    proc = subprocess.Popen([sys.executable, "-c", interactive, "collect", "--auth", str(tmp_path / "a.auth.json"),
                              "--url", url, "--db", str(tmp_path / "t.db"), "--timeout", "30"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
