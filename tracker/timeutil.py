@@ -112,7 +112,10 @@ def local_zone() -> tzinfo:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
-    local = datetime.now().astimezone().tzinfo
+    try:
+        local = datetime.now().astimezone().tzinfo
+    except ValueError:  # a POSIX rule of 24 hours or more (TZ=UTC+24): no offset Python can hold
+        return UTC
     assert local is not None
     return local
 

@@ -19,7 +19,9 @@ _MAX = 1 << 62  # a count past this is garbage (and would not fit the database's
 
 
 def read_counts(usage: object) -> TokenCounts | None:
-    """``{"input_tokens": 1200, ...}`` as TokenCounts; None when no field is a whole count >= 0."""
+    """``{"input_tokens": 1200, ...}`` as TokenCounts; None when no field is a whole count >= 0, or
+    when a field is there but no such count (NaN, negative, text): read as 0, it would make the
+    next line's difference count the whole session again."""
     if not isinstance(usage, dict):
         return None
     values, found = {}, False
@@ -29,6 +31,8 @@ def read_counts(usage: object) -> TokenCounts | None:
             values[name], found = value, True
         elif isinstance(value, float) and value.is_integer() and 0 <= value < _MAX:
             values[name], found = int(value), True
+        elif value is not None:
+            return None
     return TokenCounts(**values) if found else None
 
 
