@@ -204,6 +204,9 @@ def _private(path: str, settings: Settings, mode: int) -> None:
 _cache: dict[tuple, Settings] = {}
 
 
+_MAX_BYTES = 1 << 20
+
+
 def load(path: str | None = None) -> Settings:
     """The settings of the config file (``config.file()`` unless ``path``); empty when there is none."""
     from tracker.config import config_file
@@ -215,11 +218,16 @@ def load(path: str | None = None) -> Settings:
         return Settings(path)
     except OSError as exc:
         raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+    if st.st_mode & 0o170000 != 0o100000:  # a FIFO or a device (/dev/zero) would hang or fill memory
+        raise ConfigError(f"cannot read the config file {path}: not a regular file")
     key = (path, st.st_mtime_ns, st.st_size, st.st_mode, st.st_ino)
     if key not in _cache:
         try:
             with open(path, "rb") as handle:
-                text = handle.read().decode("utf-8")
+                data = handle.read(_MAX_BYTES + 1)
+            if len(data) > _MAX_BYTES:
+                raise ConfigError(f"cannot read the config file {path}: larger than 1 MiB")
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read the config file {path}: {getattr(exc, 'strerror', None) or exc}") from None
         settings = _parse(path, text)

@@ -49,3 +49,18 @@ def test_a_posix_tz_a_day_or_more_from_utc_is_utc_not_an_internal_error(tmp_path
     watch = subprocess.run([sys.executable, "-m", "tracker", "watch", "--db", str(db)], env=env,
                             capture_output=True, text=True, timeout=60)
     assert watch.returncode == 0 and " UTC" in watch.stdout.splitlines()[0], watch.stderr  # shown in UTC, said so
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "huge"])
+def test_a_config_file_that_is_a_fifo_a_device_or_huge_is_one_line_not_a_hang(tmp_path, kind):
+    # a FIFO with no writer and /dev/zero were read to the end: the command hung (killed at 10 s)
+    path = {"fifo": tmp_path / "config.toml", "device": "/dev/zero", "huge": tmp_path / "config.toml"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "huge":
+        path.write_text('database = "' + "a" * (2 << 20) + '"\n')
+    env = {**os.environ, "TRACKER_CONFIG": str(path)}
+    done = subprocess.run([sys.executable, "-m", "tracker", "status"], env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 4 and done.stderr.count("\n") == 1, (done.returncode, done.stderr)
+    assert "cannot read the config file" in done.stderr
