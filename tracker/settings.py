@@ -27,6 +27,11 @@ def _text(value):
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _path_text(value):
+    """Text a path can hold: no NUL (the operating system refuses it) and at most 4,096 characters."""
+    return _text(value) if isinstance(value, str) and "\0" not in value and len(value) <= 4096 else None
+
+
 def _texts(value):
     """A string or a list of strings."""
     items = [value] if isinstance(value, str) else value
@@ -55,7 +60,7 @@ def _table(value):
 
 # (table, key): (check returning the value or None, what is expected, the click parameter it sets)
 KEYS = {
-    ("", "database"): (_text, "a path or a database URL, as text", "db"),
+    ("", "database"): (_path_text, "a path or a database URL, as text (no NUL, at most 4096 characters)", "db"),
     ("", "time_zone"): (_text, 'a zone as text, like "Europe/Paris", "UTC" or "+02:00"', "tz"),
     ("", "stale_after"): (_text, 'a duration as text, like "30m"', "stale_after"),
     ("accounts", "account_dirs"): (_texts, "a directory, or a list of them, as text", "account_dirs"),

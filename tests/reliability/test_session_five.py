@@ -64,3 +64,15 @@ def test_a_config_file_that_is_a_fifo_a_device_or_huge_is_one_line_not_a_hang(tm
                           timeout=30)
     assert done.returncode == 4 and done.stderr.count("\n") == 1, (done.returncode, done.stderr)
     assert "cannot read the config file" in done.stderr
+
+
+@pytest.mark.parametrize("database", ["a\\u0000b", "a" * 5000])
+def test_a_config_database_with_a_nul_or_too_long_is_refused_with_its_line(tmp_path, database):
+    # status's fast path took it to realpath: a traceback ("embedded null byte"), or exit 5
+    path = tmp_path / "config.toml"
+    path.write_text(f'\ndatabase = "{database}"\n')
+    env = {**os.environ, "TRACKER_CONFIG": str(path)}
+    done = subprocess.run([sys.executable, "-m", "tracker", "status"], env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 4 and "Traceback" not in done.stderr, (done.returncode, done.stderr)
+    assert f"{path}, line 2: database must be" in done.stderr
