@@ -140,7 +140,7 @@ def test_heat_labels_keep_contrast_and_long_names_are_shortened():
     titles = [ax.get_title(loc="left").split(" · ")[0] for ax in fig.axes][:10]
     assert all(len(t) <= 28 for t in titles) and titles[0] == "team-00-" + "x" * 19 + "…"
     assert titles[8] in ("研究", "??")  # drawn when the font has the glyphs, never as boxes
-    from tracker.views.charts import short_label
+    from tracker.views.chartaxes import short_label
 
     assert short_label("x" * 30) == "x" * 17 + "…" and short_label("work") == "work"
 

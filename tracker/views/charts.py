@@ -15,6 +15,15 @@ from pathlib import Path
 from tracker.atomic import atomic_output
 from tracker.errors import TrackerError
 from tracker.kinds import KINDS, LONG_KINDS
+from tracker.views.chartaxes import (
+    day_starts,
+    format_time_axis,
+    num,
+    palette,
+    short_label,
+    x_end,
+    x_start,
+)
 from tracker.views.chartdata import ChartData, KindSeries
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -29,119 +38,14 @@ def output_format(path: Path) -> str:
     return fmt
 
 
-def _num(moment: datetime) -> float:
-    """Matplotlib's date number (days since its default 1970 epoch), computed without its slow
-    per-object conversion of aware datetimes."""
-    return moment.timestamp() / 86400.0
-
-
-def _colors(count: int) -> list:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if count <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(count)]
-
-
-def _day_starts(data: ChartData) -> list[datetime]:
-    start = data.start.astimezone(data.tz).date()
-    days = []
-    day = start + timedelta(days=1)
-    while True:
-        moment = datetime.combine(day, time(0), tzinfo=data.tz)
-        if moment >= data.end:
-            return days
-        days.append(moment)
-        day += timedelta(days=1)
-
-
-MIN_SPAN = timedelta(hours=1)
-LABEL_CHARS = 18  # account names are shortened to this many characters in legends, titles and ticks
-
-
-def _data_range(data: ChartData) -> tuple[datetime, datetime]:
-    moments = [t for s in data.series for line in s.lines for t, _ in line]
-    return (min(moments), max(moments)) if moments else (data.start, data.end)
-
-
-def _x_start(data: ChartData) -> datetime:
-    """The period's start, or just before the first reading when the data covers less of it."""
-    first, last = _data_range(data)
-    pad = max((last - first) / 20, timedelta(minutes=30))
-    return max(data.start, first - pad)
-
-
-def _x_end(data: ChartData) -> datetime:
-    """The last reading plus the projection's horizon (a tenth of what is shown, at least an
-    hour): projections and the next reset beyond it are cut, never an empty day and a half."""
-    _, last = _data_range(data)
-    horizon = max((last - _x_start(data)) / 10, MIN_SPAN)
-    wanted = [last + timedelta(minutes=10)]
-    for s in data.series:
-        wanted += [p[0] for p in s.projection] + ([s.next_reset] if s.next_reset else [])
-    return min(max(wanted), last + horizon)
-
-
-def short_label(name: str, limit: int = LABEL_CHARS) -> str:
-    """Shortened to fit, and with characters the font cannot draw shown as ``?`` (never boxes)."""
-    drawable = _drawable_characters()
-    text = "".join(c if ord(c) in drawable or c.isspace() else "?" for c in name)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _drawable_characters() -> set[int]:
-    global _GLYPHS
-    if _GLYPHS is None:
-        from matplotlib import font_manager
-        from matplotlib.ft2font import FT2Font
-
-        path = font_manager.findfont(font_manager.FontProperties())  # the default family, as drawn
-        _GLYPHS = set(FT2Font(path).get_charmap())
-    return _GLYPHS
-
-
-_GLYPHS: set[int] | None = None
-
-
-def _format_time_axis(ax, data: ChartData, label: bool, narrow: bool = False) -> None:
-    import matplotlib.dates as mdates
-    from matplotlib.ticker import FixedLocator
-
-    start, end = _x_start(data), _x_end(data)
-    span_days = (end - start).total_seconds() / 86400
-    if span_days <= 1.5:
-        locator = mdates.AutoDateLocator(tz=data.tz, minticks=3, maxticks=8)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
-    elif span_days <= 14:
-        # A day's label under the middle of the day (where its bar is), a tick at each midnight.
-        every = max(1, round(span_days / 4)) if narrow else 1
-        first = start.astimezone(data.tz).date()
-        noons = [datetime.combine(first + timedelta(days=i), time(12), tzinfo=data.tz)
-                 for i in range(0, math.ceil(span_days) + 2, every)]
-        ax.xaxis.set_major_locator(FixedLocator([_num(n) for n in noons if start <= n <= end]))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d" if narrow else "%a %d %b", tz=data.tz))
-        ax.xaxis.set_minor_locator(mdates.DayLocator(tz=data.tz))
-        ax.tick_params(axis="x", which="major", length=0)
-        ax.tick_params(axis="x", which="minor", length=4)
-    else:
-        locator = mdates.AutoDateLocator(tz=data.tz)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
-    ax.set_xlim(_num(start), _num(end))
-    if label:
-        ax.set_xlabel(f"time ({data.tz_name})")
-    else:
-        ax.tick_params(labelbottom=False)
-
-
 def _decorate_usage_axes(ax, data: ChartData, title: str) -> None:
     ax.axhline(100, color="#c0392b", linestyle="--", linewidth=1, gid="limit-100")
     if (data.end - data.start) <= timedelta(days=31):
-        for moment in _day_starts(data):
-            ax.axvline(_num(moment), color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
-    if data.now is not None and _x_start(data) <= data.now <= _x_end(data):
-        ax.axvline(_num(data.now), color="#444444", linewidth=0.9, gid="now")
-        ax.text(_num(data.now), 104, "now", fontsize=7, ha="center", va="center", color="#444444",
+        for moment in day_starts(data):
+            ax.axvline(num(moment), color="#999999", linewidth=0.6, alpha=0.5, gid="day-boundary")
+    if data.now is not None and x_start(data) <= data.now <= x_end(data):
+        ax.axvline(num(data.now), color="#444444", linewidth=0.9, gid="now")
+        ax.text(num(data.now), 104, "now", fontsize=7, ha="center", va="center", color="#444444",
                 backgroundcolor="white", gid="now-label")
     ax.set_ylim(0, 108)
     ax.set_ylabel("used (%)")
@@ -161,23 +65,23 @@ def _draw_series(ax, s: KindSeries, color, data: ChartData, linewidth: float = 1
         if xs:
             xs.append(math.nan)
             ys.append(math.nan)
-        xs += [_num(t) for t, _ in line]
+        xs += [num(t) for t, _ in line]
         ys += [v for _, v in line]
     ax.plot(xs, ys, color=color, linewidth=linewidth, gid=f"usage:{s.account}:{s.kind}", label=label)
     single = [line[0] for line in s.lines if len(line) == 1]
     if single:  # a lone reading (the first collect, or one between gaps) is a level, not a line
-        ax.plot([_num(t) for t, _ in single], [v for _, v in single], linestyle="none", marker="o", markersize=5,
+        ax.plot([num(t) for t, _ in single], [v for _, v in single], linestyle="none", marker="o", markersize=5,
                 color=color, gid=f"level:{s.account}:{s.kind}")
     for start, end in s.blocked:  # at 100 %: shaded, so a blocked week never merges into the limit line
-        ax.axvspan(_num(start), _num(end), ymin=0, ymax=1, color=color, alpha=0.13, linewidth=0,
+        ax.axvspan(num(start), num(end), ymin=0, ymax=1, color=color, alpha=0.13, linewidth=0,
                    gid=f"blocked:{s.account}:{s.kind}")
         drawn.add("blocked")
     if s.resets:
-        ax.plot([_num(t) for t in s.resets], [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4,
+        ax.plot([num(t) for t in s.resets], [1.5] * len(s.resets), linestyle="none", marker="^", markersize=4,
                 color=color, alpha=0.8, gid=f"reset:{s.account}:{s.kind}")
         drawn.add("reset")
     if s.projection:
-        px = [_num(t) for t, _ in s.projection]
+        px = [num(t) for t, _ in s.projection]
         py = [v for _, v in s.projection]
         ax.plot(px, py, color=color, linestyle="--", linewidth=linewidth, alpha=0.9,
                 gid=f"projection:{s.account}:{s.kind}")
@@ -185,8 +89,8 @@ def _draw_series(ax, s: KindSeries, color, data: ChartData, linewidth: float = 1
         if s.exhausts_before_reset:
             ax.plot([px[-1]], [100], marker="X", markersize=8, color="#c0392b", gid=f"exhaustion:{s.account}:{s.kind}")
             drawn.add("exhaustion")
-    if s.next_reset and s.next_reset <= _x_end(data):
-        ax.axvline(_num(s.next_reset), color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
+    if s.next_reset and s.next_reset <= x_end(data):
+        ax.axvline(num(s.next_reset), color=color, linestyle=":", linewidth=1, gid=f"next-reset:{s.account}:{s.kind}")
         drawn.add("next-reset")
     return drawn
 
@@ -224,7 +128,7 @@ def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:
     for i, account in enumerate(accounts):
         days = sorted(data.daily[account])
         starts = [datetime.combine(d, time(0), tzinfo=data.tz) for d in days]
-        xs = [_num(t) - 0.4 + width * (i + 0.5) for t in starts]
+        xs = [num(t) - 0.4 + width * (i + 0.5) for t in starts]
         xs = [x + 0.5 for x in xs]
         ys = [data.daily[account][d] for d in days]
         top = max([top, *ys])
@@ -233,7 +137,7 @@ def _draw_daily_bars(ax, data: ChartData, colors: dict) -> None:
     ax.set_ylabel(f"{data.daily_label} % used")
     ax.set_title(f"Consumption per day (sum of increases of the {data.daily_label} window)", loc="left", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    _format_time_axis(ax, data, label=True)
+    format_time_axis(ax, data, label=True)
 
 
 def _draw_daily_heatmap(fig, ax, data: ChartData) -> None:
@@ -270,7 +174,7 @@ def _legend_extras(drawn: set[str], data: ChartData) -> list:
         entries.append(Line2D([], [], color="gray", linestyle="none", marker="^", label="window reset"))
     if "next-reset" in drawn:
         entries.append(Line2D([], [], color="gray", linestyle=":", label="next reset"))
-    if data.now is not None and _x_start(data) <= data.now <= _x_end(data):
+    if data.now is not None and x_start(data) <= data.now <= x_end(data):
         entries.append(Line2D([], [], color="#444444", linewidth=0.9, label="now"))
     return entries
 
@@ -280,7 +184,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    colors = dict(zip(data.accounts, _colors(len(data.accounts)), strict=True))
+    colors = dict(zip(data.accounts, palette(len(data.accounts)), strict=True))
     drawn: set[str] = set()
     kinds = [k for k in KINDS if any(s.kind == k for s in data.series)]
     has_daily = bool(data.daily)
@@ -299,7 +203,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
                                        f"end-label:{s.account}:{s.kind}"))
             _place_end_labels(ax, labels)
             _decorate_usage_axes(ax, data, KIND_TITLES[kind])
-            _format_time_axis(ax, data, label=i == len(kinds) - 1)
+            format_time_axis(ax, data, label=i == len(kinds) - 1)
         handles = [Line2D([], [], color=colors[a], label=short_label(a)) for a in data.accounts] + \
             _legend_extras(drawn, data)
         axes[0].legend(handles=handles, loc="upper left", fontsize=8, ncols=min(4, len(handles)), framealpha=0.9)
@@ -330,7 +234,7 @@ def draw(data: ChartData, size: tuple[float, float] | None = None):  # Figure
                            if s.account == account and s.kind == kind), None)
             _decorate_usage_axes(ax, data, short_label(account, 28) + (f" · {weekly[1]}" if weekly else ""))
             ax.set_ylabel("used (%)" if index % cols == 0 else "")
-            _format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
+            format_time_axis(ax, data, label=index // cols == grid_rows - 1, narrow=True)
             ax.tick_params(labelsize=7)
         handles = [Line2D([], [], color="#7f8c8d", linewidth=0.8, label="five-hour window"),
                    Line2D([], [], color="black", linewidth=1.8, label="weekly or monthly window (account colour)"),
