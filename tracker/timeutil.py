@@ -94,6 +94,10 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime:
     return parse_when_text(text).resolve(now, tz)
 
 
+UTC_NAMES = frozenset({"UTC", "Z", "GMT", "ZULU", "UCT", "UNIVERSAL", "ETC/UTC", "ETC/UCT", "ETC/GMT",
+                       "ETC/UNIVERSAL", "ETC/ZULU"})  # names of UTC itself, in --tz and in TZ
+
+
 def local_zone() -> tzinfo:
     """The machine's zone with its daylight-saving rules (``TZ``, else the zone /etc/localtime
     links to), so a usual week learned in summer still fits in winter; else today's fixed offset."""
@@ -103,7 +107,7 @@ def local_zone() -> tzinfo:
     if not name:
         target = os.path.realpath("/etc/localtime")
         name = target.split("/zoneinfo/", 1)[1] if "/zoneinfo/" in target else ""
-    if name.upper() in {"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ETC/UNIVERSAL", "UNIVERSAL", "ZULU", "ETC/ZULU"}:
+    if name.upper() in UTC_NAMES:
         return UTC
     if name and not name.startswith(("/", ".")) and ".." not in name:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -125,7 +129,7 @@ def get_zone(name: str | None) -> tzinfo:
     if not name or name.strip().lower() == "local":
         return local_zone()
     name = name.strip()
-    if name.upper() in {"UTC", "Z", "GMT", "ZULU"}:
+    if name.upper() in UTC_NAMES:
         return UTC
     offset = re.match(_OFFSET, name)
     if offset:

@@ -44,14 +44,12 @@ def half_life_days(window_seconds: int | None) -> float:
 
 def local_hours(t: datetime, zone: tzinfo) -> float:
     """Hours since the epoch on the local clock, shifted so that Monday 00:00 is a multiple of 168."""
-    offset = None if zone is UTC else zone.utcoffset(t.astimezone(zone))
-    return (t.timestamp() + (offset.total_seconds() if offset else 0.0)) / 3600.0 + EPOCH_HOUR_OF_WEEK
+    return t.timestamp() / 3600.0 + _offset_hours(t, zone) + EPOCH_HOUR_OF_WEEK
 
 
-def _offset_hours(hour: int, zone: tzinfo) -> float:
-    """The zone's offset from UTC at an hour since the epoch, in hours."""
-    at = datetime.fromtimestamp(hour * 3600.0, UTC)
-    offset = zone.utcoffset(at.astimezone(zone))
+def _offset_hours(at: datetime, zone: tzinfo) -> float:
+    """The zone's offset from UTC at a moment, in hours."""
+    offset = None if zone is UTC else zone.utcoffset(at.astimezone(zone))
     return offset.total_seconds() / 3600.0 if offset else 0.0
 
 
@@ -155,8 +153,9 @@ def build_profile(history: Sequence[Point], window_seconds: int, until: datetime
         while blocked and blocked[0][1] <= hour * 3600.0:
             blocked.pop(0)
         if hour >= shift_until:  # one offset per day, or per hour on a day the clock changes
-            shift = _offset_hours(hour, zone)
-            shift_until = hour + (24 if _offset_hours(hour + 24, zone) == shift else 1)
+            at = datetime.fromtimestamp(hour * 3600.0, UTC)
+            shift = _offset_hours(at, zone)
+            shift_until = hour + (24 if _offset_hours(at + timedelta(days=1), zone) == shift else 1)
         if not (blocked and blocked[0][0] <= hour * 3600.0):  # an hour at 100 % is censored, not zero use
             exposure[math.floor(hour + shift + EPOCH_HOUR_OF_WEEK) % HOURS_PER_WEEK] += weight
         hour, weight = hour + 1, weight * growth
