@@ -1,5 +1,5 @@
 """Bounded reads for the forecast: the readings at a coarse grid behind the profile
-(``profile_points``, ``window_profile``), and the last reading of every hour for the backtest of
+(``profile_points``, ``window_profile``, ``window_profiles`` for many series in one read), and the last reading of every hour for the backtest of
 long windows (``hourly_points``).
 
 Four weeks of five-minute readings are 8,064 rows; the profile reads 168 of them (one per 4 h) by
@@ -10,6 +10,7 @@ The SQL is ``Store.grid_points``; this module decides what to read and what it m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from tracker.insight.forecast import LONG_WINDOW, MAX_WINDOW_SECONDS
@@ -30,15 +31,23 @@ def window_profile(store, key: SeriesKey, last: Point, zone: tzinfo | None = Non
     window's series from the weeks before the current window (one reading per ``PROFILE_STEP``
     over at most ``history_for`` the window, four weeks for a week and 90 days for a month: a
     bounded read whatever the size of the history)."""
+    return window_profiles(store, {key: last}, zone).get(key)
+
+
+def window_profiles(store, lasts: Mapping[SeriesKey, Point], zone: tzinfo | None = None) -> dict[SeriesKey, Profile]:
+    """``window_profile`` of many series (each with its newest reading), their grids read in one
+    statement (``Store.grid_points_of``): what a report of every account reads. Only the series
+    that have a profile are in the answer."""
     if zone is None:
         from tracker.timeutil import local_zone
 
         zone = local_zone()
-    if not LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS or last.reset_at is None:
-        return None
-    start = last.reset_at - timedelta(seconds=key.window_seconds)
-    history = history_for(key.window_seconds)
-    return build_profile(profile_points(store, key, start - history, start), key.window_seconds, start, zone)
+    starts = {key: last.reset_at - timedelta(seconds=key.window_seconds) for key, last in lasts.items()
+              if LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS and last.reset_at is not None}
+    grids = store.grid_points_of({key: (start - history_for(key.window_seconds), start)
+                                  for key, start in starts.items()}, PROFILE_STEP) if starts else {}
+    profiles = {key: build_profile(grids[key], key.window_seconds, start, zone) for key, start in starts.items()}
+    return {key: profile for key, profile in profiles.items() if profile is not None}
 
 
 def hourly_points(store, key: SeriesKey, since: datetime, until: datetime) -> list[Point]:

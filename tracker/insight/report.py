@@ -114,7 +114,7 @@ def build_report(
     # Here, not at the top: the status fast path imports this module without the forecasting.
     from tracker.insight.blocked import account_blocked, full_readings
     from tracker.insight.forecast import forecast_window
-    from tracker.insight.profile import window_profile
+    from tracker.insight.profile import window_profiles
 
     states = store.account_states(names, at)
     unknown = set(names) - {s.name for s in states}
@@ -125,6 +125,15 @@ def build_report(
     credit_states = store.credit_states(names)
     accounts = []
     full = full_readings(store, at, names=names)  # one statement for every account's blocked time
+    recent = {}
+    for state in states:
+        for key in state.series:
+            points = recent_points(store, key, at, lookback)
+            # Only windows present in the latest answers: a limit dropped long ago is history.
+            if points and state.last_snapshot_at - points[-1].at <= max(stale_after, lookback):
+                recent[key] = points
+    # one read of every long window's usual week (the grids of all accounts in one statement)
+    profiles = window_profiles(store, {key: points[-1] for key, points in recent.items()}, zone)
     for state in states:
         account = AccountReport(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,
@@ -134,11 +143,9 @@ def build_report(
             workspace_label=state.workspace_label, seat_type=state.seat_type,
         )
         for key in state.series:
-            points = recent_points(store, key, at, lookback)
-            # Only windows present in the latest answers: a limit dropped long ago is history.
-            if not points or state.last_snapshot_at - points[-1].at > max(stale_after, lookback):
+            if key not in recent:
                 continue
-            figures = forecast_window(points, at, key.window_seconds, window_profile(store, key, points[-1], zone), lookback)
+            figures = forecast_window(recent[key], at, key.window_seconds, profiles.get(key), lookback)
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
         if state.last_snapshot_at is not None:

@@ -131,10 +131,12 @@ class _Builder:
         self.announced: float | None = None
         self.started: Point | None = None
         self.peak = -math.inf
+        self.anchor: float | None = None  # see _anchor: kept up to date by add (read for every reading)
         self.add(first)
 
-    @property
-    def anchor(self) -> float | None:
+    def _anchor(self) -> float | None:
+        """The window's robust reset time: the median of its sampled reset times; while idle, the
+        last reading's (it floats with the clock)."""
         if self.samples:
             return median_low(self.samples)
         last = self.readings[-1].reset_at if self.started is None else None
@@ -146,6 +148,7 @@ class _Builder:
         if self.started is None and p.used_percent > 0:
             self.started = p
         if self.started is None:
+            self.anchor = self._anchor()
             return
         self.counted += 1
         if self.counted <= ANCHOR_READINGS:
@@ -155,12 +158,16 @@ class _Builder:
             self.samples.append(p.reset_at.timestamp())
             if self.announced is None:
                 self.announced = self.samples[0]
+            self.anchor = self._anchor()
+        elif len(self.readings) == 1 or self.started is p:
+            self.anchor = self._anchor()
 
     def move_to(self, p: Point) -> None:
         old = self.anchor
         self.moves.append(Move(self.readings[-1], p, _dt(old, p), p.reset_at))
         self.key[id(self.readings[-1])] = self.readings[-1]
         self.samples, self.counted = [], 0
+        self.anchor = self._anchor()
         self.add(p)
         self.key[id(p)] = p
 
