@@ -272,10 +272,13 @@ def stored_text(db: Path) -> str:
     from tracker.storage.codec import unpack_body
 
     with sqlite3.connect(db) as conn:
-        parts = [str(row) for table in ("accounts", "snapshots", "series", "failures")
+        tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+        parts = [str(row) for table in ("accounts", "snapshots", "series", "failures", "reset_credits",
+                                        "reset_credit_fetches") if table in tables
                  for row in conn.execute(f"select * from {table}")]
         parts += [(unpack_body(raw) or b"").decode("utf-8", "replace")
-                  for table in ("snapshots", "failures") for (raw,) in conn.execute(f"select raw from {table}")]
+                  for table in ("snapshots", "failures", "reset_credit_fetches") if table in tables
+                  for (raw,) in conn.execute(f"select raw from {table}")]
     return "\n".join(parts)
 
 

@@ -81,6 +81,10 @@ class TokenCounts:
         return TokenCounts(self.input - other.input, self.cached_input - other.cached_input,
                            self.output - other.output, self.reasoning_output - other.reasoning_output)
 
+    def plus(self, other: TokenCounts) -> TokenCounts:
+        return TokenCounts(self.input + other.input, self.cached_input + other.cached_input,
+                           self.output + other.output, self.reasoning_output + other.reasoning_output)
+
     def covers(self, other: TokenCounts) -> bool:
         """Every count at least the other's: a cumulative total that did not go back."""
         return (self.input >= other.input and self.cached_input >= other.cached_input

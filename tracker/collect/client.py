@@ -326,10 +326,12 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
         result.status, result.error = "rate_limited", "HTTP 429: rate-limited by the server, try again later"
         return result, (backoff if wait is None else wait)
     if 300 <= code < 400:
-        try:
-            where = printable(urlsplit(response.headers.get("Location", "")).hostname or "elsewhere")
+        location = response.headers.get("Location", "")
+        try:  # a host, or a path on this one ("/login"), cut: the Location is the server's text
+            where = urlsplit(location).hostname or (urlsplit(location).path[:80] if location.startswith("/") else "")
         except ValueError:
-            where = "elsewhere"
+            where = ""
+        where = printable(where or "elsewhere")
         result.status = "http_error"
         result.error = f"HTTP {code}: redirected to {where} (not followed, the token stays here)"
         return result, None

@@ -5,6 +5,9 @@ A line's use is the difference between its cumulative counts and those of the fi
 ``token_count`` line (lines without rate limits still move the count, so nothing falls between
 two readings). A cumulative count that goes back (a session restarted inside one file, a
 compaction that recounted) is no negative use: the line's ``last_token_usage`` stands for it.
+A count that goes back and then returns to where it was before (one garbled or reordered line)
+is counted once: the line that returns counts what brings the file's sum up to its total, no
+more (else each dip counted the session again: x10 on a log whose every other line was garbled).
 """
 
 from __future__ import annotations
@@ -36,17 +39,27 @@ def read_counts(usage: object) -> TokenCounts | None:
     return TokenCounts(**values) if found else None
 
 
+Dip = tuple[TokenCounts, TokenCounts]  # (the totals before the count went back, all counted since the file's start)
+
+
+def _at_least_zero(counts: TokenCounts) -> TokenCounts:
+    return TokenCounts(*(max(0, getattr(counts, name)) for name, _ in FIELDS))
+
+
 class SessionTokens:
     """One session file's cumulative counts at the last line taken (stored, or before ``--since``).
 
     ``from_start``: the file is read from its first byte, where the session's count starts at
     zero. Resumed mid-file, ``totals`` are where the last import left it (None when that import
-    kept none: then the first line's use is its ``last_token_usage``). A line that is no reading
-    (no rate limits) is not taken, so its tokens fall into the next reading's difference.
+    kept none: then the first line's use is its ``last_token_usage``), and ``dip`` the open dip
+    (see the module). A line that is no reading (no rate limits) is not taken, so its tokens fall
+    into the next reading's difference.
     """
 
-    def __init__(self, from_start: bool, totals: TokenCounts | None = None) -> None:
+    def __init__(self, from_start: bool, totals: TokenCounts | None = None, dip: Dip | None = None) -> None:
         self.totals = TokenCounts() if from_start else totals
+        self.dip = dip if self.totals is not None else None
+        self._stepped: tuple[TokenCounts, Dip | None] | None = None
 
     def step(self, info: object) -> tuple[TokenCounts | None, TokenCounts | None]:
         """(the line's use since the last line taken, its cumulative totals); (None, None) for a
@@ -57,31 +70,56 @@ class SessionTokens:
         last = read_counts(info.get("last_token_usage"))
         if total is None:
             return last, None
-        previous = self.totals
-        if previous is not None and total.covers(previous):
-            return total.minus(previous), total
-        return (last if last is not None else total if previous is not None else None), total
+        previous, dip = self.totals, self.dip
+        if previous is None:
+            use = last
+        elif dip is not None and total.covers(dip[0]):  # back where it was before the dip: up to the total, once
+            use, dip = _at_least_zero(total.minus(dip[1])), None
+        elif total.covers(previous):
+            use = total.minus(previous)
+            dip = None if dip is None else (dip[0], dip[1].plus(use))
+        else:  # went back: a restart, or a garbled or reordered line
+            use = last if last is not None else total
+            dip = (previous, previous.plus(use)) if dip is None else (dip[0], dip[1].plus(use))
+        self._stepped = (total, dip)
+        return use, total
 
     def take(self, totals: TokenCounts | None) -> None:
         """The line whose totals these are was stored (or lies before --since): count from it on."""
-        if totals is not None:
-            self.totals = totals
+        if totals is None:
+            return
+        if self._stepped is not None and self._stepped[0] is totals:
+            self.dip = self._stepped[1]
+        self.totals = totals
 
 
-def dump_totals(totals: TokenCounts | None) -> str | None:
-    """The totals as import_progress keeps them (JSON), or None."""
-    if totals is None:
+def dump_totals(tokens: SessionTokens) -> str | None:
+    """The totals (and an open dip's two counts after them) as import_progress keeps them (JSON),
+    or None."""
+    if tokens.totals is None:
         return None
-    return json.dumps([getattr(totals, name) for name, _ in FIELDS])
+    kept = [tokens.totals, *(tokens.dip or ())]
+    return json.dumps([getattr(counts, name) for counts in kept for name, _ in FIELDS])
 
 
-def load_totals(text: str | None) -> TokenCounts | None:
-    """What ``dump_totals`` wrote; None for nothing or anything unreadable."""
+def _load(text: str | None) -> list[TokenCounts]:
     try:
         values = json.loads(text) if text else None
     except ValueError:
-        return None
-    if not (isinstance(values, list) and len(values) == len(FIELDS)
+        return []
+    size = len(FIELDS)
+    if not (isinstance(values, list) and len(values) in (size, 3 * size)
             and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)):
-        return None
-    return TokenCounts(*values)
+        return []
+    return [TokenCounts(*values[i: i + size]) for i in range(0, len(values), size)]
+
+
+def load_totals(text: str | None) -> TokenCounts | None:
+    """The totals ``dump_totals`` wrote; None for nothing or anything unreadable."""
+    return next(iter(_load(text)), None)
+
+
+def load_dip(text: str | None) -> Dip | None:
+    """The open dip ``dump_totals`` wrote after the totals, if any."""
+    kept = _load(text)
+    return (kept[1], kept[2]) if len(kept) == 3 else None

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tracker.collect.normalize import RESET_RELATIVE_KEYS, is_flat, normalize_payload
-from tracker.collect.session_tokens import SessionTokens, dump_totals, load_totals
+from tracker.collect.session_tokens import Dip, SessionTokens, dump_totals, load_dip, load_totals
 from tracker.fsutil import NotRegularFile, open_regular
 from tracker.records import SnapshotRecord, TokenCounts, snapshot_key
 
@@ -59,6 +59,7 @@ class LogFile:
     mtime_ns: int
     start: int  # where to resume reading
     token_totals: TokenCounts | None = None  # the session's cumulative counts at ``start``
+    token_dip: Dip | None = None  # and the dip they are in (``session_tokens``), if any
 
 
 def find_logs(home: Path, summary: ImportSummary) -> Iterator[Path]:
@@ -116,13 +117,14 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
             except OSError:
                 summary.skipped["unreadable_file"] += 1
                 continue
-            start, totals = 0, None
+            start, totals, dip = 0, None, None
             if seen and seen["head_sha1"] == head and seen["offset"] <= info.st_size and seen["account"] == account:
                 if seen["size"] == info.st_size and seen["mtime_ns"] == info.st_mtime_ns:
                     continue  # read to the end, unchanged since
                 start = seen["offset"] if seen["size"] <= info.st_size else 0
-                totals = load_totals(seen.get("token_totals")) if start else None
-            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start, totals))
+                if start:
+                    totals, dip = load_totals(seen.get("token_totals")), load_dip(seen.get("token_totals"))
+            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start, totals, dip))
     return plan
 
 
@@ -201,7 +203,7 @@ class _Importer:
             self.summary.skipped["unreadable_file"] += 1
             return
         self.summary.files_read += 1
-        self._tokens = SessionTokens(log.start == 0, log.token_totals)
+        self._tokens = SessionTokens(log.start == 0, log.token_totals, log.token_dip)
         offset = log.start
         pending: list[bytes] = []  # the start of a line longer than a block
         with handle:
@@ -259,7 +261,7 @@ class _Importer:
             return  # gone or unreadable now: it will be planned afresh next time
         self.pending_progress[key] = {"path": key, "account": log.account, "size": log.size if at_end else offset,
                                       "mtime_ns": log.mtime_ns, "offset": offset, "head_sha1": head,
-                                      "token_totals": dump_totals(self._tokens.totals)}
+                                      "token_totals": dump_totals(self._tokens)}
 
     def _take(self, line: bytes, account: str) -> None:
         event = token_event(line)

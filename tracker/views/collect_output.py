@@ -18,13 +18,16 @@ from tracker.views.terminal import Terminal
 
 
 def problem_lines(results: Sequence[AccountResult], quiet: bool) -> list[str]:
-    """One line per warning (unless quiet) and per failed account, for stderr."""
+    """One line per warning (unless quiet: an unreadable reset-credits list is one) and per failed
+    account, for stderr."""
     lines = []
     for result in results:
         if not quiet:
             lines += [f"warning: {warning}" for warning in result.warnings]
         if result.status != "ok":
             lines.append(printable(f"{result.account}: {result.status}: {result.error}"))
+        elif result.credits.outcome == "unknown" and not quiet:  # never the collection's failure: a warning
+            lines.append(printable(f"warning: {result.account}: reset credits list not read: {result.credits.error}"))
     return lines
 
 

@@ -1,0 +1,302 @@
+"""Sixth adversarial pass (session of 2026-12-04, stop 6), on what the last stop added: the
+reset-credits list under a hostile server, session token counts that dip and recover, readings
+out of range, empty weeks in `tracker limits`, piped `tracker watch`, and collect's inputs."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import struct
+import time
+import tracemalloc
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from tests import fixtures
+from tests.fixtures import (
+    CREDITS_PATH,
+    HIST_T0,
+    NOW,
+    USAGE_PATH,
+    credits_body,
+    iso,
+    rate_line,
+    run,
+    sqlite_rows,
+    stored_text,
+    usage_body,
+    write_auth,
+    write_log,
+)
+from tracker.cli.root import cli
+from tracker.collect.session_tokens import SessionTokens
+from tracker.records import TokenCounts
+from tracker.storage.codec import unpack_body
+
+AT = datetime.fromtimestamp(NOW, tz=UTC)
+
+# -- 1. the reset-credits list under a hostile server ----------------------------------------------
+
+
+def _drip(_request):
+    def body():
+        yield b'{"credits": ['
+        for _ in range(60):
+            yield b" "
+            time.sleep(0.05)  # the hostile server's pace, not a timing check
+    return Response(body(), content_type="application/json")
+
+
+def _no_headers(_request):
+    time.sleep(2)  # the hostile server answers too late, not a timing check
+    return Response("{}", content_type="application/json")
+
+
+def gzip_zeros(size: int, block: int = 1 << 20) -> bytes:
+    """A gzip stream of ``size`` zero bytes, built in a fraction of a second: one compressed block
+    (the dictionary flushed after it, so it can be repeated), repeated."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = compressor.compress(b"\0" * block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(size // block):
+        crc = zlib.crc32(b"\0" * block, crc)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + piece * (size // block) + b"\x03\x00"
+            + struct.pack("<II", crc, size & 0xFFFFFFFF))
+
+
+def _bomb(layers: int):
+    data = gzip_zeros(1 << 30)  # 1 GiB once unpacked (1 MB sent; twice packed, 2.5 kB)
+    for _ in range(layers - 1):
+        data = gzip.compress(data, 9)
+
+    def handler(_request):
+        return Response(data, headers={"Content-Encoding": ", ".join(["gzip"] * layers)},
+                        content_type="application/json")
+    return handler
+
+
+def _echo(status):
+    def handler(request):
+        return Response(f'denied: {request.headers["Authorization"]} {request.headers["Authorization"][7:][::-1]}',
+                        status=status)
+    return handler
+
+
+def _echo_in_title(request):
+    token = request.headers["Authorization"][7:]
+    return Response(json.dumps(credits_body(fixtures.credit_item("rc-echo", AT + timedelta(days=9), title=f"for {token}"))),
+                    content_type="application/json")
+
+
+TOMORROW = AT + timedelta(days=1)
+# (how the server answers, the outcome stored, a fragment of the error or of the stored credit)
+ATTACKS = {
+    "302 to another host": (lambda h, thief: h.respond_with_data(
+        "", status=302, headers={"Location": thief.url_for("/steal")}), "unknown", "HTTP 302: redirected to 127.0.0.1"),
+    "301 to plain http": (lambda h, _: h.respond_with_data(
+        "", status=301, headers={"Location": "http://evil.example/steal"}), "unknown", "redirected to evil.example"),
+    "307 to a path here": (lambda h, _: h.respond_with_data(
+        "", status=307, headers={"Location": "/backend-api/login\x1b[2J"}), "unknown",
+        "redirected to /backend-api/login"),  # was "redirected to elsewhere"
+    "HTML": (lambda h, _: h.respond_with_data("<html>Log in</html>", content_type="text/html"), "unknown", "HTML"),
+    "40 MB": (lambda h, _: h.respond_with_data(b'{"credits": [' + b"0," * 20_000_000 + b"0]}"), "unknown",
+              "larger than 4 MiB"),
+    "slow body": (lambda h, _: h.respond_with_handler(_drip), "unknown", "not complete within 1s"),
+    "no headers in time": (lambda h, _: h.respond_with_handler(_no_headers), "unknown", "no answer within 1s"),
+    "gzip bomb": (lambda h, _: h.respond_with_handler(_bomb(1)), "unknown", "larger than 4 MiB"),
+    "gzip bomb twice packed": (lambda h, _: h.respond_with_handler(_bomb(2)), "unknown", "larger than 4 MiB"),
+    "NaN and Infinity": (lambda h, _: h.respond_with_data(
+        '{"available_count": NaN, "credits": [{"id": "a", "status": "available", "expires_at": Infinity,'
+        ' "granted_at": -Infinity, "redeemed_at": NaN, "title": NaN}]}', content_type="application/json"),
+        "ok", ("a", "available", None, None, None, None)),
+    "huge and negative": (lambda h, _: h.respond_with_data(
+        '{"available_count": -3, "credits": [{"id": 1e400, "status": "available"},'
+        ' {"id": -7, "status": "available", "expires_at": -1e300, "granted_at": 1e308,'
+        ' "redeemed_at": 99999999999999999999999999999}]}', content_type="application/json"),
+        "ok", ("-7", "available", None, None, None, None)),
+    "control characters": (lambda h, _: h.respond_with_json(credits_body(fixtures.credit_item(
+        "id\r\nX: 1\x1b[2J", TOMORROW, title="\x1b]0;pwned\x07T\rI\nT\u202eLE\x00", reset_type="\x1b[31mred"))),
+        "ok", ("id\\x0d\\x0aX: 1\\x1b[2J", "available", "\\x1b]0;pwned\\x07T\\x0dI\\x0aT\\u202eLE\\x00",
+               "\\x1b[31mred", int(TOMORROW.timestamp()) - 30 * 86400, int(TOMORROW.timestamp()))),
+    "token in a title": (lambda h, _: h.respond_with_handler(_echo_in_title), "ok", "rc-echo"),
+    "unknown shape": (lambda h, _: h.respond_with_json({"resets": {"n": 2}, "data": "x"}), "unknown",
+                      "not a credits list (keys: data, resets)"),
+    "a number": (lambda h, _: h.respond_with_json(3), "unknown", "a JSON int, not a credits list"),
+    "401": (lambda h, _: h.respond_with_data('{"error": "expired"}', status=401), "unknown", "HTTP 401"),
+    "403 JSON": (lambda h, _: h.respond_with_json({"detail": "no access"}, status=403), "unknown", "HTTP 403"),
+    "403 HTML": (lambda h, _: h.respond_with_data("<html>challenge</html>", status=403, content_type="text/html"),
+                 "unknown", "HTTP 403 with an HTML page"),
+    "429": (lambda h, _: h.respond_with_data("slow down", status=429, headers={"Retry-After": "1"}), "unknown",
+            "HTTP 429"),
+    "500 echoing the token": (lambda h, _: h.respond_with_handler(_echo(500)), "unknown", "HTTP 500: denied: "),
+    "503 with ANSI": (lambda h, _: h.respond_with_data("down \x1b[2J\r\nnow", status=503), "unknown",
+                      "HTTP 503: down \\x1b[2J now"),
+}
+
+
+def _stored_credits(db):
+    return sqlite_rows(db, "SELECT c.credit_id, c.status, c.title, c.reset_type, c.granted_at, c.expires_at FROM "
+                           "reset_credits c JOIN accounts a ON a.id = c.account_id WHERE a.name = 'work'")
+
+
+@pytest.mark.parametrize(("attack", "outcome", "expected"), ATTACKS.values(), ids=ATTACKS.keys())
+def test_a_hostile_credits_list_is_one_line_and_never_the_collection(httpserver, tmp_path, attack, outcome, expected):
+    # The list is asked with the bearer token after a good usage answer; whatever it answers, the
+    # usage snapshots of both accounts are stored, exit 0, the other account's list is read, and
+    # the trouble is one warning line naming the account (it was silent outside --json).
+    accounts = tmp_path / "accounts"
+    secrets = [s for name in ("work", "home") for s in fixtures.all_secrets(write_auth(accounts / f"{name}.auth.json", name))]
+    thief = HTTPServer(host="127.0.0.1", port=0)
+    thief.start()
+    try:
+        thief.expect_request("/steal").respond_with_json({"credits": []})
+        httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+        attack(httpserver.expect_request(CREDITS_PATH, headers={"ChatGPT-Account-Id": "acc-work"}), thief)
+        httpserver.expect_request(CREDITS_PATH, headers={"ChatGPT-Account-Id": "acc-home"}).respond_with_json(
+            credits_body(fixtures.credit_item("rc-home", AT + timedelta(days=3))))
+        db = tmp_path / "c.db"
+        result = CliRunner().invoke(cli, ["collect", "--account-dir", str(accounts), "--url",
+                                          httpserver.url_for(USAGE_PATH), "--db", str(db), "--retries", "0",
+                                          "--timeout", "1", "--at", iso(AT)], catch_exceptions=False)
+        assert thief.log == []  # the token never followed a redirect
+    finally:
+        thief.stop()
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["home", "work"]
+    assert sqlite_rows(db, "SELECT count(*) FROM snapshots") == [(2,)]
+    fetches = dict(sqlite_rows(db, "SELECT a.name, f.outcome FROM reset_credit_fetches f JOIN accounts a "
+                                   "ON a.id = f.account_id"))
+    assert fetches == {"home": "ok", "work": outcome}
+    assert ("rc-home",) in sqlite_rows(db, "SELECT credit_id FROM reset_credits")
+    if outcome == "unknown":
+        [(error, raw)] = sqlite_rows(db, "SELECT f.error, f.raw FROM reset_credit_fetches f JOIN accounts a "
+                                         "ON a.id = f.account_id WHERE a.name = 'work'")
+        assert expected in error, error
+        assert result.stderr == f"tracker: warning: work: reset credits list not read: {error}\n"
+        if "unknown shape" in error or "keys:" in error:
+            assert b'"resets"' in unpack_body(raw)  # kept raw, like an usage answer not understood
+    else:
+        assert result.stderr == ""
+        stored = _stored_credits(db)
+        assert expected in stored if isinstance(expected, tuple) else expected in str(stored), stored
+    report = run("report", "--db", db, "--at", iso(AT))
+    assert report.exit_code == 0, report.output
+    for text in (result.output, report.output):  # what reaches the terminal: escaped
+        assert not any(c in text for c in "\x1b\r\x07\x00\u202e"), text
+    for text in (result.output, report.output, stored_text(db)):  # raw bodies included
+        assert not any(s in text for s in secrets)
+
+
+def test_an_unreadable_credits_list_is_silent_with_quiet(httpserver, tmp_path):
+    write_auth(tmp_path / "a" / "work.auth.json", "work")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_data("oops", status=500)
+    result = run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH),
+                 "--db", tmp_path / "q.db", "--retries", "0", "--quiet")
+    assert (result.exit_code, result.output) == (0, "")  # cron mails nothing: the list is asked again in an hour
+
+
+def test_a_bomb_is_refused_without_unpacking_it_in_memory(httpserver, tmp_path):
+    # 2.5 kB on the wire, 1 GiB once unpacked twice: read in bounded pieces up to the 4 MiB cap
+    write_auth(tmp_path / "a" / "work.auth.json", "work")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_handler(_bomb(2))
+    tracemalloc.start()
+    try:
+        result = run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH),
+                     "--db", tmp_path / "b.db", "--retries", "0", "--json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 0 and "larger than 4 MiB" in result.stdout
+    assert peak < 64 << 20, f"{peak / 2**20:.0f} MiB"
+
+
+# -- 2. token counts that go back and return -------------------------------------------------------
+
+TRUE_TOTALS = [(1000 * (i + 1), 500 * (i + 1), 100 * (i + 1), 10 * (i + 1)) for i in range(40)]
+
+
+def _tampered(kind: str) -> list[tuple]:
+    if kind == "every other line lost a digit":
+        return [tuple(v // 10 for v in t) if i % 2 else t for i, t in enumerate(TRUE_TOTALS)]
+    if kind == "every other line zero":
+        return [(0, 0, 0, 0) if i % 2 else t for i, t in enumerate(TRUE_TOTALS)]
+    if kind == "lines written in pairs, the later first":
+        return [TRUE_TOTALS[i ^ 1] for i in range(len(TRUE_TOTALS))]
+    return TRUE_TOTALS
+
+
+def _log(shown) -> list[str]:
+    return [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
+                      total=shown[i], last=(1000, 500, 100, 10)) for i in range(len(shown))]
+
+
+@pytest.mark.parametrize(("kind", "most"), [
+    ("every other line lost a digit", 40_000),  # was 382,000 (x9.6)
+    ("every other line zero", 40_000),  # was 420,000 (x10.5)
+    ("lines written in pairs, the later first", 41_000),  # was 79,000; the last line's own use over
+    ("clean", 40_000),
+])
+def test_a_count_that_dips_and_recovers_is_counted_once(tmp_path, kind, most):
+    home = tmp_path / ".codex"
+    write_log(home / "sessions/2026/11/09/rollout-a.jsonl", _log(_tampered(kind)))
+    db = tmp_path / "t.db"
+    assert run("import-sessions", "--codex-home", f"me={home}", "--db", db).exit_code == 0
+    [(rows, input_tokens, output_tokens)] = sqlite_rows(db, "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM snapshots")
+    assert rows == 40
+    assert 40_000 <= input_tokens <= most and 4_000 <= output_tokens <= most // 10, (input_tokens, output_tokens)
+
+
+_FOUR = st.tuples(*[st.integers(0, 5000)] * 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FOUR, min_size=2, max_size=30), st.lists(st.sampled_from(["ok", "tenth", "zero", "swap"]),
+                                                        min_size=30, max_size=30))
+def test_any_dips_keep_the_sum_between_the_truth_and_the_tampered_lines(steps, tamper):
+    # true cumulative counts, some lines lowered (a digit lost, zeroed) or swapped with the next;
+    # the last line intact: the sum counted is at least the true total, and at most that plus what
+    # the tampered lines themselves show and spent (was: the session counted again at every dip)
+    totals = list(itertools.accumulate(steps, lambda a, b: tuple(x + y for x, y in zip(a, b, strict=True))))
+    shown = list(totals)
+    for i in range(len(totals) - 1):
+        if tamper[i] == "tenth":
+            shown[i] = tuple(v // 10 for v in totals[i])
+        elif tamper[i] == "zero":
+            shown[i] = (0, 0, 0, 0)
+        elif tamper[i] == "swap" and i + 2 < len(totals) and tamper[i + 1] == "ok":
+            shown[i], shown[i + 1] = totals[i + 1], totals[i]
+    names = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+    session, counted, slack = SessionTokens(from_start=True), TokenCounts(), TokenCounts()
+    for seen, true, spent in zip(shown, totals, steps, strict=True):
+        use, line_totals = session.step({"total_token_usage": dict(zip(names, seen, strict=True)),
+                                         "last_token_usage": dict(zip(names, spent, strict=True))})
+        session.take(line_totals)
+        counted = counted.plus(use)
+        if seen != true:
+            slack = slack.plus(TokenCounts(*seen)).plus(TokenCounts(*spent))
+    assert counted.covers(TokenCounts(*totals[-1])) and TokenCounts(*totals[-1]).plus(slack).covers(counted)
+
+
+@pytest.mark.parametrize("cut", [11, 12, 13])
+def test_an_import_resumed_inside_a_dip_counts_as_one_import(tmp_path, cut):
+    # the dip is kept with the read position: resumed after the garbled line 11, the next import
+    # still knows the level before it (was: line 12 counted the session again)
+    shown = _tampered("every other line lost a digit")
+    home = tmp_path / ".codex"
+    path = home / "sessions/2026/11/09/rollout-a.jsonl"
+    db = tmp_path / "t.db"
+    write_log(path, _log(shown)[:cut])
+    assert run("import-sessions", "--codex-home", f"me={home}", "--db", db).exit_code == 0
+    write_log(path, _log(shown))
+    assert run("import-sessions", "--codex-home", f"me={home}", "--db", db).exit_code == 0
+    assert sqlite_rows(db, "SELECT count(*), sum(input_tokens) FROM snapshots") == [(40, 40_000)]
