@@ -28,6 +28,7 @@ class Window:
     window_seconds: int | None
     used_percent: float
     reset_at: datetime | None
+    reported_percent: float | None = None  # the server's figure when it lay outside 0..100 (clamped into used_percent)
 
     @property
     def remaining_percent(self) -> float:

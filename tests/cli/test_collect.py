@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from tests.fixtures import NOW, USAGE_PATH, all_secrets, usage_body, write_auth
+from tests.fixtures import CREDITS_PATH, NOW, USAGE_PATH, all_secrets, usage_body, write_auth
 from tracker.cli.root import cli
 
 AT = "2026-11-18T11:06:40Z"  # == NOW
@@ -64,9 +64,9 @@ def test_json_output(httpserver, usage_url, accounts_dir, db_path):
         "account": "work", "status": "ok", "error": None, "http_status": 200, "plan": "plus",
         "windows": [
             {"limit": "codex", "kind": "five_hour", "window_seconds": 18000, "used_percent": 30.0,
-             "remaining_percent": 70.0, "reset_at": "2026-11-18T13:06:40Z"},
+             "remaining_percent": 70.0, "reset_at": "2026-11-18T13:06:40Z", "reported_percent": None},
             {"limit": "codex", "kind": "weekly", "window_seconds": 604800, "used_percent": 17.0,
-             "remaining_percent": 83.0, "reset_at": "2026-11-23T02:13:20Z"},
+             "remaining_percent": 83.0, "reset_at": "2026-11-23T02:13:20Z", "reported_percent": None},
         ],
     }]
 
@@ -84,6 +84,7 @@ def test_one_bad_account_never_stops_the_others(httpserver, usage_url, accounts_
     serve(httpserver, "broken", "oops", status=500)
     serve(httpserver, "html", "<html>Log in</html>", content_type="text/html")
     serve(httpserver, "weird", {"something": {"new": 1}})
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])  # the good account's list: nothing banked
     result = run("collect", "--account-dir", str(accounts_dir), "--url", usage_url, "--db", str(db_path),
                  "--json", "--retries", "0", "--at", AT)
     statuses = {r["account"]: r["status"] for r in json.loads(result.stdout)}

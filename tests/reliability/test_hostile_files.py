@@ -8,7 +8,7 @@ import sqlite3
 
 from click.testing import CliRunner
 
-from tests.fixtures import USAGE_PATH, b64, usage_body, write_auth
+from tests.fixtures import CREDITS_PATH, USAGE_PATH, b64, usage_body, write_auth
 from tracker.cli.root import cli
 
 
@@ -26,6 +26,7 @@ def test_hostile_auth_files(httpserver, tmp_path):
     write_auth(accounts / "oddjwt.auth.json", "oddjwt",
                tokens={"access_token": f"{b64(b'{}')}.{b64(b'not json at all')}.sig", "account_id": "acc-oddjwt"})
     httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])  # nothing banked: no warning about the list
     db = tmp_path / "f.db"
     result = CliRunner().invoke(cli, ["collect", "--account-dir", str(accounts), "--url", httpserver.url_for(USAGE_PATH),
                                       "--db", str(db), "--json"], catch_exceptions=False)

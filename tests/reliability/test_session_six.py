@@ -180,7 +180,7 @@ def test_a_hostile_credits_list_is_one_line_and_never_the_collection(httpserver,
         [(error, raw)] = sqlite_rows(db, "SELECT f.error, f.raw FROM reset_credit_fetches f JOIN accounts a "
                                          "ON a.id = f.account_id WHERE a.name = 'work'")
         assert expected in error, error
-        assert result.stderr == f"tracker: warning: work: reset credits list not read: {error}\n"
+        assert result.stderr == f"tracker: warning: work: reset credits list not read: {error.removeprefix('credits list ')}\n"
         if "unknown shape" in error or "keys:" in error:
             assert b'"resets"' in unpack_body(raw)  # kept raw, like an usage answer not understood
     else:
@@ -218,6 +218,37 @@ def test_a_bomb_is_refused_without_unpacking_it_in_memory(httpserver, tmp_path):
         tracemalloc.stop()
     assert result.exit_code == 0 and "larger than 4 MiB" in result.stdout
     assert peak < 64 << 20, f"{peak / 2**20:.0f} MiB"
+
+
+# -- 3. a used share out of range -------------------------------------------------------------------
+
+
+def test_a_share_out_of_range_is_stored_clamped_and_said(httpserver, tmp_path):
+    # 250 % was stored as 100 % without a word: now one warning naming the account and the window,
+    # the figure in --json, the raw answer keeping 250; exit code unchanged
+    write_auth(tmp_path / "a" / "work.auth.json", "work")
+    body = usage_body()
+    body["rate_limit"]["secondary_window"]["used_percent"] = 250
+    body["rate_limit"]["primary_window"] = {"remaining_percent": 120, "limit_window_seconds": 18000}
+    httpserver.expect_request(USAGE_PATH).respond_with_json(body)
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
+    db = tmp_path / "p.db"
+    table = run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH), "--db", db,
+                "--retries", "0", "--at", iso(AT))
+    assert table.exit_code == 0, table.output
+    assert table.stderr.splitlines() == [
+        "tracker: warning: work: 5h used -20% read as 0% (outside 0-100; the answer is stored as it came)",
+        "tracker: warning: work: weekly used 250% read as 100% (outside 0-100; the answer is stored as it came)"]
+    as_json = run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH), "--db", db,
+                  "--retries", "0", "--at", iso(AT + timedelta(minutes=5)), "--json", "--quiet")
+    assert as_json.stderr == ""
+    windows = {w["kind"]: (w["used_percent"], w["reported_percent"]) for w in json.loads(as_json.stdout)[0]["windows"]}
+    assert windows == {"five_hour": (0.0, -20.0), "weekly": (100.0, 250.0)}
+    assert sorted(sqlite_rows(db, "SELECT DISTINCT used_percent FROM windows")) == [(0.0,), (100.0,)]
+    assert all(b'"used_percent":250' in unpack_body(raw).replace(b" ", b"")
+               for (raw,) in sqlite_rows(db, "SELECT raw FROM snapshots"))
+    assert run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH), "--db", db,
+               "--retries", "0", "--quiet").stderr == ""
 
 
 # -- 2. token counts that go back and return -------------------------------------------------------

@@ -65,11 +65,11 @@ def _number(value: Any, name: str) -> float:
 PLAUSIBLE_PERCENT = (-100.0, 1000.0)  # clamped to 0..100 (api-notes); 1e308 or -1e9 is noise, not a reading
 
 
-def _clamp_percent(value: float) -> float:
-    """Into 0-100; a value no server could mean (1e308, -50) is not understood, not an alert."""
+def _plausible_percent(value: float) -> float:
+    """A value no server could mean (1e308, -500) is not understood, not an alert."""
     if not PLAUSIBLE_PERCENT[0] <= value <= PLAUSIBLE_PERCENT[1]:
         raise Unreadable(f"a percentage of {value:g} is not plausible")
-    return min(100.0, max(0.0, value))
+    return value
 
 
 def _epoch_to_datetime(value: float) -> datetime | None:
@@ -110,13 +110,20 @@ def _window_seconds(entry: dict[str, Any]) -> int | None:
     return None
 
 
-def _used_percent(entry: dict[str, Any]) -> float:
+def _reported_percent(entry: dict[str, Any]) -> float:
+    """The used share as the server put it (``used_percent``, or 100 minus what is left)."""
     if entry.get("used_percent") is not None:
-        return _clamp_percent(_number(entry["used_percent"], "used_percent"))
+        return _plausible_percent(_number(entry["used_percent"], "used_percent"))
     for key in ("percent_left", "remaining_percent"):
         if entry.get(key) is not None:
-            return _clamp_percent(100.0 - _number(entry[key], key))
+            return _plausible_percent(100.0 - _number(entry[key], key))
     raise Unreadable("window has no used_percent, percent_left or remaining_percent")
+
+
+def _used_percent(entry: dict[str, Any]) -> float:
+    """Into 0-100: 250 % used is a window used up, -20 % one unused (``Window.reported_percent``
+    keeps what was said, and collect says it; the raw answer is stored as it came)."""
+    return min(100.0, max(0.0, _reported_percent(entry)))
 
 
 def kind_for_length(seconds: int | None, default: str) -> str:
@@ -156,13 +163,16 @@ def _windows_of(container: dict[str, Any], limit: str, reference: datetime) -> l
     windows = []
     for default_kind, entry in found:
         seconds = _window_seconds(entry)
+        reported = _reported_percent(entry)
+        used = min(100.0, max(0.0, reported))
         windows.append(
             Window(
                 limit=limit,
                 kind=kind_for_length(seconds, default_kind),
                 window_seconds=seconds,
-                used_percent=_used_percent(entry),
+                used_percent=used,
                 reset_at=_reset_time(entry, reference),
+                reported_percent=None if used == reported else reported,
             )
         )
     if len(windows) == 2 and windows[0].kind == windows[1].kind and windows[0].kind in (FIVE_HOUR, WEEKLY):
@@ -206,7 +216,8 @@ def _limit_name(container: dict[str, Any]) -> str:
 
 
 def _relabel(window: Window, kind: str) -> Window:
-    return Window(window.limit, kind, window.window_seconds, window.used_percent, window.reset_at)
+    return Window(window.limit, kind, window.window_seconds, window.used_percent, window.reset_at,
+                  window.reported_percent)
 
 
 def _text(value: Any) -> str | None:

@@ -16,7 +16,7 @@ from tracker.collect.accounts import Account, AccountRef, AuthFileError, load_ac
 from tracker.collect.client import FetchResult, fetch_usage
 from tracker.collect.normalize import normalize_payload
 from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK
-from tracker.kinds import MAIN_LIMIT
+from tracker.kinds import KIND_LABELS, MAIN_LIMIT
 from tracker.records import CreditsReading, Usage, Window
 
 SIGNAL_POLL = 0.25  # seconds: how often the main thread wakes while requests are in flight (Ctrl-C)
@@ -89,6 +89,7 @@ def _from_fetch(account: Account, fetched: FetchResult) -> AccountResult:
         usage = _scrub_usage(normalize_payload(fetched.payload, fetched.server_date or fetched.received_at),
                              account.secrets)
         result.usage = usage
+        result.warnings += tuple(_clamped(w) for w in usage.windows if w.reported_percent is not None)
         if not usage.parsed:
             from tracker.collect.redact import scrub
 
@@ -97,6 +98,13 @@ def _from_fetch(account: Account, fetched: FetchResult) -> AccountResult:
     # 401 is "expired" like a JWT past its exp, but it is an HTTP answer: exit 3.
     result.exit_code = EXIT_HTTP if result.status == "expired" else STATUS_EXIT[result.status]
     return result
+
+
+def _clamped(window: Window) -> str:
+    """Said, not silent: a used share outside 0..100 is stored clamped (the raw answer as it came)."""
+    name = KIND_LABELS.get(window.kind, window.kind) + ("" if window.limit == MAIN_LIMIT else f" ({window.limit})")
+    return (f"{name} used {window.reported_percent:g}% read as {window.used_percent:g}% "
+            "(outside 0-100; the answer is stored as it came)")
 
 
 def collect_one(

@@ -23,11 +23,12 @@ def problem_lines(results: Sequence[AccountResult], quiet: bool) -> list[str]:
     lines = []
     for result in results:
         if not quiet:
-            lines += [f"warning: {warning}" for warning in result.warnings]
+            lines += [printable(f"warning: {result.account}: {warning}") for warning in result.warnings]
         if result.status != "ok":
             lines.append(printable(f"{result.account}: {result.status}: {result.error}"))
         elif result.credits.outcome == "unknown" and not quiet:  # never the collection's failure: a warning
-            lines.append(printable(f"warning: {result.account}: reset credits list not read: {result.credits.error}"))
+            why = (result.credits.error or "no answer").removeprefix("credits list ")
+            lines.append(printable(f"warning: {result.account}: reset credits list not read: {why}"))
     return lines
 
 
@@ -52,7 +53,8 @@ def result_json(result: AccountResult) -> dict:
         "plan": result.plan,
         "windows": [
             {"limit": w.limit, "kind": w.kind, "window_seconds": w.window_seconds, "used_percent": w.used_percent,
-             "remaining_percent": w.remaining_percent, "reset_at": iso_utc(w.reset_at)}
+             "remaining_percent": w.remaining_percent, "reset_at": iso_utc(w.reset_at),
+             "reported_percent": w.reported_percent}
             for w in result.windows
         ],
         "reset_credits": credits_json(result.credits),
