@@ -63,18 +63,19 @@ def test_piped_prints_one_frame_without_escape_codes(history_db):
     account = json.loads(run("report", "--db", str(db), "--at", AT, "--json").stdout)["accounts"][0]
     five, week = account["windows"]
 
-    def forecast(w: dict) -> str:
-        return (f"at reset {w['projected_used_percent_at_reset']:.0f}% used ({w['projected_low']:.0f}-"
-                f"{w['projected_high']:.0f}) · run-out {100 * w['run_out_probability']:.0f}%")
+    def forecast(w: dict) -> list[str]:
+        return [f"at reset {w['projected_used_percent_at_reset']:.0f}% used ({w['projected_low']:.0f}-"
+                f"{w['projected_high']:.0f})", f"run-out {100 * w['run_out_probability']:.0f}%"]
 
-    assert result.stdout == (
-        "tracker watch · 11:00:00 UTC\n"
-        "\n"
-        f"work (pro) · read just now{' · may run out before reset' if account['may_run_out_before_reset'] else ''}\n"
-        f"  5h     ████████████████▊░░░░░░░  70% left  burn 20.0%/h · {forecast(five)}\n"
-        "         resets in 3h 00m\n"
-        f"  weekly ███████████░░░░░░░░░░░░░  46% left  burn 4.0%/h · {forecast(week)}\n"
-        "         resets in 2d 23h\n")
+    # one aligned line per window, as wide as it needs: the README's frame (was wrapped at 100 columns)
+    title, blank, heading, *rows = result.stdout.splitlines()
+    assert (title, blank) == ("tracker watch · 11:00:00 UTC", "")
+    assert heading == f"work (pro) · read just now{' · may run out before reset' if account['may_run_out_before_reset'] else ''}"
+    assert [[cell.strip() for cell in row.split("  ") if cell.strip()] for row in rows] == [
+        ["5h", "████████████████▊░░░░░░░", "70% left", "burn 20.0%/h", *forecast(five), "resets in 3h 00m (14:00)"],
+        ["weekly ███████████░░░░░░░░░░░░░", "46% left", "burn 4.0%/h", *forecast(week),
+         "resets in 2d 23h (Mon 23 Nov 10:00)"]]
+    assert len({row.index("at reset") for row in rows}) == 1  # aligned
 
 
 def test_piped_narrow_keeps_every_line_within_the_width(history_db):

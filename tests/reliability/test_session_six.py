@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import re
 import struct
 import time
 import tracemalloc
@@ -249,6 +250,44 @@ def test_a_share_out_of_range_is_stored_clamped_and_said(httpserver, tmp_path):
                for (raw,) in sqlite_rows(db, "SELECT raw FROM snapshots"))
     assert run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH), "--db", db,
                "--retries", "0", "--quiet").stderr == ""
+
+
+# -- 4. empty weeks in `tracker limits` -------------------------------------------------------------
+
+
+def test_limits_shows_a_run_of_empty_weeks_as_one_row(tmp_path):
+    # the demo's week of history under the default --since 8w printed seven "(no readings)" rows
+    # per window before the one with data
+    db = tmp_path / "d.db"
+    assert run("demo", "--db", db, "--accounts", "1", "-o", tmp_path / "d.png").exit_code == 0
+    result = run("limits", "--db", db, "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    blocks = result.stdout.split(" window: tokens per 1 %")[1:]
+    assert len(blocks) == 2
+    for block in blocks:
+        rows = [line for line in block.splitlines()[2:] if line.startswith("    ")]
+        empty = [line for line in rows if "(no readings" in line]
+        assert len(empty) == 1 and re.search(r"\(no readings, [67] weeks\)", empty[0]), rows
+        assert 2 <= len(rows) <= 3  # the empty run, then the week or two with data
+    as_json = json.loads(run("limits", "--db", db, "--json").stdout)
+    assert len(as_json[0]["windows"][0]["weeks"]) == 8  # --json keeps every week
+
+
+# -- 5. piped `tracker watch` ---------------------------------------------------------------------
+
+
+def test_piped_watch_is_the_readmes_frame_and_width_wraps_it(tmp_path):
+    # piped, the frame was wrapped at 100 columns (figures under each bar), unlike the README's
+    db = tmp_path / "d.db"
+    assert run("demo", "--db", db, "--accounts", "2", "-o", tmp_path / "d.png").exit_code == 0
+    piped = run("watch", "--db", db, "--tz", "UTC")
+    assert piped.exit_code == 0, piped.output
+    windows = [line for line in piped.stdout.splitlines() if line.startswith(("  5h ", "  weekly "))]
+    assert len(windows) == 4 and max(map(len, windows)) > 100, piped.stdout
+    assert not [line for line in piped.stdout.splitlines() if line.startswith(" " * 9)]  # nothing wrapped
+    narrow = run("watch", "--db", db, "--tz", "UTC", "--width", "80")
+    assert max(map(len, narrow.stdout.splitlines())) <= 80
+    assert [line for line in narrow.stdout.splitlines() if line.startswith(" " * 9)]
 
 
 # -- 2. token counts that go back and return -------------------------------------------------------

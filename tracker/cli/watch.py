@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Note = tuple[str, str | None]  # a line under the title and its style
 COLLECT_TIMEOUT = 15.0  # seconds per request: the view waits for a collection, so not collect's 30
+PIPED_WIDTH = 10_000  # piped without --width: one line per window, as wide as it needs (the README's frame)
 
 
 class Collector:
@@ -217,7 +218,7 @@ def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sl
                               o.collect_every, o.tz)
 
     def frame(now: datetime, notes: list[Note]) -> str:
-        columns = o.width or (size().columns if live else 100)
+        columns = o.width or (size().columns if live else PIPED_WIDTH)
         notes = list(notes)
         try:
             report, unknown = read_report(o.db, o.names, now, o.stale_after)

@@ -36,6 +36,26 @@ def _week_row(w: WeekFigures, tz: tzinfo) -> list:
             tokens(p["combined"]), spread]
 
 
+def _week_rows(weeks: Sequence[WeekFigures], tz: tzinfo) -> list[list]:
+    """A row per week; consecutive weeks without a reading are one row (the demo's history of a
+    few days showed seven empty weeks before it)."""
+    rows: list[list] = []
+    empty: list[WeekFigures] = []
+    for week in [*weeks, None]:
+        if week is not None and week.weak == "no readings":
+            empty.append(week)
+            continue
+        if len(empty) > 1:
+            span = f"{empty[0].start.astimezone(tz):%d %b} – {empty[-1].end.astimezone(tz):%d %b}"
+            rows.append([span, "-", "-", "-", f"(no readings, {len(empty)} weeks)", "", "", "", ""])
+        elif empty:
+            rows.append(_week_row(empty[0], tz))
+        empty = []
+        if week is not None:
+            rows.append(_week_row(week, tz))
+    return rows
+
+
 def change_line(c: LimitChange, tz: tzinfo) -> str:
     """One line per change: when, the ratio in words, and what it rests on."""
     way = "more" if c.ratio < 1 else "fewer"
@@ -55,7 +75,7 @@ def limits_text(accounts: Sequence[AccountLimits], tz: tzinfo) -> str:
             lines.append("  no 5h or weekly window stored")
         for w in a.windows:
             lines.append(f"  {KIND_LABELS.get(w.kind, w.kind)} window: tokens per 1 %")
-            rows = [_week_row(week, tz) for week in w.weeks]
+            rows = _week_rows(w.weeks, tz)
             body = table(["week", "rise %", "local %", "explained", "input", "cached", "output", "combined",
                           "spread"], rows, right={1, 2, 3, 4, 5, 6, 7})
             lines += ["    " + line for line in body.splitlines()]
