@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-# C0 and C1 controls (ESC starts ANSI sequences) and the bidi overrides that reorder a line.
-_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+# C0 and C1 controls (ESC starts ANSI sequences), the line and paragraph separators some terminals
+# break a line at, and the bidi overrides that reorder a line.
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 
 
 def printable(text: str, keep: str = "") -> str:

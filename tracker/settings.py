@@ -32,12 +32,17 @@ def _path_text(value):
     return _text(value) if isinstance(value, str) and "\0" not in value and len(value) <= 4096 else None
 
 
-def _texts(value):
+def _texts(value, each=_text):
     """A string or a list of strings."""
     items = [value] if isinstance(value, str) else value
-    if isinstance(items, list) and items and all(_text(v) for v in items):
+    if isinstance(items, list) and items and all(each(v) for v in items):
         return tuple(items)
     return None
+
+
+def _path_texts(value):
+    """A path or a list of them (a NUL in one was an internal error, exit 5)."""
+    return _texts(value, _path_text)
 
 
 def _flag(value):
@@ -52,8 +57,9 @@ def _number(low: float, high: float):
 
 
 def _table(value):
-    if isinstance(value, dict) and value and all(_text(v) for v in value.values()) and \
-            all(k.strip() and "=" not in k and "/" not in k for k in value):
+    """Account names (printable: no control or bidi character, at most 200) and paths."""
+    if isinstance(value, dict) and value and all(_path_text(v) for v in value.values()) and \
+            all(k.strip() and k.isprintable() and len(k) <= 200 and "=" not in k and "/" not in k for k in value):
         return dict(value)
     return None
 
@@ -63,9 +69,10 @@ KEYS = {
     ("", "database"): (_path_text, "a path or a database URL, as text (no NUL, at most 4096 characters)", "db"),
     ("", "time_zone"): (_text, 'a zone as text, like "Europe/Paris", "UTC" or "+02:00"', "tz"),
     ("", "stale_after"): (_text, 'a duration as text, like "30m"', "stale_after"),
-    ("accounts", "account_dirs"): (_texts, "a directory, or a list of them, as text", "account_dirs"),
-    ("accounts", "codex_homes"): (_table, 'a table of names and directories: { work = "~/.codex-work" }',
-                                  "codex_homes"),
+    ("accounts", "account_dirs"): (_path_texts, "a directory, or a list of them, as text (no NUL, at most 4096 "
+                                   "characters each)", "account_dirs"),
+    ("accounts", "codex_homes"): (_table, 'a table of names and directories: { work = "~/.codex-work" } (names '
+                                  'of printable characters, at most 200)', "codex_homes"),
     ("notify", "below"): (_number(0, 100), "a number from 0 to 100 (% left)", "below"),
     ("notify", "before_reset"): (_flag, "true or false", "before_reset"),
     ("notify", "min_probability"): (_number(0.01, 1), "a number from 0.01 to 1", "min_probability"),

@@ -370,3 +370,64 @@ def test_an_import_resumed_inside_a_dip_counts_as_one_import(tmp_path, cut):
     write_log(path, _log(shown))
     assert run("import-sessions", "--codex-home", f"me={home}", "--db", db).exit_code == 0
     assert sqlite_rows(db, "SELECT count(*), sum(input_tokens) FROM snapshots") == [(40, 40_000)]
+
+
+# -- 6. collect's inputs: Codex homes' config.toml, the tracker's config file, auth file names ------
+
+
+def test_one_codex_homes_unsafe_url_is_that_accounts_failure_only(httpserver, tmp_path):
+    # a config.toml sending Codex over plain http to another host refused the whole collection
+    # (exit 4, nothing stored for the other home); now it is that account's one line
+    good, bad, odd = tmp_path / "good", tmp_path / "bad", tmp_path / "odd"
+    for home in (good, bad, odd):
+        write_auth(home / "auth.json", home.name)
+    (good / "config.toml").write_text(f'chatgpt_base_url = "{httpserver.url_for("/backend-api")}"\n')
+    (bad / "config.toml").write_text('chatgpt_base_url = "http://evil.example/backend-api"\n')
+    (odd / "config.toml").write_text(f'chatgpt_base_url = "{httpserver.url_for("/backend-api")}?x=1"\n')
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
+    db = tmp_path / "h.db"
+    result = run("collect", *(a for h in (good, bad, odd) for a in ("--codex-home", f"{h.name}={h}")), "--db", db,
+                 "--retries", "0", "--json")
+    assert result.exit_code == 4, result.output
+    statuses = {r["account"]: r["status"] for r in json.loads(result.stdout)}
+    assert statuses == {"good": "ok", "bad": "unsafe_url", "odd": "unsafe_url"}
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"tracker: bad: unsafe_url: {bad / 'config.toml'} (chatgpt_base_url)")
+    assert "plain http to evil.example" in lines[0] and "no ?query" in lines[1]
+    assert sqlite_rows(db, "SELECT count(*) FROM snapshots") == [(1,)]
+    assert sorted(sqlite_rows(db, "SELECT kind FROM failures")) == [("unsafe_url",), ("unsafe_url",)]
+    assert len(httpserver.log) == 2  # the good account's usage and credits list, nothing for the others
+
+
+@pytest.mark.parametrize(("toml", "was"), [
+    ('[accounts]\naccount_dirs = ["a\\u0000b"]', "exit 5: internal error (ValueError: embedded null byte)"),
+    ('[accounts]\ncodex_homes = { "work\\u001b[31m" = "/tmp" }', "exit 2, the config file not named"),
+    ('[accounts]\ncodex_homes = { "a\\u2028b" = "/tmp" }', "a name with a line separator"),
+    ('[accounts]\ncodex_homes = { work = "/tmp/a\\u0000b" }', "exit 5"),
+])
+def test_config_accounts_with_a_nul_or_an_unprintable_name_name_their_line(tmp_path, monkeypatch, toml, was):
+    config = tmp_path / "config.toml"
+    config.write_text(toml + "\n")
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+    result = run("collect", "--db", tmp_path / "c.db", "--retries", "0")
+    assert result.exit_code == 4, (was, result.output)
+    assert result.stderr.startswith(f"tracker: {config}, line 2: accounts.") and result.stderr.count("\n") == 1
+
+
+def test_auth_file_names_with_c1_controls_separators_or_bidi_name_no_account(httpserver, tmp_path):
+    # NEL (U+0085), the line separator (U+2028, raw on the terminal: printable() let it through)
+    # and a right-to-left override were account names; they are skipped as a newline is
+    accounts = tmp_path / "acc"
+    for name in ("ok", "nel\x85x", "ls\u2028x", "\u202eevil", "cr\rx"):
+        write_auth(accounts / f"{name}.auth.json", "ok")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
+    db = tmp_path / "n.db"
+    result = run("collect", "--account-dir", accounts, "--url", httpserver.url_for(USAGE_PATH), "--db", db,
+                 "--retries", "0")
+    assert result.exit_code == 0, result.output
+    assert sqlite_rows(db, "SELECT name FROM accounts") == [("ok",)]
+    from tracker.render import printable
+
+    assert printable("a\u2028b\u2029c") == "a\\u2028b\\u2029c"

@@ -18,6 +18,7 @@ from typing import Any
 
 from tracker.errors import NoAccountsError, TrackerError
 from tracker.fsutil import NotRegularFile, open_regular
+from tracker.render import printable
 
 AUTH_SUFFIX = ".auth.json"
 MAX_AUTH_BYTES = 1 << 20
@@ -98,8 +99,9 @@ def discover_accounts(
         looked.append(f"{path}/*{AUTH_SUFFIX}")
         try:
             entries = sorted(path.iterdir())
-        except OSError as exc:
-            raise NoAccountsError(f"cannot read account directory {path}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            raise NoAccountsError(f"cannot read account directory {printable(str(path))}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
         refs += [AccountRef(name_for_auth_file(p), p) for p in entries if p.name.endswith(AUTH_SUFFIX)
                  and _usable(name_for_auth_file(p))]  # a file name with a newline names no account
     for value in auth_files:
@@ -244,10 +246,11 @@ MAX_NAME = 200  # the accounts.name column
 
 
 def _usable(name: str) -> bool:
-    """Storable and printable as a name: no control characters, no ``/``, and valid Unicode (a file
-    name that is not UTF-8 decodes to lone surrogates, which no database column can hold)."""
-    return (bool(name.strip()) and len(name) <= MAX_NAME and "/" not in name
-            and not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name))
+    """Storable and printable as a name: no control characters (C0 or C1), no bidi override or line
+    separator (a name shows in terminals and the dashboard as it is), no ``/``, and valid Unicode (a
+    file name that is not UTF-8 decodes to lone surrogates, which no database column can hold)."""
+    return (bool(name.strip()) and len(name) <= MAX_NAME and "/" not in name and printable(name) == name
+            and not any(0xD800 <= ord(c) <= 0xDFFF for c in name))
 
 
 def check_account_name(name: str) -> str:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from tracker.collect.accounts import Account, AccountRef, AuthFileError, load_account
 from tracker.collect.client import FetchResult, fetch_usage
 from tracker.collect.normalize import normalize_payload
-from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK
+from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK, EXIT_SETUP, UnsafeURLError
 from tracker.kinds import KIND_LABELS, MAIN_LIMIT
 from tracker.records import CreditsReading, Usage, Window
 
@@ -30,6 +30,7 @@ STATUS_EXIT = {
     "rate_limited": EXIT_HTTP,
     "http_error": EXIT_HTTP,
     "unparsed": EXIT_HTTP,
+    "unsafe_url": EXIT_SETUP,  # the account's Codex home sends Codex to a URL no token may go to
 }
 
 
@@ -147,6 +148,21 @@ def _credits(account: Account, url: str, gate, *, timeout, clock, sleep) -> Cred
     return fetch_credits(account, where, timeout=timeout, clock=clock, sleep=sleep)
 
 
+def _home_url(ref: AccountRef, default: str) -> str | UnsafeURLError:
+    """Where the Codex home's config.toml sends Codex; its refusal is that account's failure only
+    (one home's ``chatgpt_base_url = "http://…"`` stopped every account's collection)."""
+    from tracker.collect.codex_config import home_usage_url
+
+    try:
+        return home_usage_url(ref.path) or default
+    except UnsafeURLError as exc:
+        return exc
+
+
+def _refused(ref: AccountRef, exc: UnsafeURLError, clock: Callable[[], datetime]) -> AccountResult:
+    return AccountResult(ref.name, "unsafe_url", clock(), exc.exit_code, error=f"{exc.message} (no request sent)")
+
+
 def collect_accounts(
     refs: Sequence[AccountRef],
     url: str,
@@ -169,13 +185,12 @@ def collect_accounts(
     import time
 
     kwargs = {"timeout": timeout, "retries": retries, "clock": clock, "sleep": sleep or time.sleep, "gate": gate}
-    urls = {ref: url for ref in refs}
+    urls: dict[AccountRef, str | UnsafeURLError] = {ref: url for ref in refs}
     if not endpoint_fixed:
-        from tracker.collect.codex_config import home_usage_url
-
-        urls = {ref: home_usage_url(ref.path) or url for ref in refs}
+        urls = {ref: _home_url(ref, url) for ref in refs}
     pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(refs))), thread_name_prefix="collect")
-    futures = {pool.submit(collect_one, ref, urls[ref], **kwargs): ref for ref in refs}
+    futures = {(pool.submit(_refused, ref, urls[ref], clock) if isinstance(urls[ref], UnsafeURLError) else
+                pool.submit(collect_one, ref, urls[ref], **kwargs)): ref for ref in refs}
 
     return PendingResults(pool, futures, clock)
 
