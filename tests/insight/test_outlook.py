@@ -24,7 +24,7 @@ def test_probability_matches_the_verdict_and_the_range_is_never_empty(used, expe
     assert used - 1e-9 <= low < high <= 100.0  # within [used, 100] and never zero-width while open
 
 
-@pytest.mark.parametrize("used", [10.0, 50.0, 80.0, 95.0])
+@pytest.mark.parametrize("used", [40.0, 50.0, 80.0, 95.0])
 def test_more_use_means_more_chance(used):
     sigma = outlook.spread(20.0, 0.5)
     assert outlook.run_out_probability(used, 20.0, sigma) < outlook.run_out_probability(used + 4, 20.0, sigma)
@@ -33,7 +33,7 @@ def test_more_use_means_more_chance(used):
 def test_a_full_window_ahead_keeps_a_spread_even_when_idle():
     # idle now (nothing expected), but the whole week is ahead: someone who starts may run out
     sigma = outlook.spread(0.0, 1.0)
-    assert sigma == pytest.approx(outlook.OPEN_WINDOW_POINTS)
+    assert sigma == pytest.approx(outlook.OPEN_WINDOW_POINTS * outlook.LONG_WINDOW_SCALE)
     assert outlook.run_out_probability(95.0, 0.0, sigma) > 0.2
     assert outlook.run_out_probability(10.0, 0.0, sigma) < 1e-6
 

@@ -5,7 +5,8 @@ Use at the reset is modelled as normal around the forecast's expectation ``used 
 (not capped at 100). Its spread is what remains uncertain: a share of the use still expected
 (people work more or less than usual) plus a part that shrinks with the time left (someone idle
 may start, someone busy may stop). Where past weeks give a range (the profile's spread of how
-weeks differed), that spread is used instead, never narrower than a quarter of the prior. So
+weeks differed), that spread is added to a share of the prior (in quadrature). A long window's
+whole spread is then narrowed so that 80 % of answers fall inside the range. So
 ``run_out_probability`` >= 0.5 exactly when the expectation reaches 100 % (the verdict "runs
 out"), and the 80 % range is the 10th-90th percentile of that distribution, capped at [used, 100]
 and never of zero width while the window is open.
@@ -22,6 +23,7 @@ MIN_WIDTH = 0.5  # points: an open window's range is never a single value
 PERSONAL_SCALE = 0.8  # the profile's range of past weeks, narrowed to cover 80 % (measured: bench/population.py)
 PRIOR_WITH_HISTORY = 0.4  # with past weeks, their spread and this share of the prior add (in quadrature)
 SHORT_WINDOW_SCALE = 0.8  # a five-hour window's prior spread (its expectation already ends the session)
+LONG_WINDOW_SCALE = 0.85  # a long window's whole spread: 80 % of answers inside the range (bench/population.py)
 
 
 def spread(expected: float, fraction_left: float, band: tuple[float, float] | None = None,
@@ -31,9 +33,9 @@ def spread(expected: float, fraction_left: float, band: tuple[float, float] | No
     if not long_window:
         prior *= SHORT_WINDOW_SCALE
     if band is None or expected <= 0:
-        return prior
+        return prior * (LONG_WINDOW_SCALE if long_window else 1.0)
     personal = PERSONAL_SCALE * expected * (band[1] - band[0]) / (2 * Z80)
-    return math.hypot(personal, PRIOR_WITH_HISTORY * prior)
+    return LONG_WINDOW_SCALE * math.hypot(personal, PRIOR_WITH_HISTORY * prior)
 
 
 def run_out_probability(used: float, expected: float, sigma: float) -> float:
