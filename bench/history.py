@@ -30,6 +30,7 @@ def build(accounts: int, days: float) -> tuple[Path, float]:
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"demo-{accounts}a-{days:g}d.db"
     if path.exists():
+        keep_usual_weeks(path)
         return path, 0.0
     partial = path.with_suffix(".partial")
     for leftover in CACHE.glob(partial.name + "*"):
@@ -42,7 +43,19 @@ def build(accounts: int, days: float) -> tuple[Path, float]:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     partial.rename(path)
+    keep_usual_weeks(path)
     return path, elapsed
+
+
+def keep_usual_weeks(path: Path) -> None:
+    """What `collect` keeps after storing: the usual weeks, on the clock the report uses (a database
+    cached by an older version gets them here)."""
+    from tracker.insight import profile
+    from tracker.storage.store import Store
+    from tracker.timeutil import local_zone
+
+    with Store.open(f"sqlite:///{path}") as store:
+        profile.keep_usual_weeks(store, END, local_zone())
 
 
 def snapshot_count(path: Path) -> int:

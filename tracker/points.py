@@ -23,3 +23,14 @@ class Point:
     at: datetime
     used_percent: float
     reset_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KeptUsualWeek:
+    """A long window's usual week as ``collect`` kept it (``tracker.storage.grids``): what it was
+    learned from, and its numbers (``rates`` None: too little history for one)."""
+
+    window_start: datetime
+    readings: str  # the fingerprint of the grid read it was learned from
+    rates: tuple[float, ...] | None
+    ratios: tuple[float, ...]

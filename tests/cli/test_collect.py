@@ -49,6 +49,8 @@ def test_collects_every_account_and_stores_them(httpserver, usage_url, accounts_
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("select count(*) from snapshots").fetchone() == (2,)
         assert conn.execute("select count(*) from windows").fetchone() == (4,)
+        # each weekly window's usual week is kept for the next report (too little history: none)
+        assert conn.execute("select count(*), min(zone) from usual_weeks where rates is null").fetchone() == (2, "UTC")
 
 
 def test_json_output(httpserver, usage_url, accounts_dir, db_path):

@@ -122,6 +122,7 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
     from tracker.views import collect_output
 
     results = run_collection(settings, lambda: Store.open(db_url(db)), config.codex_home(), stop)
+    _keep_usual_weeks(db, [r.account for r in results if r.status == "ok"], settings.clock(), output["zone"])
     for line in collect_output.problem_lines(results, output["quiet"]):
         click.echo(f"tracker: {line}", err=True)
     if output["raw_json"] or output["raw_headers"]:
@@ -138,3 +139,16 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
         code = max(code, run_rules(db, settings.names, settings.clock(), output["zone"], output["notify"],
                                    quiet=output["quiet"] or output["as_json"]))
     return code
+
+
+def _keep_usual_weeks(db: str | None, names: list[str], at, zone) -> None:
+    """Learn again the usual week of the accounts just stored where the kept one no longer matches
+    (a new window, other readings), so that reports read it back instead of learning it."""
+    if not names:
+        return
+    from tracker.config import db_url
+    from tracker.insight.profile import keep_usual_weeks
+    from tracker.storage.store import Store
+
+    with Store.open(db_url(db)) as store:
+        keep_usual_weeks(store, at, zone, names)

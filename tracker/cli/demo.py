@@ -189,6 +189,9 @@ def fill_demo(
         store.add_failures(failed)
         snapshots += len(batch)
         failures += len(failed)
+    from tracker.insight.profile import keep_usual_weeks
+
+    keep_usual_weeks(store, end, tz)  # as `collect` does after storing
     return DemoSummary(names, snapshots, failures)
 
 

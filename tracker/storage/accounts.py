@@ -22,6 +22,7 @@ from tracker.storage.schema import reset_credit_fetches as credit_fetches_t
 from tracker.storage.schema import reset_credits as reset_credits_t
 from tracker.storage.schema import series as series_t
 from tracker.storage.schema import snapshots as snapshots_t
+from tracker.storage.schema import usual_weeks as usual_weeks_t
 from tracker.storage.schema import windows as windows_t
 from tracker.timeutil import iso_utc
 
@@ -119,6 +120,7 @@ def _merge(conn: Connection, old_id: int, new_id: int) -> None:
             conn.execute(update(s).where(s.c.id == series_id).values(account_id=new_id))
         else:
             conn.execute(update(windows_t).where(windows_t.c.series_id == series_id).values(series_id=target))
+            conn.execute(delete(usual_weeks_t).where(usual_weeks_t.c.series_id == series_id))
             conn.execute(delete(s).where(s.c.id == series_id))
     for table in (snapshots_t, failures_t):
         conn.execute(update(table).where(table.c.account_id == old_id).values(account_id=new_id))
@@ -136,6 +138,7 @@ def forget_accounts(store: Store, names: list[str]) -> dict[str, int]:
         for name, account_id in _ids(conn, list(dict.fromkeys(names))).items():
             series_ids = select(series_t.c.id).where(series_t.c.account_id == account_id)
             conn.execute(delete(windows_t).where(windows_t.c.series_id.in_(series_ids)))
+            conn.execute(delete(usual_weeks_t).where(usual_weeks_t.c.series_id.in_(series_ids)))
             conn.execute(delete(series_t).where(series_t.c.account_id == account_id))
             removed[name] = conn.execute(delete(snapshots_t).where(snapshots_t.c.account_id == account_id)).rowcount
             conn.execute(delete(failures_t).where(failures_t.c.account_id == account_id))

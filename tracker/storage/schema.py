@@ -192,6 +192,22 @@ reset_credit_fetches = Table(
 )
 
 
+# The usual week last computed for each long window's series, per zone (revision 0010): a memo that
+# `collect` keeps so that a report need not learn four weeks again. Never a source of truth: a reader
+# uses a row only when the window's start, the zone, the model (the code that computes it) and the
+# fingerprint of the readings it was learned from all equal its own; otherwise it computes afresh.
+usual_weeks = Table(
+    "usual_weeks", metadata,
+    Column("series_id", Integer, ForeignKey("series.id"), primary_key=True),
+    Column("zone", String(100), primary_key=True),
+    Column("window_start", EpochMillis, nullable=False),
+    Column("model", String(32), nullable=False),
+    Column("readings", String(32), nullable=False),  # fingerprint of the grid read it was learned from
+    Column("rates", LargeBinary),  # 168 little-endian doubles; NULL: too little history for a profile
+    Column("ratios", LargeBinary),
+)
+
+
 def stored_length(window_seconds: int | None) -> int:
     """The window length as the series key stores it: NULLs are never equal in a UNIQUE key, so an
     unknown length is 0 in this one column, and None everywhere else."""

@@ -3,9 +3,9 @@ window over a range (served by the clustered (series, time) key)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -21,20 +21,6 @@ from tracker.storage.base import (
     snapshots_t,
     windows_t,
 )
-
-GRID_SQL = """
-WITH RECURSIVE wanted(series, first_t, last_t) AS (VALUES {wanted}),
-grid(series, t, last_t) AS (
-    SELECT series, first_t, last_t FROM wanted WHERE first_t <= last_t
-    UNION ALL SELECT series, t + :step, last_t FROM grid WHERE t + :step <= last_t
-)
-SELECT grid.series, (SELECT CAST(collected_at AS TEXT) || ' ' || CAST(used_percent AS TEXT) || ' '
-                            || COALESCE(CAST(reset_at AS TEXT), '')
-                     FROM windows WHERE series_id = grid.series AND collected_at < grid.t
-                     ORDER BY collected_at DESC LIMIT 1)
-FROM grid ORDER BY grid.series, grid.t
-"""  # one index seek per step and series; the row comes back as one text value (a scalar subquery has one column)
-GRID_SERIES_PER_STATEMENT = 200  # three bound values each: under SQLite's oldest limit of 999
 
 
 @dataclass
@@ -182,52 +168,3 @@ class SeriesReader(StoreBase):
             for name, kind, seconds, at, used, reset in conn.execute(query):
                 found.setdefault(SeriesKey(name, limit, kind, seconds or None), []).append(Point(at, used, reset))
         return found
-
-    def grid_points(self, key: SeriesKey, since: datetime, until: datetime, step: timedelta) -> list[Point]:
-        """The last reading before each multiple of ``step`` in (since, until]: one index seek per
-        step (168 for four weeks at 4 h), never a scan of the readings in between. Equal to
-        ``insight.usual_week.grid_sample`` of all the readings."""
-        return self.grid_points_of({key: (since, until)}, step)[key]
-
-    def grid_points_of(self, ranges: Mapping[SeriesKey, tuple[datetime, datetime]],
-                       step: timedelta) -> dict[SeriesKey, list[Point]]:
-        """``grid_points`` of many series, each over its own (since, until], in one statement (per
-        ``GRID_SERIES_PER_STATEMENT`` series): a report reads every account's grid at once."""
-        from sqlalchemy import text
-
-        found: dict[SeriesKey, list[Point]] = {key: [] for key in ranges}
-        ids = self.series_ids_of(ranges)
-        size = round(step.total_seconds() * 1000)
-        wanted = [(ids[key], (round(since.timestamp() * 1000) // size + 1) * size, round(until.timestamp() * 1000))
-                  for key, (since, until) in ranges.items() if key in ids]
-        by_id = {series: key for key, series in ids.items()}
-        resets: dict[str, datetime | None] = {"": None}  # a window's reset time repeats: convert it once
-        with self.engine.connect() as conn:
-            for chunk in range(0, len(wanted), GRID_SERIES_PER_STATEMENT):
-                part = wanted[chunk:chunk + GRID_SERIES_PER_STATEMENT]
-                values = ", ".join(f"(CAST(:s{i} AS INTEGER), CAST(:f{i} AS BIGINT), CAST(:l{i} AS BIGINT))"
-                                   for i in range(len(part)))
-                params: dict[str, int] = {"step": size}
-                for i, (series, first, last) in enumerate(part):
-                    params.update({f"s{i}": series, f"f{i}": first, f"l{i}": last})
-                previous = None
-                for series, row in conn.execute(text(GRID_SQL.format(wanted=values)), params):
-                    if row is None or (series, row) == previous:
-                        continue  # nothing before this step, or no reading since the previous one
-                    previous = series, row
-                    at, used, reset = row.split(" ")
-                    if reset not in resets:
-                        resets[reset] = datetime.fromtimestamp(int(reset), UTC)
-                    found[by_id[series]].append(Point(datetime.fromtimestamp(int(at) / 1000, UTC), float(used),
-                                                      resets[reset]))
-        return found
-
-    def series_ids_of(self, keys: Iterable[SeriesKey]) -> dict[SeriesKey, int]:
-        """The stored id of each of ``keys`` that names a series (one statement)."""
-        s, a = series_t, accounts_t
-        wanted = {(k.account, k.limit, k.kind, models.stored_length(k.window_seconds)): k for k in keys}
-        query = (select(s.c.id, a.c.name, s.c.limit_name, s.c.kind, s.c.window_seconds)
-                 .join(a, a.c.id == s.c.account_id).where(a.c.name.in_(sorted({name for name, *_ in wanted}))))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return {wanted[tuple(row)]: series for series, *row in rows if tuple(row) in wanted}
