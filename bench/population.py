@@ -258,7 +258,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--weeks", type=int, default=7)
     parser.add_argument("--every", type=float, default=3.0, help="hours between the weekly window's questions")
-    parser.add_argument("--first-seed", type=int, default=0, help="the population (the forecast was tuned on 100-105)")
+    parser.add_argument("--first-seed", type=int, default=0, help="the population (the forecast was tuned on 100-123)")
     parser.add_argument("--weekly-only", action="store_true", help="skip the five-hour windows (faster)")
     args = parser.parse_args()
     started = time.perf_counter()
