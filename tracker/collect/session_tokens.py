@@ -8,6 +8,9 @@ compaction that recounted) is no negative use: the line's ``last_token_usage`` s
 A count that goes back and then returns to where it was before (one garbled or reordered line)
 is counted once: the line that returns counts what brings the file's sum up to its total, no
 more (else each dip counted the session again: x10 on a log whose every other line was garbled).
+A count above the lines on both sides (a digit doubled), counting far more than its own
+``last_token_usage``, is taken back once the next line shows it, while its snapshot is not stored
+yet (x8 on a log with one line at ten times its count).
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ def _at_least_zero(counts: TokenCounts) -> TokenCounts:
     return TokenCounts(*(max(0, getattr(counts, name)) for name, _ in FIELDS))
 
 
+def _plausible(last: TokenCounts) -> TokenCounts:
+    """The most a line's cumulative rise should be, given its own last_token_usage: twice that and
+    a thousand (Codex's cumulative count is the sum of the lines' own; lines without rate limits
+    between two readings add theirs)."""
+    return TokenCounts(*(2 * getattr(last, n) + 1000 for n, _ in FIELDS))
+
+
 class SessionTokens:
     """One session file's cumulative counts at the last line taken (stored, or before ``--since``).
 
@@ -59,15 +69,46 @@ class SessionTokens:
     def __init__(self, from_start: bool, totals: TokenCounts | None = None, dip: Dip | None = None) -> None:
         self.totals = TokenCounts() if from_start else totals
         self.dip = dip if self.totals is not None else None
-        self._stepped: tuple[TokenCounts, Dip | None] | None = None
+        self._stepped: tuple | None = None  # (totals, dip, use, spike, last_token_usage) of the line stepped last
+        self._last: tuple | None = None  # the line taken last: (totals before it, its use, its last_token_usage)
+        self.retract: TokenCounts | None = None  # after ``take``: what the line taken before over-counted
+        self._line_last: TokenCounts | None = None
 
-    def step(self, info: object) -> tuple[TokenCounts | None, TokenCounts | None]:
+    def step(self, info: object, revisable: bool = False) -> tuple[TokenCounts | None, TokenCounts | None]:
         """(the line's use since the last line taken, its cumulative totals); (None, None) for a
-        line without counts. Nothing moves until ``take``."""
+        line without counts. Nothing moves until ``take``. ``revisable``: the use of the line taken
+        last can still be lowered (it is not stored yet), should this line show it was a spike."""
+        self._stepped = None
+        use, total = self._step(info)
+        if self._stepped is None:
+            return use, total
+        spike = self._spike(total) if revisable else None
+        if spike is not None:
+            use = spike[1]
+        # a line read inside a dip is never revised later: its count already settled the dip
+        self._stepped = (total, None if spike else self._stepped[1], use, spike,
+                         None if self.dip is not None else self._line_last)
+        return use, total
+
+    def _spike(self, total: TokenCounts) -> tuple[TokenCounts, TokenCounts] | None:
+        """A count above the lines on both sides (a digit doubled): the line after it goes back,
+        but not below the line before it, and the line counted far more than its own
+        last_token_usage (else the line after it is the one that dipped). The spike line keeps no
+        more than the two lines' rise together (the over-count is taken back) and this line the rest."""
+        previous, last = self.totals, self._last
+        if last is None or last[2] is None or self.dip is not None or previous is None or total.covers(previous) \
+                or not total.covers(last[0]) or _plausible(last[2]).covers(last[1]):
+            return None
+        rise = total.minus(last[0])
+        kept = TokenCounts(*(min(getattr(last[1], n), getattr(rise, n)) for n, _ in FIELDS))
+        return last[1].minus(kept), rise.minus(kept)
+
+    def _step(self, info: object) -> tuple[TokenCounts | None, TokenCounts | None]:
         if not isinstance(info, dict):
             return None, None
         total = read_counts(info.get("total_token_usage"))
         last = read_counts(info.get("last_token_usage"))
+        self._line_last = last
         if total is None:
             return last, None
         previous, dip = self.totals, self.dip
@@ -86,11 +127,16 @@ class SessionTokens:
 
     def take(self, totals: TokenCounts | None) -> None:
         """The line whose totals these are was stored (or lies before --since): count from it on."""
-        if totals is None:
-            return
-        if self._stepped is not None and self._stepped[0] is totals:
-            self.dip = self._stepped[1]
-        self.totals = totals
+        self.retract, last = None, None
+        if totals is not None and self._stepped is not None and self._stepped[0] is totals:
+            _, self.dip, use, spike, line_last = self._stepped
+            before = self.totals
+            if spike is not None:  # the line taken last was the spike: this one follows the line before it
+                self.retract, before = spike[0], self._last[0]
+            last = None if before is None or use is None else (before, use, line_last)
+        self._last = last  # only a line just stepped, with counts, can be revised
+        if totals is not None:
+            self.totals = totals
 
 
 def dump_totals(tokens: SessionTokens) -> str | None:

@@ -181,6 +181,7 @@ class _Importer:
         self._before_since = False  # the current file had events older than --since
         self._read_to: dict[str, int] = {}
         self._tokens = SessionTokens(True)
+        self._last_record: SnapshotRecord | None = None  # the current file's last record
 
     def read(self, log: LogFile) -> None:
         """Read the file's new complete lines in 1 MiB blocks.
@@ -204,6 +205,7 @@ class _Importer:
             return
         self.summary.files_read += 1
         self._tokens = SessionTokens(log.start == 0, log.token_totals, log.token_dip)
+        self._last_record = None
         offset = log.start
         pending: list[bytes] = []  # the start of a line longer than a block
         with handle:
@@ -265,7 +267,9 @@ class _Importer:
 
     def _take(self, line: bytes, account: str) -> None:
         event = token_event(line)
-        tokens, totals = self._tokens.step(event["payload"].get("info")) if isinstance(event, dict) else (None, None)
+        revisable = bool(self.records) and self.records[-1] is self._last_record  # this file's, not stored yet
+        tokens, totals = (self._tokens.step(event["payload"].get("info"), revisable) if isinstance(event, dict)
+                          else (None, None))
         parsed = event if isinstance(event, str) else reading(event)
         if isinstance(parsed, str):
             if parsed != "other_event":
@@ -298,7 +302,10 @@ class _Importer:
         if is_flat(limits):
             self.summary.flat_events += 1
         self._tokens.take(totals)
-        self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw, tokens, totals))
+        if self._tokens.retract is not None and revisable:  # the line before was a spike: its over-count back
+            self._last_record.tokens = self._last_record.tokens.minus(self._tokens.retract)
+        self._last_record = SnapshotRecord(account, at, SOURCE, usage, raw, tokens, totals)
+        self.records.append(self._last_record)
 
     def flush(self) -> None:
         """Store the new snapshots (skipping ones already stored), then the read positions."""
