@@ -40,7 +40,7 @@ def test_sends_the_documented_headers(httpserver, account, usage_url):
     result = fetch(account, usage_url)
     assert result.status == "ok", result.error
     assert result.payload["plan_type"] == "plus"
-    assert result.server_date is not None
+    assert result.server_date is None  # the server's Date is weeks from the fixed test clock: not believed
     httpserver.check_assertions()
 
 

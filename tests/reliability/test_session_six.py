@@ -13,6 +13,7 @@ import time
 import tracemalloc
 import zlib
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from click.testing import CliRunner
@@ -457,3 +458,67 @@ def test_auth_file_names_with_c1_controls_separators_or_bidi_name_no_account(htt
     from tracker.render import printable
 
     assert printable("a\u2028b\u2029c") == "a\\u2028b\\u2029c"
+
+
+class RawServer:
+    """Answers every connection with the same bytes (headers werkzeug would not send as given:
+    its own Date beside ours, two Content-Lengths)."""
+
+    def __init__(self, answer: bytes) -> None:
+        import socket
+        import threading
+
+        self.answer, self.listener = answer, socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(10)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/backend-api"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize(("date", "five_reset"), [
+    ("Fri, 31 Dec 9999 23:59:59 GMT", AT + timedelta(seconds=7000)),  # was unparsed (OverflowError), exit 3
+    ("Thu, 01 Jan 1970 00:00:00 GMT", AT + timedelta(seconds=7000)),  # was a reset in 1970
+    ("Sat, 01 Jan 2050 00:00:00 GMT", AT + timedelta(seconds=7000)),  # was a reset in 2050
+    (format_datetime(AT + timedelta(minutes=10), usegmt=True), AT + timedelta(minutes=10, seconds=7000)),
+])
+def test_a_server_date_far_from_our_clock_is_not_the_reference_of_relative_resets(tmp_path, date, five_reset):
+    write_auth(tmp_path / "a" / "work.auth.json", "work")
+    body = json.dumps({"rate_limit": {"primary_window": {"used_percent": 10, "limit_window_seconds": 18000,
+                                                         "reset_after_seconds": 7000}}}).encode()
+    server = RawServer(b"HTTP/1.1 200 OK\r\nDate: " + date.encode() + b"\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    try:
+        result = run("collect", "--account-dir", tmp_path / "a", "--url", server.url, "--db", tmp_path / "d.db",
+                     "--retries", "0", "--json", "--at", iso(AT), "--quiet")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    [window] = json.loads(result.stdout)[0]["windows"]
+    assert window["reset_at"] == iso(five_reset)
+
+
+def test_two_content_lengths_are_the_servers_fault_not_the_auth_files(tmp_path):
+    # urllib3 refuses the answer with requests' InvalidHeader, which was read as our own header
+    # refused: "auth_error: check the auth file", exit 1
+    write_auth(tmp_path / "a" / "work.auth.json", "work")
+    server = RawServer(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Length: 200\r\nConnection: close\r\n\r\n{}")
+    try:
+        result = run("collect", "--account-dir", tmp_path / "a", "--url", server.url, "--db", tmp_path / "d.db",
+                     "--retries", "0")
+    finally:
+        server.close()
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("tracker: work: http_error: the server's answer has a malformed header: ")
+    assert "Content-Length" in result.stderr and result.stderr.count("\n") == 1

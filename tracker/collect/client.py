@@ -137,14 +137,22 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _server_date(value: str | None) -> datetime | None:
+MAX_CLOCK_SKEW = 86400.0  # seconds: a server Date further from our clock is not believed
+
+
+def _server_date(value: str | None, received_at: datetime) -> datetime | None:
+    """The answer's ``Date``, the reference of relative reset times; None when missing or more
+    than a day from our clock (a Date in 1970, 2050 or 9999 put every reset there, or overflowed:
+    the reading lost as ``unparsed``)."""
     if not value:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        skew = abs((parsed - received_at).total_seconds())
+    except (TypeError, ValueError, OverflowError):
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if skew <= MAX_CLOCK_SKEW else None
 
 
 def _read_body(response: Any, timeout: float) -> bytes:
@@ -276,7 +284,11 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
         response = _get_within(session, url, request_headers(account), timeout)
     except (requests.exceptions.Timeout, _BodyTooSlow):
         return FetchResult("network_error", clock(), error=f"no answer within {timeout:g}s"), backoff
-    except requests.exceptions.InvalidHeader:  # never quote it: the value may hold the token
+    except requests.exceptions.InvalidHeader as exc:
+        if exc.args and isinstance(exc.args[0], Exception):  # urllib3's, about the answer (two Content-Lengths)
+            return FetchResult("http_error", clock(), error="the server's answer has a malformed header: "
+                               f"{_describe_body(str(exc.args[0]).encode(), secrets)}"), None
+        # ours, refused before sending: never quote it, the value may hold the token
         return FetchResult("auth_error", clock(), error="a request header was refused (check the auth file)"), None
     except requests.exceptions.RequestException as exc:
         return FetchResult("network_error", clock(), error=network_reason(exc, url, secrets)), backoff
@@ -287,7 +299,7 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
             for k, v in response.headers.items()
         }
         result = FetchResult("ok", received_at, http_status=response.status_code, headers=headers)
-        result.server_date = _server_date(response.headers.get("Date"))
+        result.server_date = _server_date(response.headers.get("Date"), received_at)
         try:
             body = _read_body(response, max(0.001, deadline - time.monotonic()))
         except _BodyTooLarge:

@@ -94,7 +94,10 @@ def _reset_time(entry: dict[str, Any], reference: datetime) -> datetime | None:
             except Unreadable:
                 continue
             if 0 <= seconds < 10 * 366 * 86400:
-                return reference + timedelta(seconds=seconds)
+                try:
+                    return reference + timedelta(seconds=seconds)
+                except OverflowError:  # a reference near year 9999
+                    return None
     return None
 
 
