@@ -49,6 +49,7 @@ class Usage:
     workspace_label: str | None = None
     seat_type: str | None = None
     problem: str | None = None  # set when the payload could not be understood
+    dropped_limits: int = 0  # limits past MAX_LIMITS in one answer, not kept (the raw body has them)
 
     @property
     def parsed(self) -> bool:

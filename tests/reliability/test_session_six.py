@@ -225,19 +225,25 @@ def test_a_bomb_is_refused_without_unpacking_it_in_memory(httpserver, tmp_path):
 # -- 3. a used share out of range -------------------------------------------------------------------
 
 
+def _collect_answer(httpserver, tmp_path, body: dict, db):
+    """One account, this usage answer and an empty credits list, collected at AT: exit 0."""
+    write_auth(tmp_path / "a" / "work.auth.json", "work")
+    httpserver.expect_request(USAGE_PATH).respond_with_json(body)
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
+    result = run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH), "--db", db,
+                 "--retries", "0", "--at", iso(AT))
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_a_share_out_of_range_is_stored_clamped_and_said(httpserver, tmp_path):
     # 250 % was stored as 100 % without a word: now one warning naming the account and the window,
     # the figure in --json, the raw answer keeping 250; exit code unchanged
-    write_auth(tmp_path / "a" / "work.auth.json", "work")
     body = usage_body()
     body["rate_limit"]["secondary_window"]["used_percent"] = 250
     body["rate_limit"]["primary_window"] = {"remaining_percent": 120, "limit_window_seconds": 18000}
-    httpserver.expect_request(USAGE_PATH).respond_with_json(body)
-    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
     db = tmp_path / "p.db"
-    table = run("collect", "--account-dir", tmp_path / "a", "--url", httpserver.url_for(USAGE_PATH), "--db", db,
-                "--retries", "0", "--at", iso(AT))
-    assert table.exit_code == 0, table.output
+    table = _collect_answer(httpserver, tmp_path, body, db)
     assert table.stderr.splitlines() == [
         "tracker: warning: work: 5h used -20% read as 0% (outside 0-100; the answer is stored as it came)",
         "tracker: warning: work: weekly used 250% read as 100% (outside 0-100; the answer is stored as it came)"]
@@ -522,3 +528,20 @@ def test_two_content_lengths_are_the_servers_fault_not_the_auth_files(tmp_path):
     assert result.exit_code == 3, result.output
     assert result.stderr.startswith("tracker: work: http_error: the server's answer has a malformed header: ")
     assert "Content-Length" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_an_answer_listing_thousands_of_limits_keeps_a_few_and_says_so(httpserver, tmp_path):
+    # 20,000 additional limits in one 3 MB answer: a series each; collect took 19 s, report 46 s
+    # and status (a prompt's command) 82 s. Now the main quota and the first 23 others are kept
+    body = usage_body()
+    body["additional_rate_limits"] = [
+        {"limit_name": f"feature-{i:05d}", "rate_limit": {"primary_window": {
+            "used_percent": i % 100, "limit_window_seconds": 18000, "reset_at": NOW + 3600}}} for i in range(5000)]
+    db = tmp_path / "l.db"
+    result = _collect_answer(httpserver, tmp_path, body, db)
+    assert result.stderr == ("tracker: warning: work: the answer lists 4,977 limits more than the 24 kept "
+                             "(the answer is stored as it came)\n")
+    assert sqlite_rows(db, "SELECT count(DISTINCT limit_name) FROM series") == [(24,)]
+    assert ("feature-00000",) in sqlite_rows(db, "SELECT limit_name FROM series")
+    assert b"feature-04999" in unpack_body(sqlite_rows(db, "SELECT raw FROM snapshots")[0][0])
+    assert run("status", "--db", db).exit_code == 0

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from tracker.collect.accounts import Account, AccountRef, AuthFileError, load_account
 from tracker.collect.client import FetchResult, fetch_usage
-from tracker.collect.normalize import normalize_payload
+from tracker.collect.normalize import MAX_LIMITS, normalize_payload
 from tracker.errors import EXIT_AUTH, EXIT_HTTP, EXIT_NETWORK, EXIT_OK, EXIT_SETUP, UnsafeURLError
 from tracker.kinds import KIND_LABELS, MAIN_LIMIT
 from tracker.records import CreditsReading, Usage, Window
@@ -91,6 +91,9 @@ def _from_fetch(account: Account, fetched: FetchResult) -> AccountResult:
                              account.secrets)
         result.usage = usage
         result.warnings += tuple(_clamped(w) for w in usage.windows if w.reported_percent is not None)
+        if usage.dropped_limits:
+            result.warnings += (f"the answer lists {usage.dropped_limits:,} limits more than the {MAX_LIMITS} kept "
+                                "(the answer is stored as it came)",)
         if not usage.parsed:
             from tracker.collect.redact import scrub
 
