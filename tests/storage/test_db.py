@@ -184,3 +184,30 @@ def test_readonly_store_cannot_write(db_path):
         store.add_snapshots([SnapshotRecord("w", at, "api", Usage([Window("codex", "weekly", 604800, 1.0, None)]))])
     assert store.history() == []
     store.close()
+
+
+def test_the_readings_at_100_percent_are_read_through_their_partial_index(db_path):
+    """Blocked time reads every account's week at 100 %: through ix_windows_full (covering), never a
+    range read of the week's other readings; the same rows as the plain filter gives."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    store = Store.open(f"sqlite:///{db_path}")
+    start = datetime.fromtimestamp(NOW, tz=UTC)
+    records = [SnapshotRecord(name, start + timedelta(minutes=5 * i), "api", Usage([Window(
+        "codex", "weekly", 604800, min(100.0, i / 2), start + timedelta(days=7))])) for i in range(400)
+        for name in ("a", "b")]
+    store.add_snapshots(records)
+    statements = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, many: statements.append((statement, params)))
+    found = store.readings_at_least("codex", ("weekly",), start, start + timedelta(days=2), 100.0)
+    statement, params = statements[-1]
+    with store.engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    store.close()
+    assert "COVERING INDEX ix_windows_full" in plan, plan
+    assert {key.account: len(points) for key, points in found.items()} == {"a": 200, "b": 200}
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("select count(*) from windows not indexed where used_percent >= 100").fetchone() == (400,)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from tracker.config import display_url, is_memory_sqlite, sqlite_path
 from tracker.errors import NoDataError, StorageError
 
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 OUR_TABLES = {"accounts", "snapshots", "series", "windows", "failures"}
 BUSY_TIMEOUT_MS = 30_000
 _PG_LOCK_KEY = 0x7472_6B72  # "trkr": serialises concurrent upgrades on PostgreSQL
