@@ -40,12 +40,17 @@ def _refused_value(exc: Exception) -> bool:
     return isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError | UnicodeError | ValueError)
 
 
-def _upsert_ignore(conn: Connection, table, values: dict) -> None:
+def _dialect_insert(conn: Connection, table):
+    """An INSERT that can say what to do on a conflict (``on_conflict_do_nothing``/``_do_update``)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+    return dialect_insert(table)
+
+
+def _upsert_ignore(conn: Connection, table, values: dict) -> None:
+    conn.execute(_dialect_insert(conn, table).values(**values).on_conflict_do_nothing())
 
 
 def _time_filters(column, since: datetime | None, until: datetime | None) -> list:

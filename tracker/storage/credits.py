@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from tracker.records import AccountInfo, CreditsReading, CreditsState, ResetCredit
-from tracker.storage.base import StoreBase, accounts_t
+from tracker.storage.base import StoreBase, _dialect_insert, accounts_t
 from tracker.storage.codec import pack_body
 from tracker.storage.schema import reset_credit_fetches as fetches_t
 from tracker.storage.schema import reset_credits as credits_t
@@ -18,11 +18,7 @@ _CREDIT_FIELDS = ("reset_type", "title", "status", "granted_at", "expires_at", "
 
 
 def _upsert(conn: Connection, table, values: dict, keys: Sequence[str]) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table).values(**values)
+    statement = _dialect_insert(conn, table).values(**values)
     changes = {k: statement.excluded[k] for k in values if k not in keys and k != "first_seen_at"}
     conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
 

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from tracker.points import KeptUsualWeek, Point, SeriesKey
-from tracker.storage.base import StoreBase, accounts_t, models, series_t
+from tracker.storage.base import StoreBase, _dialect_insert, accounts_t, models, series_t
 
 usual_weeks_t = models.usual_weeks
 
@@ -154,7 +154,11 @@ class GridReader(StoreBase):
                     for series, start, readings, rates, ratios in conn.execute(query)}
 
     def keep_usual_weeks(self, weeks: Mapping[SeriesKey, KeptUsualWeek], zone: str, model: str) -> None:
-        """Keep these usual weeks (one row per series and zone: the newest replaces the older)."""
+        """Keep these usual weeks (one row per series and zone: the newest replaces the older).
+
+        One upsert: two collectors keeping the same series at once (PostgreSQL, a team's store)
+        both succeed, the later row standing (a delete then insert made the second fail on the
+        key, after its snapshots were stored)."""
         ids = self.series_ids_of(weeks)
         if not ids:
             return
@@ -163,5 +167,6 @@ class GridReader(StoreBase):
                  "readings": week.readings, "rates": _pack(week.rates), "ratios": _pack(week.ratios)}
                 for key, week in weeks.items() if key in ids]
         with self._write() as conn, conn.begin():
-            conn.execute(delete(u).where(u.c.series_id.in_(sorted(ids.values())), u.c.zone == zone))
-            conn.execute(insert(u), rows)
+            statement = _dialect_insert(conn, u)
+            changes = {name: statement.excluded[name] for name in ("window_start", "model", "readings", "rates", "ratios")}
+            conn.execute(statement.on_conflict_do_update(index_elements=["series_id", "zone"], set_=changes), rows)
