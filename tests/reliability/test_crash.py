@@ -20,6 +20,10 @@ def test_twenty_kills_leave_a_consistent_database(tmp_path, many_accounts, laten
     db = tmp_path / "crash.db"
     env = base_env(db, accounts, url)
     rng = random.Random(20261129)
+    # the schema first: creating it takes over a second on a busy machine, and twenty kills all
+    # before it existed left no table to check ("no such table: snapshots", a loaded xdist run)
+    created = tracker_process(["db", "upgrade"], env)
+    assert created.communicate(timeout=120)[0] and created.returncode == 0
     for _ in range(20):
         proc = tracker_process(["collect", "--quiet", "--concurrency", "4"], env)
         time.sleep(rng.uniform(0.05, 1.5))  # a random moment: start-up, requests in flight, or writing
