@@ -140,3 +140,39 @@ def test_collect_killed_while_keeping_the_usual_week_loses_nothing_and_serves_no
     kept = sqlite_rows(db, "SELECT series_id, readings FROM usual_weeks WHERE rates IS NOT NULL")
     assert len(kept) == len(stale) and set(kept) != set(stale)
     assert report(db) == learned_afresh()
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_usual_week_that_cannot_be_kept_is_a_warning_not_a_failed_collection(tmp_path, httpserver, monkeypatch,
+                                                                                quiet):
+    """The kept week is a memo: when its write fails (a full disk, the database busy past its
+    timeout; here a trigger refusing it), the snapshots are stored, the results printed, the
+    exit code that of the collection, and one warning line says it (none with --quiet)."""
+    db, accounts = tmp_path / "w.db", tmp_path / "accounts"
+    with Store.open(store_url(db)) as store:
+        fill_demo(store, accounts=1, days=20, interval=timedelta(minutes=30), seed=5, end=END, tz=UTC)
+        name = store.series_keys()[0].account
+    sqlite_rows(db, "DELETE FROM usual_weeks")
+    for verb in ("INSERT", "UPDATE"):
+        sqlite_rows(db, f"CREATE TRIGGER no_{verb.lower()} BEFORE {verb} ON usual_weeks "
+                        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    write_auth(accounts / f"{name}.auth.json", name)
+    weekly_reset = sqlite_rows(db, "SELECT max(reset_at) FROM windows JOIN series ON series.id = series_id "
+                                   "WHERE kind = 'weekly'")[0][0]
+    httpserver.expect_request(USAGE_PATH).respond_with_json(
+        usage_body(10, 50, five_reset=int(END.timestamp()) + 7200, weekly_reset=weekly_reset))
+    httpserver.expect_request(CREDITS_PATH).respond_with_json({"available_count": 0, "credits": []})
+    snapshots = sqlite_rows(db, "SELECT count(*) FROM snapshots")[0][0]
+    for key, value in base_env(db, accounts, httpserver.url_for(USAGE_PATH)).items():
+        monkeypatch.setenv(key, value)
+    result = run("collect", *(["--quiet"] if quiet else []), "--tz", "UTC",
+                 "--at", (END + timedelta(minutes=5)).isoformat())
+    assert result.exit_code == 0, result.output
+    assert sqlite_rows(db, "SELECT count(*) FROM snapshots")[0][0] == snapshots + 1
+    assert sqlite_rows(db, "SELECT count(*) FROM usual_weeks")[0][0] == 0
+    if quiet:
+        assert result.stderr == "" and result.stdout == ""
+    else:
+        assert result.stderr == ("tracker: warning: usual weeks not kept (reports learn them again): "
+                                 "database or disk is full\n")
+        assert name in result.stdout  # the results were printed

@@ -122,9 +122,11 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
     from tracker.views import collect_output
 
     results = run_collection(settings, lambda: Store.open(db_url(db)), config.codex_home(), stop)
-    _keep_usual_weeks(db, [r.account for r in results if r.status == "ok"], settings.clock(), output["zone"])
     for line in collect_output.problem_lines(results, output["quiet"]):
         click.echo(f"tracker: {line}", err=True)
+    kept = _keep_usual_weeks(db, [r.account for r in results if r.status == "ok"], settings.clock(), output["zone"])
+    if kept and not output["quiet"]:
+        click.echo(f"tracker: {kept}", err=True)
     if output["raw_json"] or output["raw_headers"]:
         click.echo(collect_output.raw_text(results, output["raw_json"], output["raw_headers"]))
     elif output["as_json"]:
@@ -141,14 +143,25 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
     return code
 
 
-def _keep_usual_weeks(db: str | None, names: list[str], at, zone) -> None:
+def _keep_usual_weeks(db: str | None, names: list[str], at, zone) -> str | None:
     """Learn again the usual week of the accounts just stored where the kept one no longer matches
-    (a new window, other readings), so that reports read it back instead of learning it."""
+    (a new window, other readings), so that reports read it back instead of learning it.
+
+    Best effort: the snapshots are stored by now, and a kept week only saves a report some
+    milliseconds (a report learns it when it is missing or stale). A failure here (the database
+    busy past its timeout, a full disk) is a warning line, returned, never the collection's exit."""
     if not names:
-        return
+        return None
     from tracker.config import db_url
     from tracker.insight.profile import keep_usual_weeks
+    from tracker.render import printable
     from tracker.storage.store import Store
 
-    with Store.open(db_url(db)) as store:
-        keep_usual_weeks(store, at, zone, names)
+    try:
+        with Store.open(db_url(db)) as store:
+            keep_usual_weeks(store, at, zone, names)
+    except Exception as exc:  # noqa: BLE001 - any failure of an optional cache: said, not fatal
+        cause = getattr(exc, "orig", None) or exc  # a database error's own words, without the SQL
+        first = (str(getattr(cause, "message", "") or cause).splitlines() or [type(cause).__name__])[0][:200]
+        return printable(f"warning: usual weeks not kept (reports learn them again): {first}")
+    return None

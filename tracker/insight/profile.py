@@ -97,15 +97,17 @@ def zone_key(zone: tzinfo) -> str | None:
 @cache
 def model() -> str | None:
     """A fingerprint of the code that learns a profile (the usual week and the window timeline,
-    with their constants): a profile kept by another version is learned again. None when the
-    source cannot be read (then nothing is kept)."""
+    with their constants, and the grid read that turns stored rows into its readings): a profile
+    kept by another version is learned again. None when the source cannot be read (then nothing
+    is kept)."""
     import hashlib
     from pathlib import Path
 
     from tracker.insight import timeline, usual_week
+    from tracker.storage import grids
 
     try:
-        source = b"".join(Path(module.__file__).read_bytes() for module in (usual_week, timeline))
+        source = b"".join(Path(module.__file__).read_bytes() for module in (usual_week, timeline, grids))
     except (OSError, TypeError):
         return None
     return hashlib.blake2b(source, digest_size=16).hexdigest()

@@ -225,7 +225,7 @@ def _pool_days(rates: tuple[float, ...], hourly_use: dict[int, float], observed:
             between += sum((m - grand) ** 2 for m in means) / (len(means) - 1) - per_mean
             noise += per_mean
         beyond = max(0.0, between - (DAYS_DIFFER_F - 1.0) * noise)  # the days' real spread, conservatively
-        keep = beyond / (beyond + noise) if beyond > 0 else 0.0  # no noise at all: the days as they are
+        keep = beyond / (beyond + noise) if beyond > 0 else 0.0  # beyond > 0 with no noise: the days as they are
         for hour in range(24):
             same = sum(rates[d * 24 + hour] for d in days) / len(days)
             for d in days:
