@@ -4,6 +4,7 @@ then the price of one percent and the changes read back as JSON and text."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -104,6 +105,9 @@ def test_text_output_and_errors(tmp_path):
     assert run("import-sessions", "--codex-home", f"other={tmp_path / 'old'}", "--db", db).exit_code == 0
     hint = run("limits", "other", "--db", db, "--at", iso(CUT + timedelta(days=1)), "--tz", "UTC")
     assert hint.exit_code == 0 and "(no local token counts)" in hint.output
+    # the note follows its row, across the token columns, and does not widen the input column
+    assert "explained  input  cached" in hint.output
+    assert re.search(r"\n    \d\d \w{3} – \d\d \w{3} +[\d.]+ +[\d.]+ +-  \(no local token counts\)\n", hint.output)
     assert "no token counts in this period: `tracker import-sessions`" in hint.output
     unknown = run("limits", "nobody", "--db", db)
     assert unknown.exit_code == 1 and "nobody" in unknown.output

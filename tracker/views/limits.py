@@ -24,11 +24,26 @@ def tokens(value: float | None) -> str:
     return f"{value:.0f}"
 
 
+class _Note(str):
+    """A week's note in place of its token figures: written after the row, across the token
+    columns, so that it does not widen them."""
+
+
+def _week_table(rows: list[list]) -> list[str]:
+    """The weeks' table, each note after its row (a row with a note has no token figures)."""
+    notes = [next((c for c in row if isinstance(c, _Note)), None) for row in rows]
+    body = table(["week", "rise %", "local %", "explained", "input", "cached", "output", "combined", "spread"],
+                 [["" if isinstance(c, _Note) else c for c in row] for row in rows], right={1, 2, 3, 4, 5, 6, 7})
+    lines = body.splitlines()
+    return [lines[0]] + [line + (f"  {note}" if note else "") for line, note in zip(lines[1:], notes, strict=True)]
+
+
 def _week_row(w: WeekFigures, tz: tzinfo) -> list:
     span = f"{w.start.astimezone(tz):%d %b} – {w.end.astimezone(tz):%d %b}"
     share = "-" if w.explained_share is None else f"{100 * w.explained_share:.0f} %"
     if w.per_percent is None:
-        return [span, percent(round(w.rise, 1)), percent(round(w.local_rise, 1)), share, f"({w.weak})", "", "", "", ""]
+        return [span, percent(round(w.rise, 1)), percent(round(w.local_rise, 1)), share, _Note(f"({w.weak})"), "", "", "",
+                ""]
     p = w.per_percent
     spread = f"{tokens(w.spread[0])}–{tokens(w.spread[1])} ({w.spread[2]} d)" if w.spread else "-"
     return [span, percent(round(w.rise, 1)), percent(round(w.local_rise, 1)), share,
@@ -47,7 +62,7 @@ def _week_rows(weeks: Sequence[WeekFigures], tz: tzinfo) -> list[list]:
             continue
         if len(empty) > 1:
             span = f"{empty[0].start.astimezone(tz):%d %b} – {empty[-1].end.astimezone(tz):%d %b}"
-            rows.append([span, "-", "-", "-", f"(no readings, {len(empty)} weeks)", "", "", "", ""])
+            rows.append([span, "-", "-", "-", _Note(f"(no readings, {len(empty)} weeks)"), "", "", "", ""])
         elif empty:
             rows.append(_week_row(empty[0], tz))
         empty = []
@@ -75,10 +90,7 @@ def limits_text(accounts: Sequence[AccountLimits], tz: tzinfo) -> str:
             lines.append("  no 5h or weekly window stored")
         for w in a.windows:
             lines.append(f"  {KIND_LABELS.get(w.kind, w.kind)} window: tokens per 1 %")
-            rows = _week_rows(w.weeks, tz)
-            body = table(["week", "rise %", "local %", "explained", "input", "cached", "output", "combined",
-                          "spread"], rows, right={1, 2, 3, 4, 5, 6, 7})
-            lines += ["    " + line for line in body.splitlines()]
+            lines += ["    " + line for line in _week_table(_week_rows(w.weeks, tz))]
             lines += ["  " + change_line(c, tz) for c in w.changes]
         if a.windows and all(week.weak in ("no local token counts", "no readings") for w in a.windows for week in w.weeks):
             lines.append("  no token counts in this period: `tracker import-sessions` reads them from Codex's session logs")
