@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import re
 import struct
 import time
@@ -464,6 +465,57 @@ def test_auth_file_names_with_c1_controls_separators_or_bidi_name_no_account(htt
     from tracker.render import printable
 
     assert printable("a\u2028b\u2029c") == "a\\u2028b\\u2029c"
+
+
+# An auth file skipped for its name was skipped without a word: now one escaped warning line each.
+_BAD_NAMES = {"nel\x85x": "nel\\x85x", "ls\u2028x": "ls\\u2028x", "\u202eevil": "\\u202eevil",
+              "cr\rx": "cr\\x0dx", "esc\x1b[31mred": "esc\\x1b[31mred", " ": " ", "x" * 201: "x" * 201}
+
+
+def _skip_dir(tmp_path, names, good=("ok",)):
+    accounts = tmp_path / "acc"
+    for name in (*good, *names):
+        write_auth(accounts / f"{name}.auth.json", "ok")
+    return accounts
+
+
+def _skip_run(httpserver, accounts, db, *extra):
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
+    return run("collect", "--account-dir", accounts, "--url", httpserver.url_for(USAGE_PATH), "--db", db,
+               "--retries", "0", *extra)
+
+
+def test_each_auth_file_skipped_for_its_name_is_one_escaped_warning(httpserver, tmp_path):
+    accounts = _skip_dir(tmp_path, _BAD_NAMES)
+    (accounts / os.fsdecode(b"latin\xe9.auth.json")).write_text("{}")  # not UTF-8: a lone surrogate
+    db = tmp_path / "n.db"
+    result = _skip_run(httpserver, accounts, db)
+    assert result.exit_code == 0, result.output  # the good account is collected, the code unchanged
+    assert sqlite_rows(db, "SELECT name FROM accounts") == [("ok",)]
+    warnings = [line for line in result.stderr.splitlines() if "skipped" in line]
+    assert len(warnings) == len(_BAD_NAMES) + 1 == len(result.stderr.splitlines()), result.stderr
+    for shown in [*_BAD_NAMES.values(), "latin\\xe9"]:
+        assert any(w.startswith(f"tracker: warning: {accounts}/{shown}.auth.json: skipped: ") for w in warnings), shown
+    assert all(line.isprintable() for line in warnings)  # no CR, ESC, NEL, U+2028 or RLO reached stderr
+    assert "at most 200" in result.stderr and "not UTF-8" in result.stderr and "empty" in result.stderr
+
+
+def test_skipped_auth_files_are_silent_with_quiet_and_the_others_untouched(httpserver, tmp_path):
+    accounts = _skip_dir(tmp_path, ["cr\rx", "ls\u2028x"])
+    result = _skip_run(httpserver, accounts, tmp_path / "q.db", "--quiet")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    result = _skip_run(httpserver, _skip_dir(tmp_path / "b", []), tmp_path / "g.db")  # nothing skipped
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
+
+
+def test_when_every_auth_file_is_skipped_the_warnings_come_before_no_account_exit_1(httpserver, tmp_path):
+    accounts = _skip_dir(tmp_path, ["cr\rx", "\u202eevil"], good=())
+    result = _skip_run(httpserver, accounts, tmp_path / "e.db")
+    assert result.exit_code == 1, result.output  # README: 1 = no account found at all
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3 and all(line.startswith("tracker: warning: ") for line in lines[:2]), lines
+    assert lines[2].startswith("tracker: no Codex account found"), lines
 
 
 class RawServer:

@@ -121,7 +121,12 @@ def _collect_once(db: str | None, settings, output: dict, stop=None) -> int:
     from tracker.storage.store import Store
     from tracker.views import collect_output
 
-    results = run_collection(settings, lambda: Store.open(db_url(db)), config.codex_home(), stop)
+    skipped: list[str] = []
+    try:
+        results = run_collection(settings, lambda: Store.open(db_url(db)), config.codex_home(), stop, skipped)
+    finally:  # before the error when no account is left (exit 1), else before the accounts' lines
+        for line in [] if output["quiet"] else skipped:
+            click.echo(f"tracker: warning: {line}", err=True)
     for line in collect_output.problem_lines(results, output["quiet"]):
         click.echo(f"tracker: {line}", err=True)
     kept = _keep_usual_weeks(db, [r.account for r in results if r.status == "ok"], settings.clock(), output["zone"])

@@ -90,8 +90,12 @@ def discover_accounts(
     codex_homes: tuple[str, ...] = (),
     default_home: Path,
     only: tuple[str, ...] = (),
+    skipped: list[str] | None = None,
 ) -> list[AccountRef]:
-    """Every account the options name; the logged-in Codex account when they name none."""
+    """Every account the options name; the logged-in Codex account when they name none.
+
+    A ``<name>.auth.json`` file in an account directory whose name makes no usable account name is
+    left out; ``skipped`` (when given) receives one line per such file, saying which and why."""
     refs: list[AccountRef] = []
     looked: list[str] = []
     for directory in account_dirs:
@@ -102,8 +106,14 @@ def discover_accounts(
         except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             raise NoAccountsError(f"cannot read account directory {printable(str(path))}: "
                                   f"{getattr(exc, 'strerror', None) or exc}") from None
-        refs += [AccountRef(name_for_auth_file(p), p) for p in entries if p.name.endswith(AUTH_SUFFIX)
-                 and _usable(name_for_auth_file(p))]  # a file name with a newline names no account
+        for p in entries:
+            if not p.name.endswith(AUTH_SUFFIX):
+                continue
+            name = name_for_auth_file(p)
+            if _usable(name):
+                refs.append(AccountRef(name, p))
+            elif skipped is not None:  # a file name with a newline names no account: say so
+                skipped.append(f"{_shown_path(p)}: skipped: {_unusable_why(name)} (rename the file)")
     for value in auth_files:
         name, raw = split_named(value)
         if not raw.strip():
@@ -251,6 +261,21 @@ def _usable(name: str) -> bool:
     file name that is not UTF-8 decodes to lone surrogates, which no database column can hold)."""
     return (bool(name.strip()) and len(name) <= MAX_NAME and "/" not in name and printable(name) == name
             and not any(0xD800 <= ord(c) <= 0xDFFF for c in name))
+
+
+def _unusable_why(name: str) -> str:
+    if not name.strip():
+        return "the file name gives an empty account name"
+    if len(name) > MAX_NAME:
+        return f"the account name would be {len(name):,} characters (at most {MAX_NAME})"
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        return "the file name is not UTF-8"
+    return "the file name holds control, line-separator or bidi characters"
+
+
+def _shown_path(path: Path) -> str:
+    """A path for a message: bytes that are not UTF-8 as ``\\xff``, control characters escaped."""
+    return printable(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
 def check_account_name(name: str) -> str:

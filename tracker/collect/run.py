@@ -244,17 +244,19 @@ class CollectSettings:
 
 
 def run_collection(settings: CollectSettings, open_store: Callable[[], object], default_home,
-                   stop=None) -> list[AccountResult]:
+                   stop=None, skipped: list[str] | None = None) -> list[AccountResult]:
     """One collection: discover the accounts, fetch them all, store each result as it arrives.
 
     ``open_store`` is called once the requests are in flight, so opening the database (and
     importing SQLAlchemy) overlaps the network wait. ``stop`` (a ``loop.StopFlag``) ends the
-    run after the result being stored, never in the middle of one.
+    run after the result being stored, never in the middle of one. ``skipped`` receives one line
+    per auth file left out for its name (before any account is fetched, even when none is left).
     """
     from tracker.collect.accounts import discover_accounts, same_file_other_name
 
     refs = discover_accounts(account_dirs=settings.account_dirs, auth_files=settings.auth_files,
-                             codex_homes=settings.codex_homes, default_home=default_home, only=settings.names)
+                             codex_homes=settings.codex_homes, default_home=default_home, only=settings.names,
+                             skipped=skipped)
     from tracker.collect.credits import CreditsGate
 
     gate = CreditsGate()
