@@ -11,8 +11,9 @@ from werkzeug import Response
 
 from tests.fixtures import NOW, USAGE_PATH, make_jwt, usage_body, write_auth
 from tracker.collect.accounts import AccountRef, load_account
-from tracker.collect.client import MAX_BODY_BYTES, check_url, fetch_usage, usage_url
+from tracker.collect.client import MAX_BODY_BYTES, fetch_usage
 from tracker.collect.redact import redact
+from tracker.collect.urls import check_url, usage_url
 from tracker.errors import UnsafeURLError
 
 CLOCK = lambda: datetime.fromtimestamp(NOW, tz=UTC)  # noqa: E731

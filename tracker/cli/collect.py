@@ -27,14 +27,14 @@ def collect_settings(db: str | None, names, account_dirs, auth_files, codex_home
     """The settings of one collection (``collect.run.CollectSettings``); an in-memory database is
     refused before any request goes out."""
     from tracker import config
-    from tracker.collect import client
+    from tracker.collect import urls
     from tracker.collect.run import CollectSettings
     from tracker.errors import StorageError
 
     if config.is_memory_sqlite(config.db_url(db)):
         raise StorageError("an in-memory database keeps nothing: pass --db with a file or a URL")
     return CollectSettings(
-        endpoint=client.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
+        endpoint=urls.usage_url(url or config.DEFAULT_USAGE_URL), account_dirs=tuple(account_dirs),
         auth_files=auth_files, codex_homes=codex_homes, names=names, concurrency=concurrency,
         timeout=timeout, retries=retries, clock=clock, endpoint_fixed=bool(url),
     )

@@ -94,7 +94,7 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
     except click.UsageError as exc:
         raise click.UsageError(f"not a collect option: {exc.format_message()}") from None
     if checked.params.get("url"):  # an unsafe URL would fail every scheduled run: refuse it now
-        from tracker.collect.client import usage_url
+        from tracker.collect.urls import usage_url
 
         usage_url(checked.params["url"])
     environment = sched.pinned_environment(dict(os.environ))

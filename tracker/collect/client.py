@@ -7,7 +7,6 @@ Nothing that leaves this module holds a token: bodies, headers and messages pass
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import math
 import random
@@ -22,7 +21,6 @@ from urllib.parse import urlsplit
 from tracker.collect.accounts import Account
 from tracker.collect.neterrors import network_reason
 from tracker.collect.redact import REDACTED, redact, scrub
-from tracker.errors import UnsafeURLError
 from tracker.render import printable
 
 MAX_BODY_BYTES = 4 << 20
@@ -41,71 +39,6 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)  # redacted
     error: str | None = None
     server_date: datetime | None = None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _ambiguity(url: str) -> str | None:
-    """Why the host we check might not be the host the HTTP library connects to, if it might."""
-    if not url.isascii() or any(c <= " " or c in "\\\x7f" for c in url):
-        return "it holds a backslash, a space, a control or a non-ASCII character"
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        return "it holds a user name or password (user@host)"
-    from urllib3.exceptions import LocationParseError
-    from urllib3.util import parse_url
-
-    try:
-        theirs = parse_url(url)
-        port = parts.port
-    except (LocationParseError, ValueError):
-        return "it cannot be parsed"
-    if (theirs.host or "").strip("[]").lower() != (parts.hostname or "") or theirs.port != port:
-        return "its host reads differently to different parsers"
-    return None
-
-
-def check_url(url: str, what: str = "the usage URL", carrying: str = "a token") -> str:
-    """Refuse to send a bearer token in clear text anywhere but this machine.
-
-    The URL is also parsed the way urllib3 will parse it; any disagreement (``http://127.0.0.1\\
-    @evil/``) is refused, so the host checked is the host connected to.
-    """
-    reason = _ambiguity(url)
-    if reason:
-        raise UnsafeURLError(f"refusing {what}: {reason}")
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
-        return url
-    if parts.scheme == "http" and parts.hostname:
-        raise UnsafeURLError(
-            f"refusing to send {carrying} over plain http to {printable(parts.hostname)}: use https "
-            "(plain http is allowed only to 127.0.0.1/localhost)"
-        )
-    raise UnsafeURLError(f"not a usable URL: {printable(url)!r} (expected https://…)")
-
-
-def usage_url(url: str) -> str:
-    """Accept the full usage URL or a base URL, as other Codex clients do."""
-    url = check_url(url.rstrip("/"))
-    parts = urlsplit(url)
-    if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise UnsafeURLError(f"refusing the usage URL {printable(url)!r}: a base or usage URL has no ?query or #fragment")
-    path = parts.path
-    if path.endswith("/usage"):
-        return url
-    if "/backend-api" in path:
-        return url + "/wham/usage"
-    return url + "/api/codex/usage"
 
 
 def request_headers(account: Account) -> dict[str, str]:

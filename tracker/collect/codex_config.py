@@ -3,7 +3,7 @@
 Codex takes its backend from that key (default ``https://chatgpt.com/backend-api``); a bare
 ``https://chatgpt.com`` (or ``chat.openai.com``) gets ``/backend-api`` appended. A base holding
 ``/backend-api`` is asked at ``{base}/wham/usage``, any other at ``{base}/api/codex/usage``
-(``client.usage_url``). An account read from a Codex home follows its file, so a home set up for
+(``urls.usage_url``). An account read from a Codex home follows its file, so a home set up for
 a proxy or another deployment is asked where Codex asks; ``--url`` still wins.
 """
 
@@ -34,9 +34,9 @@ def chatgpt_base_url(home: Path) -> str | None:
 
 
 def base_to_usage_url(base: str) -> str:
-    """Codex's rule: a bare ChatGPT host gets ``/backend-api``; then ``client.usage_url``'s
+    """Codex's rule: a bare ChatGPT host gets ``/backend-api``; then ``urls.usage_url``'s
     choice of ``/wham/usage`` or ``/api/codex/usage``."""
-    from tracker.collect.client import usage_url
+    from tracker.collect.urls import usage_url
 
     base = base.rstrip("/")
     parts = urlsplit(base)

@@ -62,7 +62,7 @@ def desktop_channel(platform: str = sys.platform) -> Channel:
 def webhook_channel(url: str, post: Callable | None = None, sleep: Callable[[float], None] = time.sleep) -> Channel:
     from urllib.parse import urlsplit
 
-    from tracker.collect.client import check_url
+    from tracker.collect.urls import check_url
 
     try:
         check_url(url, what="the webhook URL", carrying="notifications")
