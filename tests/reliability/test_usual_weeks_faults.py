@@ -176,3 +176,31 @@ def test_a_usual_week_that_cannot_be_kept_is_a_warning_not_a_failed_collection(t
         assert result.stderr == ("tracker: warning: usual weeks not kept (reports learn them again): "
                                  "database or disk is full\n")
         assert name in result.stdout  # the results were printed
+
+
+@pytest.mark.parametrize("damage", [
+    "rates = CAST(zeroblob(7) AS BLOB)",  # not a whole number of floats
+    "rates = substr(rates, 1, 800)",  # 100 hours, not 168
+    "rates = CAST(x'000000000000f87f' || substr(rates, 9) AS BLOB)",  # a NaN first hour
+    "rates = 'text, not numbers'",  # another type in the column
+    "ratios = CAST(x'000000000000f07f000000000000f07f' AS BLOB)",  # two infinite ratios
+    "rates = CAST(x'000000000000f0bf' || substr(rates, 9) AS BLOB)",  # a negative rate
+])
+def test_a_damaged_kept_week_is_learned_again_not_served(tmp_path, damage):
+    """A kept row edited by hand or damaged on disk, its fingerprints intact: the report is the
+    one learned from the readings (was a struct error, an IndexError or NaN figures)."""
+    db = tmp_path / "d.db"
+    with Store.open(store_url(db)) as store:
+        fill_demo(store, accounts=1, days=20, interval=timedelta(minutes=30), seed=7, end=END, tz=UTC)
+    assert sqlite_rows(db, "SELECT count(*) FROM usual_weeks WHERE rates IS NOT NULL")[0][0]
+    at = (END - timedelta(minutes=5)).isoformat()
+
+    def report():
+        result = run("report", "--json", "--db", db, "--tz", "UTC", "--at", at)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["accounts"]
+
+    kept = report()
+    sqlite_rows(db, f"UPDATE usual_weeks SET {damage} WHERE rates IS NOT NULL")
+    assert report() == kept
+    assert any(w["forecast_method"] == "profile" for a in kept for w in a["windows"])

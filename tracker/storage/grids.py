@@ -11,12 +11,13 @@ all match its own.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, cast, select
 
 from tracker.points import KeptUsualWeek, Point, SeriesKey
 from tracker.storage.base import StoreBase, _dialect_insert, accounts_t, models, series_t
@@ -68,6 +69,20 @@ def _pack(values: tuple[float, ...] | None) -> bytes | None:
 
 def _unpack(blob: bytes | None) -> tuple[float, ...] | None:
     return None if blob is None else struct.unpack(f"<{len(blob) // 8}d", blob)
+
+
+def _sound(rates: bytes | None, ratios: bytes | None) -> bool:
+    """A kept row a reader may use: no profile at all, or 168 rates and any ratios, every one a
+    finite number >= 0. A row edited by hand or damaged on disk is learned again, not served
+    (a wrong length would raise in the forecast, a NaN would make every figure NaN)."""
+    if rates is None:
+        return ratios is None or len(ratios) % 8 == 0
+    if len(rates) != HOURS_PER_WEEK * 8 or (ratios is not None and len(ratios) % 8):
+        return False
+    return all(math.isfinite(v) and v >= 0 for v in (*_unpack(rates), *(_unpack(ratios) or ())))
+
+
+HOURS_PER_WEEK = 168  # the usual week's rates: one per hour of the week
 
 
 class GridReader(StoreBase):
@@ -147,11 +162,12 @@ class GridReader(StoreBase):
             return {}
         u = usual_weeks_t
         by_id = {series: key for key, series in ids.items()}
-        query = select(u.c.series_id, u.c.window_start, u.c.readings, u.c.rates, u.c.ratios).where(
+        query = select(u.c.series_id, u.c.window_start, u.c.readings, cast(u.c.rates, LargeBinary),
+                       cast(u.c.ratios, LargeBinary)).where(  # bytes even where a hand edit stored text
             u.c.series_id.in_(sorted(by_id)), u.c.zone == zone, u.c.model == model)
         with self.engine.connect() as conn:
             return {by_id[series]: KeptUsualWeek(start, readings, _unpack(rates), _unpack(ratios) or ())
-                    for series, start, readings, rates, ratios in conn.execute(query)}
+                    for series, start, readings, rates, ratios in conn.execute(query) if _sound(rates, ratios)}
 
     def keep_usual_weeks(self, weeks: Mapping[SeriesKey, KeptUsualWeek], zone: str, model: str) -> None:
         """Keep these usual weeks (one row per series and zone: the newest replaces the older).
