@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+HOURS_PER_WEEK = 168  # the usual week: one rate per hour of the week
+
 
 @dataclass(frozen=True)
 class SeriesKey:

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from tracker.insight.timeline import build_timeline
-from tracker.points import Point
+from tracker.points import HOURS_PER_WEEK, Point
 
-HOURS_PER_WEEK = 168
 EPOCH_HOUR_OF_WEEK = 72  # 1970-01-01 00:00 was a Thursday: Monday 00:00 is hour 0
 HISTORY = timedelta(weeks=4)  # how much history the profile learns from
 PROFILE_STEP = timedelta(hours=4)  # the profile reads one value per this step (a bounded read)

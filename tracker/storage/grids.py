@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import LargeBinary, cast, select
 
-from tracker.points import KeptUsualWeek, Point, SeriesKey
+from tracker.points import HOURS_PER_WEEK, KeptUsualWeek, Point, SeriesKey
 from tracker.storage.base import StoreBase, _dialect_insert, accounts_t, models, series_t
 
 usual_weeks_t = models.usual_weeks
@@ -80,9 +80,6 @@ def _sound(rates: bytes | None, ratios: bytes | None) -> bool:
     if len(rates) != HOURS_PER_WEEK * 8 or (ratios is not None and len(ratios) % 8):
         return False
     return all(math.isfinite(v) and v >= 0 for v in (*_unpack(rates), *(_unpack(ratios) or ())))
-
-
-HOURS_PER_WEEK = 168  # the usual week's rates: one per hour of the week
 
 
 class GridReader(StoreBase):
