@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -100,10 +100,15 @@ def test_backtest_errors(tmp_path, args, code, message):
     assert message in result.stderr
 
 
-def test_backtest_on_the_demo(tmp_path):
+def test_backtest_on_the_demo(tmp_path, monkeypatch):
+    # the demo's history ends now: pinned, so that the figures do not depend on the hour the suite runs
+    # (unpinned, the weekly comparison flipped at 09:58 UTC on 4 Dec 2026)
+    pinned = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+    monkeypatch.setattr("tracker.cli.demo.utcnow", lambda: pinned)
     db = tmp_path / "demo.db"
     assert run("demo", "--db", str(db), "--accounts", "2", "--days", "21", "-o", str(tmp_path / "d.png")).exit_code == 0
-    result = run("backtest", "--db", str(db), "--json")
+    result = run("backtest", "--db", str(db), "--json", "--until", iso(pinned), "--since", iso(pinned - timedelta(days=28)),
+                 "--tz", "UTC")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     kinds = {t["kind"]: t for t in data["totals"]}
