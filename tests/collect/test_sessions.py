@@ -163,6 +163,7 @@ def test_progress_bar_appears_only_on_a_terminal_after_two_seconds(capsys):
 @pytest.mark.parametrize("block", [7, 64, 333])
 def test_block_boundaries_do_not_change_the_result(codex_home, tmp_path, monkeypatch, block):
     """Lines split across many blocks (and longer than a block) are read exactly as with big blocks."""
+    import tracker.collect.session_files as session_files
     import tracker.collect.sessions as sessions
 
     long_line = json.dumps({"timestamp": ts(3), "type": "response_item", "payload": {"text": "y" * 5000}})
@@ -170,7 +171,7 @@ def test_block_boundaries_do_not_change_the_result(codex_home, tmp_path, monkeyp
         handle.write(long_line + "\n" + token_line(40, 11.0, 31.0) + "\n")
     reference = Store.open(f"sqlite:///{tmp_path / 'ref.db'}")
     expected = import_sessions(reference, [("me", codex_home)])
-    monkeypatch.setattr(sessions, "BLOCK_BYTES", block)
+    monkeypatch.setattr(session_files, "BLOCK_BYTES", block)
     small = Store.open(f"sqlite:///{tmp_path / f'small{block}.db'}")
     got = sessions.import_sessions(small, [("me", codex_home)])
     assert got.as_dict() == expected.as_dict()

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+import tracker.collect.session_files
 import tracker.collect.sessions
 from tests.fixtures import LOG_T0 as T0
 from tests.fixtures import (
@@ -39,7 +40,7 @@ def long_log(tmp_path):
 @pytest.mark.parametrize("interruption", [RuntimeError, KeyboardInterrupt])
 def test_an_interrupted_import_resumes_where_the_stored_part_ends(tmp_path, long_log, monkeypatch, interruption):
     monkeypatch.setattr(tracker.collect.sessions, "BATCH", 50)
-    monkeypatch.setattr(tracker.collect.sessions, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(tracker.collect.session_files, "BLOCK_BYTES", 4096)
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     real_add, calls = store.add_snapshots, []
 
