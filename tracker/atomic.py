@@ -29,18 +29,20 @@ class OutputError(TrackerError):
 def _target(path: Path) -> tuple[Path, int | None]:
     """The path to write (a symlink resolved) and its file type, None when it does not exist."""
     path = path.expanduser()
-    if path.is_symlink():
-        path = path.resolve()
-    try:
+    try:  # inside: is_symlink raises for a name too long (ENAMETOOLONG), which was an internal error
+        if path.is_symlink():
+            path = path.resolve()
         return path, stat.S_IFMT(path.stat().st_mode)
     except FileNotFoundError:
         return path, None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise OutputError(f"cannot write {path}: the file name is too long", EXIT_USAGE) from None
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}", EXIT_SETUP) from None
 
 
 def _os_error(path: Path, exc: OSError) -> OutputError:
-    if exc.errno == errno.ENOENT:
+    if exc.errno == errno.ENOENT and not path.parent.is_dir():  # /proc exists, and refuses new files
         return OutputError(f"cannot write {path}: the directory {path.parent} does not exist", EXIT_USAGE)
     return OutputError(f"cannot write {path}: {exc.strerror or exc}", EXIT_SETUP)
 

@@ -99,6 +99,11 @@ def schedule_install(ctx, every, scheduler, print_only, collect_args) -> None:
         usage_url(checked.params["url"])
     environment = sched.pinned_environment(dict(os.environ))
     args, moved = _take_out(args, ("--db", "--webhook"))  # secrets live in the 0600 file, not in argv
+    if moved["--webhook"]:  # likewise a webhook every run would refuse (plain http elsewhere, unparsable)
+        from tracker.notify.channels import webhook_channel
+
+        for url in moved["--webhook"]:
+            webhook_channel(url)
     if moved["--db"]:
         environment["TRACKER_DB"] = sched.pinned_environment({"TRACKER_DB": moved["--db"][-1]})["TRACKER_DB"]
     if moved["--webhook"]:

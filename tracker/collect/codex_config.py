@@ -36,9 +36,9 @@ def chatgpt_base_url(home: Path) -> str | None:
 def base_to_usage_url(base: str) -> str:
     """Codex's rule: a bare ChatGPT host gets ``/backend-api``; then ``urls.usage_url``'s
     choice of ``/wham/usage`` or ``/api/codex/usage``."""
-    from tracker.collect.urls import usage_url
+    from tracker.collect.urls import check_url, usage_url
 
-    base = base.rstrip("/")
+    base = check_url(base.rstrip("/"))  # first: urlsplit raises for a URL it cannot parse (https://[::1)
     parts = urlsplit(base)
     if (parts.hostname or "") in _CHATGPT_HOSTS and "/backend-api" not in parts.path:
         base += "/backend-api"

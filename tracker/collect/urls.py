@@ -24,19 +24,21 @@ def _ambiguity(url: str) -> str | None:
     """Why the host we check might not be the host the HTTP library connects to, if it might."""
     if not url.isascii() or any(c <= " " or c in "\\\x7f" for c in url):
         return "it holds a backslash, a space, a control or a non-ASCII character"
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        return "it holds a user name or password (user@host)"
     from urllib3.exceptions import LocationParseError
     from urllib3.util import parse_url
 
-    try:
+    try:  # urlsplit itself raises for a bracket left open or a bracketed name (https://[::1, https://[zz]/)
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            return "it holds a user name or password (user@host)"
         theirs = parse_url(url)
-        port = parts.port
+        port, host = parts.port, parts.hostname
     except (LocationParseError, ValueError):
         return "it cannot be parsed"
-    if (theirs.host or "").strip("[]").lower() != (parts.hostname or "") or theirs.port != port:
+    if (theirs.host or "").strip("[]").lower() != (host or "") or theirs.port != port:
         return "its host reads differently to different parsers"
+    if port == 0:  # the HTTP library would connect to the scheme's default port instead
+        return "it names port 0"
     return None
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_
 
+from tracker.points import Point
 from tracker.records import UnstorableValue, Window
 from tracker.storage import schema as models
 from tracker.storage.db import open_database, write_options
@@ -60,6 +61,14 @@ def _time_filters(column, since: datetime | None, until: datetime | None) -> lis
     if until is not None:
         filters.append(column <= until)
     return [and_(*filters)] if filters else []
+
+
+def sound_points(rows: Iterable[tuple]) -> list[Point]:
+    """(time, used %, reset) rows as points, without the readings a hand edit or a damaged page
+    left unreadable (a time or a share that reads as None: text, a blob, an infinity, a year past
+    2999; see ``schema.EpochMillis``): the reading is skipped, never an internal error, and stays
+    in the database as it is. A damaged reset time is an unknown reset."""
+    return [Point(at, used, reset) for at, used, reset in rows if at is not None and used is not None]
 
 
 def _unique_windows(windows: Iterable[Window]) -> Iterator[Window]:

@@ -15,12 +15,13 @@ import math
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import LargeBinary, cast, select
 
 from tracker.points import HOURS_PER_WEEK, KeptUsualWeek, Point, SeriesKey
 from tracker.storage.base import StoreBase, _dialect_insert, accounts_t, models, series_t
+from tracker.storage.schema import stored_time
 
 usual_weeks_t = models.usual_weeks
 
@@ -30,12 +31,16 @@ grid(series, t, last_t) AS (
     SELECT series, first_t, last_t FROM wanted WHERE first_t <= last_t
     UNION ALL SELECT series, t + :step, last_t FROM grid WHERE t + :step <= last_t
 )
-SELECT grid.series, (SELECT CAST(collected_at AS TEXT) || ' ' || CAST(used_percent AS TEXT) || ' '
-                            || COALESCE(CAST(reset_at AS TEXT), '')
+SELECT grid.series, (SELECT CAST(collected_at AS TEXT) || ' '
+                            || CASE WHEN used_percent = used_percent + 0 THEN CAST(used_percent AS TEXT) ELSE 'x' END
+                            || ' ' || CASE WHEN reset_at IS NULL THEN ''
+                                           WHEN reset_at = reset_at + 0 THEN CAST(reset_at AS TEXT) ELSE 'x' END
                      FROM windows WHERE series_id = grid.series AND collected_at < grid.t
                      ORDER BY collected_at DESC LIMIT 1)
 FROM grid ORDER BY grid.series, grid.t
-"""  # one index seek per step and series; the row comes back as one text value (a scalar subquery has one column)
+"""  # one index seek per step and series; the row comes back as one text value (a scalar subquery has one column).
+# ``v = v + 0`` holds for a number only: text or a blob a hand edit left in SQLite's column reads as
+# 'x' (a blob cast to text is invalid UTF-8, which failed the whole read), and the reading is skipped.
 GRID_SERIES_PER_STATEMENT = 200  # three bound values each: under SQLite's oldest limit of 999
 
 
@@ -53,14 +58,34 @@ class GridRead:
         return hashlib.blake2b("\n".join(self.rows).encode(), digest_size=16).hexdigest()
 
     def points(self) -> list[Point]:
+        """The readings, without those a hand edit or a damaged page left unreadable (as
+        ``sound_points``: text or a blob where a number belongs, an infinity, a time outside
+        1970-2999; a damaged reset time is an unknown reset)."""
         resets: dict[str, datetime | None] = {"": None}  # a window's reset time repeats: convert it once
         points = []
         for row in self.rows:
-            at, used, reset = row.split(" ")
+            parts = row.split(" ")
+            at, used = _stored_time(parts[0], 1000), _stored_float(parts[1] if len(parts) == 3 else "")
+            if at is None or used is None:
+                continue
+            reset = parts[2]
             if reset not in resets:
-                resets[reset] = datetime.fromtimestamp(int(reset), UTC)
-            points.append(Point(datetime.fromtimestamp(int(at) / 1000, UTC), float(used), resets[reset]))
+                resets[reset] = _stored_time(reset, 1)
+            points.append(Point(at, used, resets[reset]))
         return points
+
+
+def _stored_float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _stored_time(text: str, scale: int) -> datetime | None:
+    """A time as the grid read gives it (text of epoch seconds x ``scale``), read as the columns are."""
+    return stored_time(_stored_float(text), scale)
 
 
 def _pack(values: tuple[float, ...] | None) -> bytes | None:

@@ -77,7 +77,7 @@ class HistoryReader(StoreBase):
                 order = w.c.collected_at.desc() if newest_first else w.c.collected_at
                 raw = conn.execute(query.order_by(order, a.c.name, s.c.id)).all()
         rows = [HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or None, r[8], remaining_percent(r[8]), r[9])
-                for r in raw]
+                for r in raw if r[2] is not None and r[8] is not None]  # unreadable readings skipped (sound_points)
         if limit and not newest_first:
             rows.reverse()
         return rows
@@ -92,6 +92,7 @@ class HistoryReader(StoreBase):
                 select(w.c.collected_at).where(w.c.series_id == i, *_time_filters(w.c.collected_at, None, until))
                 .order_by(w.c.collected_at.desc()).limit(1).subquery().select()
                 for i in ids[start:start + 200]))).scalars().all()
+        newest = [at for at in newest if at is not None]  # a time that reads as None is damaged
         if not newest:
             return []
         latest, reach = max(newest), timedelta(minutes=10)

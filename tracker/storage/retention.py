@@ -58,7 +58,8 @@ class Retention(StoreBase):
                         .order_by(w.c.collected_at).limit(1)).all()
                 if rows:
                     result[(limit, kind, seconds or None)] = [
-                        (sid, Point(at, used, reset)) for sid, at, used, reset in rows]
+                        (sid, Point(at, used, reset)) for sid, at, used, reset in rows
+                        if at is not None and used is not None]  # unreadable ones stay as they are
         return result
 
     @contextmanager

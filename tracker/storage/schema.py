@@ -9,6 +9,7 @@ per account, never the whole history.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -33,16 +34,62 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+class Textual(TypeDecorator):
+    """Text; a stored value of another type (SQLite keeps a blob or a number a hand edit put in a
+    text column) reads as text (a blob decoded, invalid UTF-8 replaced), so names and labels stay
+    strings wherever they are sorted, escaped or written as JSON."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if value is None or isinstance(value, str):
+            return value
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class LongText(Textual):
+    """``Textual`` over Text (no size)."""
+
+    impl = Text
+    cache_ok = True
+
+
 def Outside(size: int):  # reads as a type in the table definitions
     """Text that comes from outside (server, file names): unbounded on PostgreSQL (revision 0003).
 
     SQLite never enforces a VARCHAR size, so its tables keep the declared size as 0001 made them.
     """
-    return String(size).with_variant(Text(), "postgresql")
+    return Textual(size).with_variant(Text(), "postgresql")
+
+
+# What a stored time may be read as: SQLite keeps whatever a hand edit or a damaged page put in a
+# column (text, a blob, 2^63, a year past 9999), and one such value made every command that read it
+# an internal error. Outside this range (the CLI's own) a stored time is damaged and reads as None.
+_EPOCH_RANGE = (0.0, datetime(3000, 1, 1, tzinfo=UTC).timestamp())
+
+
+def _finite_number(value) -> float | None:
+    """A stored number as a float, or None when the column holds anything else (SQLite only:
+    text or a blob edited in by hand, an infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def stored_time(value, scale: int) -> datetime | None:
+    """A stored time (epoch seconds x ``scale``) as an aware UTC datetime; None when the column
+    holds no time between 1970 and 2999."""
+    number = _finite_number(value)
+    if number is None or not _EPOCH_RANGE[0] <= number / scale < _EPOCH_RANGE[1]:
+        return None
+    return datetime.fromtimestamp(number / scale, tz=UTC)
 
 
 class EpochMillis(TypeDecorator):
-    """An aware UTC datetime stored as integer milliseconds since the epoch."""
+    """An aware UTC datetime stored as integer milliseconds since the epoch; a stored value that is
+    not a time between 1970 and 2999 reads as None (see ``sound_points``)."""
 
     impl = BigInteger
     cache_ok = True
@@ -54,9 +101,7 @@ class EpochMillis(TypeDecorator):
         return int(round(value.timestamp() * self.scale))
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return datetime.fromtimestamp(value / self.scale, tz=UTC)
+        return stored_time(value, self.scale)
 
 
 class EpochSeconds(EpochMillis):
@@ -64,6 +109,31 @@ class EpochSeconds(EpochMillis):
 
     scale = 1
     cache_ok = True
+
+
+class Percent(TypeDecorator):
+    """A used share (float); a stored value that is not a finite number reads as None."""
+
+    impl = Float
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return _finite_number(value)
+
+
+class Seconds(TypeDecorator):
+    """A window length in whole seconds; a stored value that is not one of at most ten years (the
+    longest ``collect`` stores) reads as 0, the length unknown."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        seconds = _finite_number(value)
+        return int(seconds) if seconds is not None and 0 <= seconds <= MAX_STORED_SECONDS else 0
+
+
+MAX_STORED_SECONDS = 10 * 366 * 86400
 
 
 metadata = MetaData()
@@ -75,7 +145,7 @@ accounts = Table(
     Column("account_id", Outside(100)),
     Column("email", Outside(320)),
     Column("plan", Outside(32)),
-    Column("source_path", Text),
+    Column("source_path", LongText),
     Column("created_at", EpochMillis, nullable=False),
 )
 
@@ -84,7 +154,7 @@ snapshots = Table(
     Column("id", BigId, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("collected_at", EpochMillis, nullable=False),
-    Column("source", String(16), nullable=False),  # api | session-log | demo
+    Column("source", Textual(16), nullable=False),  # api | session-log | demo
     Column("plan", Outside(32)),
     Column("limit_reached", Boolean),
     Column("reached_type", Outside(64)),
@@ -109,8 +179,8 @@ series = Table(
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("limit_name", Outside(100), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("window_seconds", Integer, nullable=False),
+    Column("kind", Textual(16), nullable=False),
+    Column("window_seconds", Seconds, nullable=False),
     UniqueConstraint("account_id", "limit_name", "kind", "window_seconds"),
 )
 
@@ -119,7 +189,7 @@ windows = Table(
     Column("series_id", Integer, ForeignKey("series.id"), primary_key=True),
     Column("collected_at", EpochMillis, primary_key=True),
     Column("snapshot_id", BigInteger, ForeignKey("snapshots.id"), primary_key=True),
-    Column("used_percent", Float, nullable=False),
+    Column("used_percent", Percent, nullable=False),
     Column("reset_at", EpochSeconds),
     # the readings at 100 % only (revision 0011): blocked time reads them for every account without
     # scanning the week's other readings (covering, so no lookup in the table either)
@@ -133,9 +203,9 @@ failures = Table(
     Column("id", BigId, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("at", EpochMillis, nullable=False),
-    Column("kind", String(32), nullable=False),
+    Column("kind", Textual(32), nullable=False),
     Column("http_status", Integer),
-    Column("message", Text, nullable=False),
+    Column("message", LongText, nullable=False),
     Column("raw", LargeBinary),
     Index("ix_failures_account_time", "account_id", "at"),
     Index("ix_failures_at", "at"),

@@ -19,6 +19,7 @@ from tracker.storage.base import (
     models,
     series_t,
     snapshots_t,
+    sound_points,
     windows_t,
 )
 
@@ -132,7 +133,7 @@ class SeriesReader(StoreBase):
         else:
             query = query.order_by(w.c.collected_at).limit(first)
         with self.engine.connect() as conn:
-            points = [Point(*row) for row in conn.execute(query)]
+            points = sound_points(conn.execute(query))
         return points[::-1] if last else points
 
     def points_at_least(self, key: SeriesKey, since: datetime, until: datetime, percent: float,
@@ -147,7 +148,7 @@ class SeriesReader(StoreBase):
             w.c.used_percent > percent if strict else w.c.used_percent >= percent,
         ).order_by(w.c.collected_at).limit(first)
         with self.engine.connect() as conn:
-            return [Point(*row) for row in conn.execute(query)]
+            return sound_points(conn.execute(query))
 
     def readings_at_least(self, limit: str, kinds: Sequence[str], since: datetime, until: datetime,
                           percent: float, names: Sequence[str] = ()) -> dict[SeriesKey, list[Point]]:
@@ -166,5 +167,7 @@ class SeriesReader(StoreBase):
         found: dict[SeriesKey, list[Point]] = {}
         with self.engine.connect() as conn:
             for name, kind, seconds, at, used, reset in conn.execute(query):
+                if at is None or used is None:  # unreadable (see sound_points)
+                    continue
                 found.setdefault(SeriesKey(name, limit, kind, seconds or None), []).append(Point(at, used, reset))
         return found

@@ -73,9 +73,19 @@ def lows_and_highs(rows: Sequence[Row], start_ms: int, bucket_ms: int) -> list[R
 
 
 def _point(row: Row) -> Point:
+    from tracker.storage.schema import stored_time
+
     at, used, reset = row
-    return Point(datetime.fromtimestamp(at / 1000, tz=UTC), used,
-                 None if reset is None else datetime.fromtimestamp(reset, tz=UTC))
+    return Point(datetime.fromtimestamp(at / 1000, tz=UTC), used, stored_time(reset, 1))
+
+
+def _readable(row: Row) -> bool:
+    """A row whose time and share read as numbers (``storage.base.sound_points`` skips the others:
+    a hand edit or a damaged page), checked on the plain integers, without a datetime per row."""
+    return type(row[0]) is int and 0 <= row[0] < MAX_MILLIS and row[1] is not None
+
+
+MAX_MILLIS = 32_503_680_000_000  # 3000-01-01: a later stored time is damaged
 
 
 def read_series(store, key: SeriesKey, since: datetime, until: datetime,
@@ -93,7 +103,7 @@ def read_series(store, key: SeriesKey, since: datetime, until: datetime,
         .order_by(w.c.collected_at)
     )
     with store.engine.connect() as conn:
-        rows: list[Row] = conn.execute(query).all()  # Row objects are tuples
+        rows: list[Row] = [row for row in conn.execute(query) if _readable(row)]  # Row objects are tuples
     stored = len(rows)
     if stored > max_points:
         rows = lows_and_highs(rows, int(since.timestamp() * 1000), bucket_millis(since, until, max_points))

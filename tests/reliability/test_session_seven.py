@@ -1,0 +1,68 @@
+"""Seventh adversarial pass (session of 2026-12-04): URLs no parser can read, where the tracker
+reads or checks a URL (the usage URL, a Codex home's config.toml, webhooks, `schedule install`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fixtures import CREDITS_PATH, USAGE_PATH, run, sqlite_rows, usage_body, write_auth
+
+UNPARSABLE = ["https://[::1", "https://[zz]/x"]  # urlsplit raises ValueError for both
+
+
+def test_a_codex_home_whose_base_url_does_not_parse_fails_that_account_only(httpserver, tmp_path):
+    # urlsplit's ValueError escaped: exit 5 "internal error (ValueError: Invalid IPv6 URL)", and the
+    # other home was not collected either
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for home in (good, bad):
+        write_auth(home / "auth.json", home.name)
+    (good / "config.toml").write_text(f'chatgpt_base_url = "{httpserver.url_for("/backend-api")}"\n')
+    (bad / "config.toml").write_text('chatgpt_base_url = "https://[::1"\n')
+    httpserver.expect_request(USAGE_PATH).respond_with_json(usage_body())
+    httpserver.expect_request(CREDITS_PATH).respond_with_json([])
+    db = tmp_path / "h.db"
+    result = run("collect", "--codex-home", f"good={good}", "--codex-home", f"bad={bad}", "--db", db,
+                 "--retries", "0", "--json")
+    assert result.exit_code == 4, result.output
+    assert {r["account"]: r["status"] for r in json.loads(result.stdout)} == {"good": "ok", "bad": "unsafe_url"}
+    assert result.stderr.count("\n") == 1 and "bad: unsafe_url" in result.stderr and "cannot be parsed" in result.stderr
+    assert sqlite_rows(db, "SELECT count(*) FROM snapshots") == [(1,)]
+
+
+@pytest.mark.parametrize("url", [*UNPARSABLE, "http://127.0.0.1:0/usage"])
+def test_a_usage_url_that_does_not_parse_or_names_port_0_is_refused_in_one_line(httpserver, tmp_path, url):
+    # exit 5 for the first two; port 0 was sent to port 80 ("connection refused by 127.0.0.1:80")
+    write_auth(tmp_path / "acc" / "a.auth.json", "a")
+    result = run("collect", "--account-dir", tmp_path / "acc", "--url", url, "--db", tmp_path / "c.db")
+    assert result.exit_code == 4, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tracker: refusing the usage URL: ")
+    assert not httpserver.log
+
+
+@pytest.mark.parametrize("url", UNPARSABLE)
+def test_a_webhook_that_does_not_parse_is_refused_and_shown_masked(tmp_path, monkeypatch, url):
+    # notify was exit 5; `config show` of such a file too
+    db = tmp_path / "n.db"
+    result = run("notify", "--dry-run", "--webhook", url, "--db", db)
+    assert result.exit_code == 4 and result.stderr.count("\n") == 1, result.output
+    assert "webhook: refusing the webhook URL (<a URL that does not parse>" in result.stderr
+    config = tmp_path / "config.toml"
+    config.write_text(f'[notify]\nwebhooks = ["{url}"]\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+    shown = run("config", "show")
+    assert shown.exit_code == 0, shown.output
+    assert "<a URL that does not parse>" in shown.stdout
+
+
+@pytest.mark.parametrize(("url", "why"), [("http://hooks.example/x", "plain http to hooks.example"),
+                                           ("https://[::1", "<a URL that does not parse>")])
+def test_schedule_install_refuses_a_webhook_every_run_would_refuse(fake_crontab, url, why):
+    # installed without a word: every scheduled `collect --notify` then failed (exit 4) at its webhook
+    before = fake_crontab.read_text()
+    result = run("schedule", "install", "--scheduler", "cron", "--", "--notify", "--webhook", url)
+    assert result.exit_code == 4, result.output
+    assert result.stderr.count("\n") == 1 and why in result.stderr
+    assert fake_crontab.read_text() == before
