@@ -118,6 +118,8 @@ class Percent(TypeDecorator):
     cache_ok = True
 
     def process_result_value(self, value, dialect):
+        if type(value) is float and math.isfinite(value):  # every sound row: the cheap test first
+            return value
         return _finite_number(value)
 
 
