@@ -187,6 +187,76 @@ def test_live_collect_that_raises_is_shown_and_the_view_goes_on(httpserver, usag
     assert "tracker watch · 10:00:20 UTC" in frames[2] and "no database at" in frames[2]
 
 
+# -- auth files skipped for their names (as `collect` says them: one escaped line each, once) -----
+
+
+def _bad_names_dir(tmp_path, good: bool = True):
+    accounts = tmp_path / "accounts"
+    for name in (["work"] if good else []) + ["cr\rx", "\u202eevil"]:
+        write_auth(accounts / f"{name}.auth.json", "work")
+    return accounts
+
+
+def _skipped_lines(accounts) -> list[str]:
+    return [f"tracker: warning: {accounts}/cr\\x0dx.auth.json: skipped: the file name holds control, "
+            "line-separator or bidi characters (rename the file)",
+            f"tracker: warning: {accounts}/\\u202eevil.auth.json: skipped: the file name holds control, "
+            "line-separator or bidi characters (rename the file)"]
+
+
+def test_piped_collect_warns_of_each_auth_file_skipped_for_its_name(httpserver, usage_url, tmp_path):
+    accounts = _bad_names_dir(tmp_path)
+    httpserver.expect_request(USAGE_PATH).respond_with_json(body(25, 60))
+    args = ("watch", "--collect", "5m", "--account-dir", accounts, "--url", usage_url, "--at", iso(T0), "--tz", "UTC")
+    result = run(*args, "--db", tmp_path / "w.db")
+    assert result.exit_code == 0, result.stderr  # was silent
+    assert sorted(result.stderr.splitlines()) == sorted(_skipped_lines(accounts)), result.stderr
+    assert "collect 10:00:00: 1 ok" in result.stdout and "\x1b" not in result.stderr
+    quiet = run(*args, "--db", tmp_path / "q.db", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == "" and "collect 10:00:00: 1 ok" in quiet.stdout
+
+
+def _watch_skipped(tmp_path, httpserver, url, err, *, good: bool = True, quiet: bool = False, seen=None):
+    accounts = _bad_names_dir(tmp_path, good)
+    httpserver.expect_request(USAGE_PATH).respond_with_json(body(10, 50))
+    clock, out = FakeClock(T0), Terminal()
+
+    def sleep(seconds: float) -> None:
+        if seen is not None:
+            seen.append(err.getvalue())
+        clock.sleep(seconds)
+
+    code = run_watch(options(tmp_path, url, frames=4, quiet=quiet, width=400), out, clock=clock, sleep=sleep, live=True,
+                     size=lambda: os.terminal_size((200, 40)), err=err)
+    return code, accounts, updates(out.getvalue())
+
+
+def test_live_collect_warns_once_per_skipped_file_not_at_every_slot(httpserver, usage_url, tmp_path):
+    err = io.StringIO()  # stderr redirected (not the terminal drawn on): said as soon as known
+    code, accounts, frames = _watch_skipped(tmp_path, httpserver, usage_url, err)
+    assert code == 0 and usage_requests(httpserver) == 2  # two collections, 10:00:00 and 10:01:00
+    assert sorted(err.getvalue().splitlines()) == sorted(_skipped_lines(accounts))  # once each, not twice
+    assert all(line.removeprefix("tracker: ") in frames[-1] for line in _skipped_lines(accounts))  # and in view
+
+
+def test_live_collect_on_a_terminal_holds_the_warnings_until_the_screen_is_restored(httpserver, usage_url,
+                                                                                      tmp_path):
+    err, seen = Terminal(), []  # stderr on the same terminal: the alternate screen would wipe the lines
+    code, accounts, frames = _watch_skipped(tmp_path, httpserver, usage_url, err, seen=seen)
+    assert code == 0 and seen == ["", "", ""]
+    assert sorted(err.getvalue().splitlines()) == sorted(_skipped_lines(accounts))
+
+
+def test_live_collect_with_every_file_skipped_warns_once_and_quiet_says_nothing(httpserver, usage_url, tmp_path):
+    err = io.StringIO()
+    code, accounts, frames = _watch_skipped(tmp_path, httpserver, usage_url, err, good=False)
+    assert code == 0 and sorted(err.getvalue().splitlines()) == sorted(_skipped_lines(accounts))
+    assert "no Codex account found" in frames[-1]
+    err = io.StringIO()
+    code, _, frames = _watch_skipped(tmp_path / "q", httpserver, usage_url, err, good=False, quiet=True)
+    assert code == 0 and err.getvalue() == "" and "skipped" not in frames[-1]
+
+
 @pytest.mark.parametrize(("error", "shown"), [
     (RuntimeError("boom\nsecond line"), "internal error (RuntimeError: boom); please report it"),
     (__import__("sqlite3").OperationalError("database is locked"), "database error: database is locked"),

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Note = tuple[str, str | None]  # a line under the title and its style
 COLLECT_TIMEOUT = 15.0  # seconds per request: the view waits for a collection, so not collect's 30
+SKIPPED_SHOWN = 3  # auth files skipped for their names named in a live frame; the rest counted
 PIPED_WIDTH = 10_000  # piped without --width: one line per window, as wide as it needs (the README's frame)
 
 
@@ -149,10 +150,12 @@ def read_report(db: str | None, names: tuple[str, ...], now: datetime, stale_aft
 @terminal_options
 @db_option
 @tz_option
+@click.option("--quiet", "-q", is_flag=True,
+              help="With --collect: no warning about auth files skipped for their names.")
 @click.option("--at", "at", type=params.When(), hidden=True, help="A fixed clock (tests).")
 @click.option("--frames", type=click.IntRange(1), hidden=True, help="Stop after this many frames (tests).")
 def watch(names, every, collect_every, account_dirs, auth_files, codex_homes, url, stale_after, width, colour,
-          db, tz, at, frames) -> None:
+          db, tz, quiet, at, frames) -> None:
     """A live view of every account: a bar per window, burn rate, forecast, resets, stale marks.
 
     Redrawn every few seconds from the store (what `tracker collect` or a schedule writes);
@@ -178,7 +181,7 @@ def watch(names, every, collect_every, account_dirs, auth_files, codex_homes, ur
     sleep = _live_signals() if live else time.sleep
     sys.exit(run_watch(
         WatchOptions(names, every, collect_every, (account_dirs, auth_files, codex_homes, url), stale_after,
-                     width, colour, db, tz, frames),
+                     width, colour, db, tz, frames, quiet),
         sys.stdout, clock=(lambda: fixed) if fixed else utcnow, sleep=sleep, live=live,
         size=lambda: shutil.get_terminal_size((100, 24))))
 
@@ -197,16 +200,25 @@ class WatchOptions:
     db: str | None
     tz: tzinfo
     frames: int | None = None
+    quiet: bool = False
 
 
 def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sleep: Callable[[float], object],
-              live: bool, size: Callable[[], os.terminal_size]) -> int:
-    """The view on ``out`` (a terminal when ``live``), its clock, sleep and size given."""
+              live: bool, size: Callable[[], os.terminal_size], err: TextIO | None = None) -> int:
+    """The view on ``out`` (a terminal when ``live``), its clock, sleep and size given.
+
+    With --collect, an auth file skipped for its name is one ``tracker: warning:`` line on ``err``
+    (stderr), as ``collect`` prints it, but once per file for the whole view, not at every slot.
+    Drawn live with stderr on a terminal too, the lines wait until the screen is restored (the
+    alternate screen would wipe them) and the frame names the files meanwhile."""
     from tracker.views.terminal import for_stream
     from tracker.views.watch import render_frame
 
+    err = err if err is not None else sys.stderr
     colour = for_stream(out, o.width, o.colour).colour
     collector = None
+    warned: dict[str, None] = {}  # every skipped-file line said, in order
+    held: list[str] = []  # lines waiting for the terminal to be restored
     if o.collect_every is not None:
         from tracker.cli.collect import collect_settings
         from tracker.collect.run import run_collection
@@ -214,8 +226,22 @@ def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sl
         from tracker.storage.store import Store
 
         settings = collect_settings(o.db, o.names, *o.sources, clock, timeout=COLLECT_TIMEOUT, retries=1)
-        collector = Collector(lambda: run_collection(settings, lambda: Store.open(db_url(o.db)), codex_home()),
-                              o.collect_every, o.tz)
+        hold = live and _is_terminal(err)
+
+        def collect_once() -> list:
+            skipped: list[str] = []
+            try:
+                return run_collection(settings, lambda: Store.open(db_url(o.db)), codex_home(), None, skipped)
+            finally:  # also when no account is left: the warnings say why
+                for line in [] if o.quiet else skipped:
+                    if line not in warned:
+                        warned[line] = None
+                        if hold:
+                            held.append(line)
+                        else:
+                            _warn(err, line)
+
+        collector = Collector(collect_once, o.collect_every, o.tz)
 
     def frame(now: datetime, notes: list[Note]) -> str:
         columns = o.width or (size().columns if live else PIPED_WIDTH)
@@ -229,11 +255,23 @@ def run_watch(o: WatchOptions, out: TextIO, *, clock: Callable[[], datetime], sl
             report = None
             notes.append((problem(exc), "critical"))
         if live:
+            notes += [(f"warning: {line}", "warning") for line in list(warned)[:SKIPPED_SHOWN]]
+            if len(warned) > SKIPPED_SHOWN:
+                notes.append((f"warning: {len(warned) - SKIPPED_SHOWN} more auth files skipped", "warning"))
             notes.append((f"every {_duration(o.every)} · Ctrl-C quits", "dim"))
         return render_frame(report, columns, now, colour, o.tz, notes)
 
-    return watch_loop(frame, out, every=o.every, clock=clock, sleep=sleep, live=live,
-                      rows=lambda: size().lines, collector=collector, frames=o.frames)
+    try:
+        return watch_loop(frame, out, every=o.every, clock=clock, sleep=sleep, live=live,
+                          rows=lambda: size().lines, collector=collector, frames=o.frames)
+    finally:  # the terminal is restored by now
+        for line in held:
+            _warn(err, line)
+
+
+def _warn(err: TextIO, line: str) -> None:
+    err.write(f"tracker: warning: {line}\n")
+    err.flush()
 
 
 def problem(exc: Exception) -> str:
