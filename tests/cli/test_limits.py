@@ -152,3 +152,27 @@ def test_a_change_notifies_once(tmp_path):
     assert len(out.read_text().splitlines()) == 2
     assert run("notify", "--db", db, "--at", iso(CUT + timedelta(days=4)), "--below", "0", "--exec", command,
                "--dry-run").stdout == ""  # without --limit-change: no such rule
+
+
+def test_weeks_before_the_first_reading_are_left_out_and_a_gap_after_it_keeps_its_note(tmp_path):
+    # an account first read 5 weeks ago, then not for 3 weeks, then again this week: under --since 10w
+    # the text showed "(no readings, 5 weeks)" for the weeks before it had ever been read
+    now = LIMITS_T0 + timedelta(weeks=10)
+    first = now - timedelta(weeks=5, days=-1)
+
+    def day(start: datetime) -> list[str]:
+        reset = start + timedelta(days=6)
+        return [rate_line(start + timedelta(minutes=m), None, (m / 10, reset)) for m in range(0, 300, 5)]
+
+    write_log(tmp_path / "c/sessions/rollout-x.jsonl", day(first) + day(now - timedelta(days=2)))
+    db = str(tmp_path / "t.db")
+    assert run("import-sessions", "--codex-home", f"new={tmp_path / 'c'}", "--db", db).exit_code == 0
+    result = run("limits", "--db", db, "--at", iso(now), "--since", "10w", "--tz", "UTC", "--kind", "weekly")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if re.match(r"    \d\d \w{3} – ", line)]
+    assert len(rows) == 3, result.output  # the first reading's week, the gap, this week (was 4: 5 empty weeks first)
+    assert rows[0].startswith(f"    {now - timedelta(weeks=5):%d %b} – ") and "(no local token counts)" in rows[0]
+    assert rows[1].endswith("(no readings, 3 weeks)") and "(no local token counts)" in rows[2]
+    [account] = limits_json(db, now, "--since", "10w", "--kind", "weekly")
+    [weekly] = account["windows"]
+    assert len(weekly["weeks"]) == 10 and weekly["first_reading_at"] == iso(first)

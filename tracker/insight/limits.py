@@ -319,19 +319,33 @@ class WindowLimits:
     kind: str
     weeks: list[WeekFigures]
     changes: list[LimitChange]
+    first_reading_at: datetime | None = None  # the window's first reading ever (None: not known)
+
+    @property
+    def shown_weeks(self) -> list[WeekFigures]:
+        """The weeks from the window's first reading on: a week that starts before it and holds no
+        interval (the weeks before it, and the one holding that lone reading when the next falls in
+        the next week) says nothing (a new account under the default 8 weeks showed 7 empty weeks);
+        an empty week after it is a gap in the collection, and stays."""
+        first = self.first_reading_at
+        return [w for w in self.weeks if first is None or w.start >= first or w.weak != "no readings"]
 
     def as_dict(self) -> dict:
-        return {"limit": self.limit, "kind": self.kind, "weeks": [w.as_dict() for w in self.weeks],
-                "changes": [c.as_dict() for c in self.changes]}
+        return {"limit": self.limit, "kind": self.kind,
+                "first_reading_at": None if self.first_reading_at is None else iso_utc(self.first_reading_at),
+                "weeks": [w.as_dict() for w in self.weeks], "changes": [c.as_dict() for c in self.changes]}
 
 
 def window_limits(account: str, limit: str, kind: str, window_seconds: int | None, points: Sequence[Point],
-                  uses: Sequence[tuple[datetime, TokenCounts]], since: datetime, now: datetime) -> WindowLimits:
-    """A window's weekly prices (weeks of 7 days ending at ``now``, newest last) and its changes."""
+                  uses: Sequence[tuple[datetime, TokenCounts]], since: datetime, now: datetime,
+                  first_reading_at: datetime | None = None) -> WindowLimits:
+    """A window's weekly prices (weeks of 7 days ending at ``now``, newest last) and its changes;
+    ``first_reading_at`` (the window's first reading ever, when known) lets a view leave out the
+    weeks before it."""
     items = [i for i in intervals(points, window_seconds, uses) if since < i.end <= now]
     count = max(1, math.ceil((now - since) / WEEK))
     weeks = [week_figures(items, kind, now - (n + 1) * WEEK, now - n * WEEK) for n in reversed(range(count))]
-    return WindowLimits(limit, kind, weeks, find_changes(items, account, limit, kind))
+    return WindowLimits(limit, kind, weeks, find_changes(items, account, limit, kind), first_reading_at)
 
 
 def changes_between(found: Sequence[LimitChange], since: datetime, until: datetime) -> list[LimitChange]:

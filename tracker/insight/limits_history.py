@@ -59,8 +59,9 @@ def account_limits(store: Store, names: Sequence[str], since: datetime, now: dat
         if keys:
             for key in sorted(keys, key=lambda k: KINDS.index(k.kind)):
                 points = store.points(key, since - LEAD, now)
+                first = store.points(key, None, now, first=1)  # one row on the (series, time) key
                 mine.windows.append(window_limits(state.name, key.limit, key.kind, key.window_seconds, points, uses,
-                                                  since, now))
+                                                  since, now, first[0].at if first else None))
         result.append(mine)
     return result
 

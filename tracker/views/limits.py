@@ -90,7 +90,7 @@ def limits_text(accounts: Sequence[AccountLimits], tz: tzinfo) -> str:
             lines.append("  no 5h or weekly window stored")
         for w in a.windows:
             lines.append(f"  {KIND_LABELS.get(w.kind, w.kind)} window: tokens per 1 %")
-            lines += ["    " + line for line in _week_table(_week_rows(w.weeks, tz))]
+            lines += ["    " + line for line in _week_table(_week_rows(w.shown_weeks, tz))]
             lines += ["  " + change_line(c, tz) for c in w.changes]
         if a.windows and all(week.weak in ("no local token counts", "no readings") for w in a.windows for week in w.weeks):
             lines.append("  no token counts in this period: `tracker import-sessions` reads them from Codex's session logs")
