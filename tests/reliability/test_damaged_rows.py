@@ -37,6 +37,8 @@ EDITS = {
     "kind, limit and plan as blobs": "UPDATE series SET kind = x'ff00', limit_name = x'ff00ff' WHERE id = 1; "
                                      "UPDATE snapshots SET plan = x'ff'",
     "account name as a blob": "UPDATE accounts SET name = x'c3' WHERE id = 1",
+    "a count of credits as text": "UPDATE snapshots SET reset_credits_available = 'many'",
+    "token counts as text": "UPDATE snapshots SET input_tokens = 'lots', total_input_tokens = 'x'",
 }
 READERS = [
     ["report", "--json", "--at", AT], ["report", "--format", "prometheus", "--at", AT],

@@ -138,6 +138,27 @@ class Seconds(TypeDecorator):
 MAX_STORED_SECONDS = 10 * 366 * 86400
 
 
+class Count(TypeDecorator):
+    """A whole number (a count of tokens or credits, an HTTP status); a stored value that is not one
+    reads as None, unknown (text where a count belongs made `limits` and Prometheus an internal error)."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if type(value) is int or value is None:
+            return value
+        number = _finite_number(value)
+        return int(number) if number is not None and number.is_integer() else None
+
+
+class BigCount(Count):
+    """``Count`` over BigInteger."""
+
+    impl = BigInteger
+    cache_ok = True
+
+
 metadata = MetaData()
 
 accounts = Table(
@@ -162,7 +183,7 @@ snapshots = Table(
     Column("reached_type", Outside(64)),
     Column("credits_balance", Outside(64)),
     Column("raw", LargeBinary),  # the response body, tokens removed, see tracker.storage.codec
-    Column("reset_credits_available", Integer),  # banked resets (revision 0005)
+    Column("reset_credits_available", Count),  # banked resets (revision 0005)
     Column("spend_control_reached", Boolean),
     # Workspace and seat, and which spending limit was reached (revision 0008)
     Column("spend_reached_type", Outside(64)),
@@ -170,7 +191,7 @@ snapshots = Table(
     Column("workspace_label", Outside(200)),
     Column("seat_type", Outside(64)),
     # Session logs' token counts (revision 0006): the line's use, then the session's cumulative totals
-    *(Column(f"{prefix}{name}_tokens", BigInteger) for prefix in ("", "total_")
+    *(Column(f"{prefix}{name}_tokens", BigCount) for prefix in ("", "total_")
       for name in ("input", "cached_input", "output", "reasoning_output")),
     Index("ix_snapshots_account_time", "account_id", "collected_at"),
 )
