@@ -4,6 +4,7 @@ reads or checks a URL (the usage URL, a Codex home's config.toml, webhooks, `sch
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
@@ -66,3 +67,27 @@ def test_schedule_install_refuses_a_webhook_every_run_would_refuse(fake_crontab,
     assert result.exit_code == 4, result.output
     assert result.stderr.count("\n") == 1 and why in result.stderr
     assert fake_crontab.read_text() == before
+
+
+# -- alembic_version edited: a revision no version wrote, an empty table -----------------------------
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    ("UPDATE alembic_version SET version_num = '11'", "names a schema revision no codex-quota-history wrote ('11'"),
+    ("UPDATE alembic_version SET version_num = 'deadbeef'", "names a schema revision no codex-quota-history wrote"),
+    ("DELETE FROM alembic_version", "an empty alembic_version table (its row was deleted?)"),
+])
+def test_an_edited_alembic_version_is_named_as_it_is_by_readers_and_writers(tmp_path, edit, said):
+    # '11' passed as revision 11 <= 0011: report said "run `tracker db upgrade`", which then failed
+    # ("Can't locate revision '11'"); 'deadbeef' was "written by a newer version"; an emptied table
+    # was "no alembic_version table (was it dropped?)"
+    db = tmp_path / "v.db"
+    assert run("db", "upgrade", "--db", db).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute(edit)
+    before = db.read_bytes()
+    for args in (["report"], ["db", "upgrade"], ["prune", "--older-than", "1d"]):
+        result = run(*args, "--db", db)
+        assert result.exit_code == 4 and result.stderr.count("\n") == 1, (args, result.output)
+        assert said in result.stderr, (args, result.stderr)
+    assert db.read_bytes() == before

@@ -228,12 +228,20 @@ def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
         raise StorageError(f"cannot open the database {where}: {detail}") from None
     if revision is None and tables:
         if tables & OUR_TABLES:
+            missing = ("an empty alembic_version table (its row was deleted?)" if "alembic_version" in tables
+                       else "no alembic_version table (was it dropped?)")
             raise StorageError(
-                f"{where} has tracker tables but no alembic_version table (was it dropped?), so its schema "
+                f"{where} has tracker tables but {missing}, so its schema "
                 "revision is unknown and it is left untouched: restore that table, or pass another --db")
         raise StorageError(f"{where} is not a tracker database (it holds {', '.join(sorted(tables)[:5])}); "
                            "it is left untouched: pass another --db")
-    if revision is not None and not (revision.isdigit() and int(revision) <= int(SCHEMA_HEAD)):
+    if revision is not None and not _known_revision(revision):  # "11" passed as 0011, then no upgrade found it
+        from tracker.render import printable
+
+        raise StorageError(f"{where} names a schema revision no codex-quota-history wrote "
+                           f"({printable(str(revision))[:40]!r}; they are four digits, 0001 to {SCHEMA_HEAD} here), "
+                           "so it is left untouched: was alembic_version edited? restore it, or pass another --db")
+    if revision is not None and int(revision) > int(SCHEMA_HEAD):
         raise StorageError(f"{where} was written by a newer codex-quota-history (schema revision {revision}, "
                            f"this version knows up to {SCHEMA_HEAD}): upgrade the tracker")
     if readonly and revision is None:
@@ -242,6 +250,12 @@ def check_ours(engine: Engine, url: str, readonly: bool) -> str | None:
         raise SchemaBehindError(f"{where} is at schema revision {revision}, this version needs {SCHEMA_HEAD}: "
                            "run `tracker db upgrade` (or `tracker collect`) once as the writer")
     return revision
+
+
+def _known_revision(revision) -> bool:
+    """A revision this version, or a newer one, could have written: four ASCII digits."""
+    return isinstance(revision, str) and len(revision) == 4 and revision.isascii() and revision.isdigit() \
+        and revision != "0000"
 
 
 def _table_names(engine: Engine) -> set[str]:
