@@ -42,20 +42,20 @@ def test_an_interrupted_import_resumes_where_the_stored_part_ends(tmp_path, long
     monkeypatch.setattr(tracker.collect.sessions, "BATCH", 50)
     monkeypatch.setattr(tracker.collect.session_files, "BLOCK_BYTES", 4096)
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
-    real_add, calls = store.add_snapshots, []
+    real_add, calls = store.add_new_snapshots, []
 
-    def add_then_fail(records, infos=None):
+    def add_then_fail(account, records):
         calls.append(len(records))
         if len(calls) == 3:
             raise interruption("killed half way")
-        return real_add(records, infos)
+        return real_add(account, records)
 
-    monkeypatch.setattr(store, "add_snapshots", add_then_fail)
+    monkeypatch.setattr(store, "add_new_snapshots", add_then_fail)
     with pytest.raises(interruption):
         import_sessions(store, [("me", long_log)])
     stored = store.snapshot_count()
     assert 0 < stored < 300
-    monkeypatch.setattr(store, "add_snapshots", real_add)
+    monkeypatch.setattr(store, "add_new_snapshots", real_add)
     again = import_sessions(store, [("me", long_log)])
     assert store.snapshot_count() == 300, again.as_dict()
     assert import_sessions(store, [("me", long_log)]).files_read == 0  # now it is read to the end

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
-from tests.fixtures import CREDITS_PATH, USAGE_PATH, run, sqlite_rows, usage_body, write_auth
+from tests.fixtures import (
+    CREDITS_PATH,
+    HIST_T0,
+    USAGE_PATH,
+    rate_line,
+    run,
+    sqlite_rows,
+    usage_body,
+    write_auth,
+    write_log,
+)
 
 UNPARSABLE = ["https://[::1", "https://[zz]/x"]  # urlsplit raises ValueError for both
 
@@ -91,3 +102,45 @@ def test_an_edited_alembic_version_is_named_as_it_is_by_readers_and_writers(tmp_
         assert result.exit_code == 4 and result.stderr.count("\n") == 1, (args, result.output)
         assert said in result.stderr, (args, result.stderr)
     assert db.read_bytes() == before
+
+
+# -- two imports of the same session logs at once ----------------------------------------------------
+
+
+def test_two_imports_of_the_same_logs_at_once_store_each_snapshot_once(tmp_path, monkeypatch):
+    # Each import checked which snapshots were stored, then stored the rest in another transaction:
+    # a second import between the two stored everything too (four cron runs at once: 8,998 snapshots
+    # for 2,478 lines, every token counted 3.6 times in `tracker limits`). The second import here
+    # runs exactly between the first's check and its insert.
+    from sqlalchemy import event
+
+    import tracker.storage.db as db_module
+    from tracker.collect.sessions import import_sessions
+    from tracker.storage.store import Store
+
+    lines = [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
+                       total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(20)]
+    home = tmp_path / ".codex"
+    write_log(home / "sessions/2026/11/09/rollout-a.jsonl", lines)
+    db = tmp_path / "i.db"
+    url = f"sqlite:///{db}"
+    first = Store.open(url)
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)  # the second waits this long for the first's lock
+    second = Store.open(url)
+    outcome = {}
+
+    @event.listens_for(first.engine, "after_cursor_execute")
+    def the_other_import_runs_now(conn, cursor, statement, *_):
+        if "FROM series JOIN accounts" in statement and not outcome:
+            try:
+                outcome["second"] = import_sessions(second, [("me", home)], now=HIST_T0 + timedelta(days=1)).imported
+            except Exception as exc:  # the database locked by the first: it stores nothing now, all on its next run
+                outcome["second"] = type(exc).__name__
+
+    imported = import_sessions(first, [("me", home)], now=HIST_T0 + timedelta(days=1)).imported
+    first.close()
+    second.close()
+    assert outcome, "the second import never ran"
+    again = run("import-sessions", "--codex-home", f"me={home}", "--db", db)
+    assert again.exit_code == 0, again.output
+    assert sqlite_rows(db, "SELECT count(*), sum(input_tokens) FROM snapshots") == [(20, 20_000)], (imported, outcome)

@@ -27,7 +27,7 @@ from tracker.collect.session_files import (
     token_event,
 )
 from tracker.collect.session_tokens import SessionTokens, dump_totals
-from tracker.records import SnapshotRecord, snapshot_key
+from tracker.records import SnapshotRecord
 
 SOURCE = "session-log"
 BATCH = 2000
@@ -144,19 +144,8 @@ class _Importer:
         for record in self.records:
             by_account.setdefault(record.account, []).append(record)
         for account, records in by_account.items():
-            known = self.store.snapshot_keys(account, SOURCE, min(r.collected_at for r in records),
-                                             max(r.collected_at for r in records))
-            fresh = []
-            for record in records:
-                key = snapshot_key(record.collected_at, [(w.limit, w.kind, w.window_seconds, w.used_percent, w.reset_at)
-                                                         for w in record.usage.windows])
-                if key in known:
-                    self.summary.duplicates += 1
-                    continue
-                known.add(key)
-                fresh.append(record)
-            fresh.sort(key=lambda r: r.collected_at)
-            self.store.add_snapshots(fresh)
+            fresh = self.store.add_new_snapshots(account, records)  # checked and stored in one transaction
+            self.summary.duplicates += len(records) - len(fresh)
             self.summary.imported += len(fresh)
         self.records = []
         self.store.save_progress(list(self.pending_progress.values()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from tracker.records import (
     AccountInfo,
@@ -31,6 +31,7 @@ from tracker.storage.base import (
 from tracker.storage.codec import pack_body
 
 TOKEN_FIELDS = ("input", "cached_input", "output", "reasoning_output")
+_PG_IMPORT_LOCK = 0x7472_6B69  # "trki": one import batch checks and stores at a time on PostgreSQL
 
 
 def token_columns(prefix: str, counts: TokenCounts | None) -> dict:
@@ -82,44 +83,78 @@ class SnapshotWriter(StoreBase):
             return []
         return self._refusing(self._add_snapshots, records, infos or {})
 
+    def add_new_snapshots(self, account: str, records: Sequence[SnapshotRecord]) -> list[SnapshotRecord]:
+        """Store those of one account's ``records`` not stored yet (the same time and window values,
+        ``snapshot_key``, from the same source); returns them.
+
+        The check and the insert are one write transaction (on PostgreSQL under an advisory lock):
+        two imports of the same logs at once each checked before the other wrote, and both stored
+        every snapshot (four at once: 8,998 snapshots for 2,478 lines, every token counted 3.6 times).
+        """
+        if not records:
+            return []
+        return self._refusing(self._add_new_snapshots, account, records)
+
+    def _add_new_snapshots(self, account: str, records: Sequence[SnapshotRecord]) -> list[SnapshotRecord]:
+        with self._write() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_IMPORT_LOCK})
+            known = self._snapshot_keys(conn, account, records[0].source, min(r.collected_at for r in records),
+                                        max(r.collected_at for r in records))
+            fresh = []
+            for record in records:
+                key = snapshot_key(record.collected_at, [(w.limit, w.kind, w.window_seconds, w.used_percent, w.reset_at)
+                                                         for w in record.usage.windows])
+                if key not in known:
+                    known.add(key)
+                    fresh.append(record)
+            fresh.sort(key=lambda r: r.collected_at)
+            if fresh:
+                self._insert_snapshots(conn, fresh, {})
+        return fresh
+
     def _add_snapshots(self, records: Sequence[SnapshotRecord], infos: dict[str, AccountInfo]) -> list[int]:
         with self._write() as conn, conn.begin():
-            account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
-            rows = [
-                {
-                    "account_id": account_ids[r.account],
-                    "collected_at": r.collected_at,
-                    "source": r.source,
-                    "plan": r.usage.plan,
-                    "limit_reached": r.usage.limit_reached,
-                    "reached_type": r.usage.reached_type,
-                    "credits_balance": r.usage.credits_balance,
-                    "reset_credits_available": r.usage.reset_credits_available,
-                    "spend_control_reached": r.usage.spend_control_reached,
-                    "spend_reached_type": r.usage.spend_reached_type,
-                    "workspace_id": r.usage.workspace_id,
-                    "workspace_label": r.usage.workspace_label,
-                    "seat_type": r.usage.seat_type,
-                    "raw": pack_body(r.raw),
-                    **token_columns("", r.tokens),
-                    **token_columns("total_", r.token_totals),
-                }
-                for r in records
-            ]
-            ids = self._insert_returning_ids(conn, rows)
-            window_rows = [
-                {
-                    "series_id": self._series_id(conn, account_ids[r.account], w),
-                    "collected_at": r.collected_at,
-                    "snapshot_id": snapshot_id,
-                    "used_percent": w.used_percent,
-                    "reset_at": w.reset_at,
-                }
-                for r, snapshot_id in zip(records, ids, strict=True)
-                for w in _unique_windows(r.usage.windows)
-            ]
-            if window_rows:
-                conn.execute(insert(windows_t), window_rows)
+            return self._insert_snapshots(conn, records, infos)
+
+    def _insert_snapshots(self, conn: Connection, records: Sequence[SnapshotRecord],
+                          infos: dict[str, AccountInfo]) -> list[int]:
+        account_ids = self._account_ids_for(conn, [r.account for r in records], infos)
+        rows = [
+            {
+                "account_id": account_ids[r.account],
+                "collected_at": r.collected_at,
+                "source": r.source,
+                "plan": r.usage.plan,
+                "limit_reached": r.usage.limit_reached,
+                "reached_type": r.usage.reached_type,
+                "credits_balance": r.usage.credits_balance,
+                "reset_credits_available": r.usage.reset_credits_available,
+                "spend_control_reached": r.usage.spend_control_reached,
+                "spend_reached_type": r.usage.spend_reached_type,
+                "workspace_id": r.usage.workspace_id,
+                "workspace_label": r.usage.workspace_label,
+                "seat_type": r.usage.seat_type,
+                "raw": pack_body(r.raw),
+                **token_columns("", r.tokens),
+                **token_columns("total_", r.token_totals),
+            }
+            for r in records
+        ]
+        ids = self._insert_returning_ids(conn, rows)
+        window_rows = [
+            {
+                "series_id": self._series_id(conn, account_ids[r.account], w),
+                "collected_at": r.collected_at,
+                "snapshot_id": snapshot_id,
+                "used_percent": w.used_percent,
+                "reset_at": w.reset_at,
+            }
+            for r, snapshot_id in zip(records, ids, strict=True)
+            for w in _unique_windows(r.usage.windows)
+        ]
+        if window_rows:
+            conn.execute(insert(windows_t), window_rows)
         return ids
 
     @staticmethod
@@ -176,6 +211,11 @@ class SnapshotWriter(StoreBase):
 
         Lets an importer skip what is already there, so re-reading a file stores nothing twice.
         """
+        with self.engine.connect() as conn:
+            return self._snapshot_keys(conn, account, source, since, until)
+
+    @staticmethod
+    def _snapshot_keys(conn: Connection, account: str, source: str, since: datetime, until: datetime) -> set[tuple]:
         w, s, sn, a = windows_t, series_t, snapshots_t, accounts_t
         # Driven by the (series, time) key: the account's few series, then a range of each.
         query = (
@@ -186,8 +226,8 @@ class SnapshotWriter(StoreBase):
             .where(a.c.name == account, sn.c.source == source, w.c.collected_at >= since, w.c.collected_at <= until)
         )
         grouped: dict[int, tuple[datetime, list]] = {}
-        with self.engine.connect() as conn:
-            for row in conn.execute(query):
+        for row in conn.execute(query):
+            if row.collected_at is not None and row.used_percent is not None:  # unreadable rows: see sound_points
                 grouped.setdefault(row.id, (row.collected_at, []))[1].append(
                     (row.limit_name, row.kind, row.window_seconds or None, row.used_percent, row.reset_at))
         return {snapshot_key(at, values) for at, values in grouped.values()}
