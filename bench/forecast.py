@@ -129,7 +129,7 @@ def run(seeds: int = 6, weeks: int = 10) -> dict:
                     "ran_out": sum(1 for r in {(s.reset_at, s.actual) for s in total.steps} if r[1] >= 100),
                     "brier": total.brier, "base_brier": total.baseline_brier, "coverage": total.range_coverage,
                     "recall": total.flagged(True), "false_alarms": total.flagged(False),
-                    "calibration": calibration(total.judged),
+                    "calibration": total.calibration(),
                 }
         store.close()
     return result
@@ -151,14 +151,11 @@ def time_year_backtest(days: float = 365) -> tuple[float, int]:
         store.close()
 
 
-def calibration(steps) -> list[tuple[str, int, float, float]]:
-    """Per tenth of run_out_probability: (bin, steps, mean predicted, share that really ran out)."""
-    bins: dict[int, list] = {}
-    for s in steps:
-        if s.probability is not None:
-            bins.setdefault(min(9, int(s.probability * 10)), []).append(s)
-    return [(f"{b / 10:.1f}-{(b + 1) / 10:.1f}", len(v), sum(s.probability for s in v) / len(v),
-             sum(s.actual >= 100 for s in v) / len(v)) for b, v in sorted(bins.items())]
+def calibration_line(label: str, tenths) -> str:
+    """One line per window kind: each tenth's predicted -> observed [90 % interval] (windows)."""
+    return f"calibration {label}: " + ", ".join(
+        f"{c.low:.1f}: p {c.predicted:.2f} -> {c.ran_out:.2f} [{c.ran_out_low:.2f}-{c.ran_out_high:.2f}] "
+        f"({c.windows} windows)" for c in tenths)
 
 
 def _fmt(value: float | None, pct: bool = False) -> str:
@@ -188,8 +185,7 @@ def main() -> None:
               f"{_fmt(r['base_brier'] and r['base_brier'] * 1000)}e-3 | {_fmt(r['coverage'], True)} | "
               f"{_fmt(r['recall'], True)} | {_fmt(r['false_alarms'], True)} |")
     for (variant, kind), r in sorted(result.items()):
-        cells = ", ".join(f"{b}: {n} steps, p {p:.2f} -> {o:.2f}" for b, n, p, o in r["calibration"])
-        print(f"calibration {variant} {kind}: {cells}")
+        print(calibration_line(f"{variant} {kind}", r["calibration"]))
     if args.year:
         seconds, steps = time_year_backtest()
         print(f"backtest on the 365-day 50-account database (--since 28d): {seconds:.1f} s, {steps:,} steps")

@@ -185,7 +185,6 @@ class Score:
         self.steps.extend(steps)
 
     def summary(self) -> dict:
-        from bench.forecast import calibration
         from tracker.insight.backtest import SeriesScore
         from tracker.points import SeriesKey
 
@@ -198,7 +197,7 @@ class Score:
                 "recall_03": s.flagged(True, 0.3), "false_alarms_03": s.flagged(False, 0.3),
                 "ran_out": sum(1 for x in s.judged if x.actual >= 100),
                 "missing_range": sum(1 for x in s.steps if x.low is None), "zero_width": len(zero),
-                "calibration": calibration(s.judged)}
+                "calibration": s.calibration()}
 
 
 def run(seeds: int = 6, weeks: int = 7, every_hours: float = 3.0, five_hour: bool = True, first_seed: int = 0) -> dict:
@@ -235,6 +234,8 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 
 def print_tables(result: dict) -> None:
+    from bench.forecast import calibration_line
+
     print("| pattern | readings | window | windows | error | w-avg error | ratio | late | right % | w-avg right % "
           "| brier | w-avg brier | ratio | ran out | flagged % | false alarms % | at p>=0.3 | in 80 % | no range "
           "| zero width |")
@@ -249,8 +250,7 @@ def print_tables(result: dict) -> None:
               f"{r['missing_range']} | {r['zero_width']} |")
     for (group, variant, kind), r in sorted(result.items()):
         if group == "all":
-            cells = ", ".join(f"{b}: {n} p {p:.2f}->{o:.2f}" for b, n, p, o in r["calibration"])
-            print(f"calibration {variant} {kind}: {cells}")
+            print(calibration_line(f"{variant} {kind}", r["calibration"]))
 
 
 def main() -> None:

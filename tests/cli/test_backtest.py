@@ -76,6 +76,10 @@ def test_backtest_json_on_stored_weeks(weeks_db):
     assert series["baseline"] == "window-average"
     assert series["late_verdicts"] == 3 * 48 and series["late_verdicts_right"] == 1.0
     assert data["totals"][0]["steps"] == series["steps"]
+    tenths = series["calibration"]
+    assert tenths and sum(t["steps"] for t in tenths) == 3 * 48  # every late answer, in its tenth
+    assert all(t["probability_to"] == round(t["probability_from"] + 0.1, 1) and t["windows"] <= 3
+               and t["ran_out_interval90"][0] <= t["ran_out"] <= t["ran_out_interval90"][1] for t in tenths)
 
 
 def test_backtest_table_and_every(weeks_db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -64,3 +65,31 @@ def test_totals_merge_accounts_per_kind():
     [total] = totals([a, b])
     assert len(total.steps) == 3 and total.mae == pytest.approx(10.0) and total.baseline_mae == pytest.approx(10.0)
     assert total.verdicts_right == 1.0
+
+
+def _late(reset, probability: float, actual: float, hours_before: int = 1) -> Step:
+    return Step(reset - hours_before * H, reset, 0.0, 0.0, actual, "profile", True, False, False, probability)
+
+
+def test_calibration_counts_every_late_answer_whatever_the_outcome():
+    """Windows that ended at 86-99 % are the ones a probability near 0.5 is about: leaving them out
+    (as the verdicts' "clear" outcomes do) would make a calibrated 0.55 look like 1.0."""
+    resets = [MONDAY + timedelta(weeks=w) for w in range(10)]
+    steps = [_late(r, 0.55, 100.0 if w < 5 else 95.0, h) for w, r in enumerate(resets) for h in (1, 2)]
+    steps.append(dataclasses.replace(_late(MONDAY, 0.95, 100.0, hours_before=100), late=False))  # not counted
+    steps[0] = dataclasses.replace(steps[0], method="exhausted")  # already at 100 %: no forecast
+    [tenth] = SeriesScore(SeriesKey("a", "codex", "weekly", WEEK_S), steps).calibration()
+    assert (tenth.low, tenth.steps, tenth.windows) == (0.5, 19, 10)
+    assert tenth.predicted == pytest.approx(0.55)
+    assert tenth.ran_out == pytest.approx(9 / 19)  # the five windows at 95 % count
+    assert tenth.ran_out_low < tenth.ran_out < tenth.ran_out_high  # whole windows drawn again
+
+
+def test_calibration_interval_is_wide_with_few_windows_and_repeatable():
+    steps = [_late(MONDAY + timedelta(weeks=w), 0.25, 100.0 if w == 0 else 50.0, h)
+             for w in range(4) for h in range(1, 11)]
+    score = SeriesScore(SeriesKey("a", "codex", "weekly", WEEK_S), steps)
+    [tenth] = score.calibration()
+    assert (tenth.windows, tenth.ran_out) == (4, 0.25)
+    assert tenth.ran_out_low == 0.0 and tenth.ran_out_high >= 0.5  # four windows say little
+    assert score.calibration() == [tenth]  # seeded: the same history, the same answer

@@ -102,11 +102,59 @@ class SeriesScore:
         """Share of steps whose truth at the reset fell inside the 80 % range (80 % is calibrated)."""
         return _mean([float(s.low - 0.5 <= s.actual <= s.high + 0.5) for s in self.steps if s.low is not None])
 
+    def calibration(self, draws: int = 400) -> list[CalibrationTenth]:
+        """How often each tenth of run_out_probability really ran out, over the late answers of
+        windows still open whatever their outcome (see ``calibration``)."""
+        return calibration(self.steps, draws)
+
     def flagged(self, ran_out: bool, threshold: float = 0.5) -> float | None:
         """Of the late, clear steps that ran out (recall) or lasted (false alarms): the share at
         p >= ``threshold``."""
         return _mean([float((s.probability or 0.0) >= threshold) for s in self.judged
                       if (s.actual >= RAN_OUT) == ran_out])
+
+
+@dataclass(frozen=True)
+class CalibrationTenth:
+    """One tenth of run_out_probability: how many late answers fell in it, from how many windows,
+    what they said on average, how many of them really ran out, and the 5th-95th percentile of
+    that share when whole windows are drawn again (how sure the share itself is)."""
+
+    low: float
+    steps: int
+    windows: int
+    predicted: float
+    ran_out: float
+    ran_out_low: float
+    ran_out_high: float
+
+
+def calibration(steps: Sequence[Step], draws: int = 400) -> list[CalibrationTenth]:
+    """Per tenth of run_out_probability, over the late answers of windows still open, whatever
+    their outcome (not only the clear ones the verdicts are scored on: that selects on the outcome
+    and drops the windows that ended at 86-99 %, the very ones a probability near 0.5 is about, so
+    any forecast would look under-confident there). A window spends many steps in one tenth, so
+    the interval draws whole windows again (seeded: the same history gives the same answer);
+    with a few dozen windows a tenth, ten points either way is within chance."""
+    import random
+
+    tenths: dict[int, dict[tuple, list[Step]]] = {}
+    for s in steps:
+        if s.probability is not None and s.late and s.method != "exhausted":
+            windows = tenths.setdefault(min(9, int(s.probability * 10)), {})
+            windows.setdefault((s.reset_at, s.actual), []).append(s)
+    rng = random.Random(21)
+    out = []
+    for tenth, windows in sorted(tenths.items()):
+        groups = [(len(v), sum(x.probability for x in v), sum(x.actual >= RAN_OUT for x in v))
+                  for v in windows.values()]
+        n = sum(g[0] for g in groups)
+        shares = sorted(sum(g[2] for g in sample) / sum(g[0] for g in sample)
+                        for sample in ([rng.choice(groups) for _ in groups] for _ in range(draws)))
+        out.append(CalibrationTenth(tenth / 10, n, len(groups), sum(g[1] for g in groups) / n,
+                                    sum(g[2] for g in groups) / n, shares[int(0.05 * draws)],
+                                    shares[int(0.95 * draws) - 1]))
+    return out
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -212,6 +260,10 @@ def score_json(score: SeriesScore) -> dict:
         "range80_coverage": _round(score.range_coverage, 4),
         "run_outs_flagged": _round(score.flagged(True), 4), "false_alarms": _round(score.flagged(False), 4),
         "baseline": "window-average",
+        "calibration": [{"probability_from": c.low, "probability_to": round(c.low + 0.1, 1), "steps": c.steps,
+                         "windows": c.windows, "predicted": round(c.predicted, 4), "ran_out": round(c.ran_out, 4),
+                         "ran_out_interval90": [round(c.ran_out_low, 4), round(c.ran_out_high, 4)]}
+                        for c in score.calibration()],
     }
 
 
