@@ -10,11 +10,12 @@ import pytest
 
 from tests.fixtures import T0, iso, run, write_auth
 from tracker.insight import outlook
-from tracker.insight.forecast import SESSION_HOURS
+from tracker.insight.forecast import SESSION_HOURS, SESSION_PACE
 
 # The five-hour window: 30 % used at 20 %/h, 3 h left of 5. The session is expected to end (on
-# average after SESSION_HOURS): 20 x 2 x (1 - e^-1.5) = 31.1 points more, not 60.
-MORE = 20.0 * SESSION_HOURS * (1 - math.exp(-3 / SESSION_HOURS))
+# average after SESSION_HOURS, slowing to SESSION_PACE of its slope): 20 x 0.8 x 2 x (1 - e^-1.5)
+# = 24.9 points more, not 60.
+MORE = 20.0 * SESSION_PACE * SESSION_HOURS * (1 - math.exp(-3 / SESSION_HOURS))
 SIGMA = outlook.spread(MORE, 3 / 5, long_window=False)
 LOW, HIGH = outlook.range80(30.0, MORE, SIGMA)
 P = round(outlook.run_out_probability(30.0, MORE, SIGMA), 3)
@@ -36,9 +37,9 @@ def test_report_json_figures(history_db):
         "burn_rate_percent_per_hour": 20.0, "safe_rate_percent_per_hour": 23.33,
         "exhausts_at": "2026-11-20T14:30:00Z", "exhausts_before_reset": False,
         "reset_since_last_snapshot": False, "last_point_at": "2026-11-20T11:00:00Z",
-        "reading_past_reset": False, "projected_used_percent_at_reset": round(30 + MORE, 2),  # 61.07
+        "reading_past_reset": False, "projected_used_percent_at_reset": round(30 + MORE, 2),  # 54.86
         "projected_low": round(LOW, 2), "projected_high": round(HIGH, 2), "run_out_probability": P,
-        "may_exhaust_before_reset": False,  # 61 expected, 100 outside the 80 % range
+        "may_exhaust_before_reset": False,  # 55 expected, 100 outside the 80 % range
         "expected_rate_percent_per_hour": round(MORE / 3, 3), "pace_delta_percent": -10.0,
         "forecast_method": "recent-slope",
     }
@@ -90,7 +91,8 @@ def test_report_table(history_db):
     assert "RUNS OUT" not in lines[0]
     assert lines[1].split() == ["limit", "window", "used%", "left%", "burn", "%/h", "safe", "%/h", "at", "reset",
                                 "resets", "runs", "out"]
-    assert lines[2].split()[:8] == ["codex", "5h", "30", "70", "20.0", "23.3", "61", f"({LOW:.0f}-{HIGH:.0f})"]
+    assert lines[2].split()[:8] == ["codex", "5h", "30", "70", "20.0", "23.3", f"{30 + MORE:.0f}",
+                                    f"({LOW:.0f}-{HIGH:.0f})"]
     assert lines[2].rstrip().endswith("after reset")  # at 20 %/h it would run out at 14:30, after the reset
     assert lines[3].split()[:7] == ["codex", "weekly", "54", "46", "4.0", "0.6", "94"]
     assert lines[3].rstrip().endswith("possibly")  # 94 expected: 100 is within the range
@@ -115,9 +117,14 @@ def test_run_out_probability_reaches_prometheus_and_the_notify_rule(history_db):
     prom = run("report", "--db", str(db), "--format", "prometheus", "--at", at).stdout
     line = next(x for x in prom.splitlines() if x.startswith("codex_usage_run_out_probability{") and "five_hour" in x)
     assert float(line.rsplit(" ", 1)[1]) == pytest.approx(P, abs=1e-3)
-    # 61 % expected at the reset: no alert at the default 0.5, one at --min-probability 0.01
+    # 55 % expected at the reset (P about 0.006), the week 94 % (P about 0.38): no alert at the
+    # default 0.5; at --min-probability 0.01 the week's, with its probability, and not the 5h's
+    assert 0 < P < 0.01
     quiet = run("notify", "--db", str(db), "--before-reset", "--below", "0", "--dry-run", "--at", at)
     assert "run out" not in quiet.stdout
     loud = run("notify", "--db", str(db), "--before-reset", "--below", "0", "--min-probability", "0.01",
                "--dry-run", "--at", at)
-    assert loud.exit_code == 0 and "5h window may run out" in loud.stdout and f"({100 * P:.0f}% likely)" in loud.stdout
+    weekly = next(x for x in prom.splitlines() if x.startswith("codex_usage_run_out_probability{") and "weekly" in x)
+    p_week = float(weekly.rsplit(" ", 1)[1])
+    assert loud.exit_code == 0 and "weekly window may run out" in loud.stdout
+    assert f"({100 * p_week:.0f}% likely)" in loud.stdout and "5h window" not in loud.stdout

@@ -13,6 +13,7 @@ from tests.fixtures import FIVE_H, MONDAY, WEEK_S, H, at_minutes, pts, workweek
 from tests.fixtures import POINTS_T0 as T0
 from tracker.insight.forecast import (
     SESSION_HOURS,
+    SESSION_PACE,
     evidenced_rate,
     forecast_window,
 )
@@ -40,10 +41,11 @@ def test_steady_use_follows_the_recent_slope():
     assert f.method == "recent-slope"
     assert f.burn_rate == pytest.approx(20.0)
     assert f.used_percent == pytest.approx(30.0)
-    # the session goes on for SESSION_HOURS on average, then stops: 20 x 2 x (1 - e^-1) = 25.3 more,
-    # where a straight line would say 40 more (the backtest of bench/population.py: error 13.4 ->
-    # 8.9 points, late verdicts 91 % -> 95 %)
-    more = 20.0 * SESSION_HOURS * (1 - math.exp(-2 / SESSION_HOURS))
+    # the session goes on for SESSION_HOURS on average at SESSION_PACE of its slope, then stops:
+    # 20 x 0.8 x 2 x (1 - e^-1) = 20.2 more, where a straight line would say 40 more (the backtest
+    # of bench/population.py: error 13.4 -> 8.9 points, late verdicts 91 % -> 95 %; the pace, 8.7
+    # -> 8.5 points, and the probability's tenths within 11-13 points instead of 21)
+    more = 20.0 * SESSION_PACE * SESSION_HOURS * (1 - math.exp(-2 / SESSION_HOURS))
     assert f.projected == pytest.approx(30 + more)
     assert f.exhausts_at == at_minutes(60) + timedelta(hours=70 / 20)  # at 20 %/h: 13:30, after the 12:00 reset
     assert f.exhausts_before_reset is False
@@ -54,15 +56,16 @@ def test_steady_use_follows_the_recent_slope():
 
 def test_a_session_that_outruns_its_expected_end_still_runs_out():
     f = five(pts([70 + 20 * i / 12 for i in range(13)]), at_minutes(60))  # 90 %, 10 left, 3 h to go
-    crossing = at_minutes(60) + timedelta(hours=-SESSION_HOURS * math.log(1 - 10 / (20 * SESSION_HOURS)))
+    crossing = at_minutes(60) + timedelta(
+        hours=-SESSION_HOURS * math.log(1 - 10 / (20 * SESSION_PACE * SESSION_HOURS)))
     assert f.exhausts_before_reset is True and f.projected == 100.0
     assert abs((f.exhausts_at - crossing).total_seconds()) < 300  # the path is hourly, linear in between
 
 
 def test_steady_use_exhausts_before_reset():
-    f = five(pts([50 + 20 * i / 12 for i in range(13)]), at_minutes(60))  # 70 %, 4 h to go
+    f = five(pts([55 + 20 * i / 12 for i in range(13)]), at_minutes(60))  # 75 %, 4 h to go
     assert f.projected == 100.0
-    assert f.exhausts_at > at_minutes(60) + timedelta(hours=30 / 20)  # later than the straight line
+    assert f.exhausts_at > at_minutes(60) + timedelta(hours=25 / 20)  # later than the straight line
     assert f.exhausts_before_reset is True and f.run_out_probability >= 0.5
 
 

@@ -38,6 +38,7 @@ MAX_PATH_POINTS = 400  # a projection path is hourly up to this many points, coa
 MAX_WINDOW_SECONDS = 366 * 86400  # a longer "window" is not one the forecast can say anything about
 MAX_HORIZON_HOURS = 24 * 366  # an exhaustion further away than a year is no exhaustion at all
 SESSION_HOURS = 2.0  # a session carries on for about this long on average, then stops (bench/population.py)
+SESSION_PACE = 0.8  # ... at this share of its recent slope on average: sessions slow down (bench/population.py)
 RANGE_Z = 1.3  # half-width of the range, in standard deviations of past windows' ratios
 
 
@@ -158,7 +159,7 @@ def _model(result: Forecast, window: Sequence[Point], now: datetime, start: date
         return lambda t: pace * max(0.0, (t - now).total_seconds()) / 3600.0
 
     def session(pace: float):  # the pace goes on while the session does: an exponential end
-        return lambda t: pace * SESSION_HOURS * (1.0 - math.exp(-max(0.0, (t - now).total_seconds()) / 3600.0
+        return lambda t: pace * SESSION_PACE * SESSION_HOURS * (1.0 - math.exp(-max(0.0, (t - now).total_seconds()) / 3600.0
                                                                 / SESSION_HOURS))
 
     if window_seconds >= LONG_WINDOW:

@@ -22,7 +22,7 @@ OPEN_WINDOW_POINTS = 12.0  # spread with a whole window ahead, in points, shrink
 MIN_WIDTH = 0.5  # points: an open window's range is never a single value
 PERSONAL_SCALE = 0.8  # the profile's range of past weeks, narrowed to cover 80 % (measured: bench/population.py)
 PRIOR_WITH_HISTORY = 0.4  # with past weeks, their spread and this share of the prior add (in quadrature)
-SHORT_WINDOW_SCALE = 0.8  # a five-hour window's prior spread (its expectation already ends the session)
+SHORT_WINDOW_SCALE = 0.88  # a five-hour window's prior spread (its expectation already ends the session)
 LONG_WINDOW_SCALE = 0.85  # a long window's whole spread: 80 % of answers inside the range (bench/population.py)
 
 
