@@ -65,7 +65,10 @@ def test_piped_prints_one_frame_without_escape_codes(history_db):
 
     def forecast(w: dict) -> list[str]:
         return [f"at reset {w['projected_used_percent_at_reset']:.0f}% used ({w['projected_low']:.0f}-"
-                f"{w['projected_high']:.0f})", f"run-out {100 * w['run_out_probability']:.0f}%"]
+                f"{w['projected_high']:.0f})", f"run-out {odds(w['run_out_probability'])}"]
+
+    def odds(p: float) -> str:  # never rounded to certainty: the five-hour 0.006 is "<1%", not "1%"
+        return "<1%" if 0 < p < 0.01 else ">99%" if 0.99 < p < 1 else f"{100 * p:.0f}%"
 
     # one aligned line per window, as wide as it needs: the README's frame (was wrapped at 100 columns)
     title, blank, heading, *rows = result.stdout.splitlines()
