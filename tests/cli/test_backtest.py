@@ -91,6 +91,20 @@ def test_backtest_table_and_every(weeks_db):
     assert run(*args, "--every", "2h").stdout.splitlines()[1].split()[3] == str(3 * 83)
 
 
+def test_backtest_calibration_table(weeks_db):
+    args = ("backtest", "--db", str(weeks_db), "--since", iso(MONDAY + timedelta(weeks=2)), "--until", iso(END))
+    assert "run-out probability" not in run(*args).stdout
+    out = run(*args, "--calibration").stdout
+    head, rows = out.split("(the same when calibrated):\n")
+    lines = rows.splitlines()
+    assert lines[0].split() == ["window", "said", "answers", "windows", "on", "average", "ran", "out", "90%",
+                                "interval"]
+    weekly = [line.split() for line in lines[1:] if line.startswith("weekly")]
+    assert weekly and sum(int(r[2]) for r in weekly) == 3 * 48  # every late answer of the three weeks
+    assert all(r[1][3] == "-" and 1 <= int(r[3]) <= 3 for r in weekly)
+    assert head.startswith("account")  # the scores first, as without --calibration
+
+
 @pytest.mark.parametrize("args,code,message", [
     (["--every", "1m"], 2, "at least 5m"),
     (["--since", "1d", "--until", "2d"], 2, "the period is empty"),

@@ -19,9 +19,11 @@ from tracker.cli.options import db_option, names_argument, open_store, require_k
 @click.option("--every", type=params.Duration(timedelta(minutes=5)), default="1h", show_default=True,
               metavar="DURATION", help="Time between replayed steps (at least 5m).")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--calibration", "show_calibration", is_flag=True,
+              help="Also show, per tenth of the run-out probability, how often it really ran out.")
 @db_option
 @tz_option
-def backtest(names, since, until, every, as_json, db, tz) -> None:
+def backtest(names, since, until, every, as_json, show_calibration, db, tz) -> None:
     """How good is the forecast on your own data? Replay the history and score it.
 
     At every step it asks the forecast what it would have said with only the data up to then,
@@ -30,16 +32,24 @@ def backtest(names, since, until, every, as_json, db, tz) -> None:
     last 48 h before resets whose outcome was clear (100 %, or at most 85 %) and still open;
     brier: the run-out probability's mean squared error there; in 80% range: how often the truth
     fell inside the range. The w-avg columns score the window's plain average pace (used ÷
-    elapsed, carried to the reset). The usual week is kept on the clock of --tz.
+    elapsed, carried to the reset). The usual week is kept on the clock of --tz. --calibration
+    adds, per tenth of the run-out probability, how many late answers said it and how many of
+    them really ran out (all outcomes; --json always has it).
 
     \b
     Example:
         tracker backtest --since 60d
         tracker backtest work --every 2h --json
+        tracker backtest --since 90d --calibration
     """
     from tracker import render
     from tracker.errors import NoDataError
-    from tracker.insight.backtest import backtest_json, backtest_table, run_backtest
+    from tracker.insight.backtest import (
+        backtest_json,
+        backtest_table,
+        calibration_table,
+        run_backtest,
+    )
 
     now = utcnow()
     since_at, until_at = resolve_period(since, until, now, tz, default_until=now)
@@ -48,4 +58,11 @@ def backtest(names, since, until, every, as_json, db, tz) -> None:
         scores = run_backtest(store, tuple(names), since_at, until_at, every, tz=tz)
     if not scores:
         raise NoDataError("no window ended within the period: widen --since, or collect for longer")
-    click.echo(render.to_json(backtest_json(scores, since_at, until_at, every)) if as_json else backtest_table(scores))
+    if as_json:
+        click.echo(render.to_json(backtest_json(scores, since_at, until_at, every)))
+        return
+    click.echo(backtest_table(scores))
+    if show_calibration:
+        click.echo("\nrun-out probability on this history: of the late answers that said it, how many ran out"
+                   " (the same when calibrated):")
+        click.echo(calibration_table(scores))

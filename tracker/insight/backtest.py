@@ -295,3 +295,21 @@ def backtest_table(scores: Sequence[SeriesScore]) -> str:
     head = ["account", "window", "windows", "steps", "error", "w-avg error", "late verdicts", "right", "w-avg right",
             "brier", "w-avg brier", "in 80% range"]
     return table(head, rows, right=set(range(2, 12)))
+
+
+def calibration_table(scores: Sequence[SeriesScore]) -> str:
+    """Per window kind over all accounts, each tenth of run_out_probability: how many late answers
+    said it, from how many windows, and how many of them really ran out (with the interval that
+    says how much a few windows can tell)."""
+    from tracker.kinds import KIND_LABELS
+
+    rows = []
+    for score in totals(scores):
+        label = KIND_LABELS.get(score.key.kind, score.key.kind)
+        if score.key.limit != MAIN_LIMIT:
+            label = f"{score.key.limit} {label}"
+        for c in score.calibration():
+            rows.append([label, f"{c.low:.1f}-{c.low + 0.1:.1f}", c.steps, c.windows, _share(c.predicted),
+                         _share(c.ran_out), f"{_share(c.ran_out_low)}-{_share(c.ran_out_high)}"])
+    head = ["window", "said", "answers", "windows", "on average", "ran out", "90% interval"]
+    return table(head, rows, right={2, 3, 4, 5, 6})
