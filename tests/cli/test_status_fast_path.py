@@ -125,3 +125,43 @@ def test_the_fast_path_loads_nothing_costly(two_accounts, args, monkeypatch):
                           capture_output=True, text=True, env=env, timeout=30)
     assert done.returncode == 0 and done.stdout.startswith("work"), done.stderr
     assert done.stderr.strip() == "[]"
+
+
+# -- the full path's cost (bench/startup.py: `tracker status` <= 10x `import click`) ---------------
+
+
+@pytest.mark.parametrize(("env_tz", "args", "opened"), [
+    ("UTC", [], 1),  # the file's report is status's own: handed over (was built again: 2 openings)
+    ("UTC", ["--stale-after", "2h"], 2),  # another staleness decides other current windows: built again
+    ("UTC", ["--account", "work"], 2),  # the file holds every account
+    ("Europe/Paris", [], 2),  # --tz UTC, the machine in Paris: the file's usual week is on Paris's clock
+])
+def test_status_hands_its_report_to_the_state_file_only_when_it_is_the_files(two_accounts, monkeypatch, env_tz,
+                                                                               args, opened):
+    from tracker.cli.statestore import refresh_state
+    from tracker.storage.store import Store
+
+    db, _, _ = two_accounts
+    at = T0 + timedelta(hours=1)
+    monkeypatch.setenv("TZ", env_tz)
+    real, opens = Store.open.__func__, []
+    monkeypatch.setattr(Store, "open", classmethod(lambda cls, *a, **k: opens.append(a) or real(cls, *a, **k)))
+    result = run("status", "--db", str(db), "--at", iso(at), "--tz", "UTC", *args)
+    assert result.exit_code == 0, result.stderr
+    assert len(opens) == opened
+    state = db.with_name(db.name + ".status.json")
+    written = json.loads(state.read_text())
+    refresh_state(f"sqlite:///{db}", at)  # the file as built on its own
+    assert written == json.loads(state.read_text())
+    assert fast(db, "--at", iso(at), "--tz", "UTC", *args) == result.stdout
+
+
+def test_status_on_sqlite_imports_neither_alembic_nor_the_postgresql_dialect(two_accounts):
+    db, _, _ = two_accounts
+    probe = ("import sys; from tracker.cli import main; sys.argv = ['tracker', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('alembic', 'sqlalchemy.dialects.postgresql'))),"
+             " file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe, "status", "--db", str(db)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.startswith("work") and done.stderr.strip() == "[]", done.stderr  # was the PG dialect (20 ms)

@@ -211,3 +211,18 @@ def test_the_readings_at_100_percent_are_read_through_their_partial_index(db_pat
     assert {key.account: len(points) for key, points in found.items()} == {"a": 200, "b": 200}
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("select count(*) from windows not indexed where used_percent >= 100").fetchone() == (400,)
+
+
+def test_the_partial_index_keeps_its_postgresql_predicate_once_a_postgresql_engine_is_made():
+    # declared without postgresql_where (its check imports the whole PostgreSQL dialect package in
+    # every command on SQLite); the predicate is given when a PostgreSQL engine is made
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from tracker.storage.db import make_engine
+    from tracker.storage.schema import windows_full_index
+
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")  # no connection is made
+    for dialect in (engine.dialect, sqlite.dialect()):
+        ddl = str(CreateIndex(windows_full_index).compile(dialect=dialect))
+        assert ddl.endswith("ON windows (series_id, collected_at, used_percent, reset_at) WHERE used_percent >= 100")

@@ -286,12 +286,14 @@ def status(names, kind, fmt, stale_after, at, width, colour, db, tz) -> None:
         tracker status                       # work 5h 58% · wk 83%
         tracker status --format waybar --account work
     """
-    from tracker.cli.statestore import refresh_state
+    from tracker.cli.statestore import refresh_state, same_report
     from tracker.config import db_url
     from tracker.views.status import render_status
 
     result, unknown, _ = _build_report(names, at, DEFAULT_LOOKBACK, stale_after, db, tz)
-    refresh_state(db_url(db), result.generated_at if at is not None else None)  # the fast path's next answer
+    reuse = same_report(names, DEFAULT_LOOKBACK, stale_after, tz)  # else the file's report is built again
+    refresh_state(db_url(db), result.generated_at if at is not None else None,  # the fast path's next answer
+                  result if reuse else None)
     term = terminal(width, colour) if fmt == "text" else None
     click.echo(render_status(result, kinds(kind), fmt, tz, term), color=term.colour if term else None)
     _exit_for_unknown(unknown)

@@ -91,6 +91,10 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         raise StorageError(f"cannot use database URL {display_url(url)}: {display_url(str(exc))}") from None
     if engine.dialect.name == "sqlite":
         _install_sqlite_hooks(engine)
+    elif engine.dialect.name == "postgresql":
+        from tracker.storage.schema import declare_postgresql
+
+        declare_postgresql()  # the metadata Alembic compares with, as PostgreSQL has it
     return engine
 
 
