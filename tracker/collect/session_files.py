@@ -20,9 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from tracker.collect.session_tokens import Dip, load_dip, load_totals
 from tracker.fsutil import NotRegularFile, open_regular
-from tracker.records import TokenCounts
 
 HEAD_BYTES = 4096
 BLOCK_BYTES = 1 << 20
@@ -55,8 +53,7 @@ class LogFile:
     size: int
     mtime_ns: int
     start: int  # where to resume reading
-    token_totals: TokenCounts | None = None  # the session's cumulative counts at ``start``
-    token_dip: Dip | None = None  # and the dip they are in (``session_tokens``), if any
+    token_state: str | None = None  # the session's counts at ``start``, as ``session_tokens`` saved them
 
 
 def find_logs(home: Path, summary: ImportSummary) -> Iterator[Path]:
@@ -114,14 +111,13 @@ def plan_files(homes: list[tuple[str, Path]], progress: dict[str, dict], summary
             except OSError:
                 summary.skipped["unreadable_file"] += 1
                 continue
-            start, totals, dip = 0, None, None
+            start, tokens = 0, None
             if seen and seen["head_sha1"] == head and seen["offset"] <= info.st_size and seen["account"] == account:
                 if seen["size"] == info.st_size and seen["mtime_ns"] == info.st_mtime_ns:
                     continue  # read to the end, unchanged since
                 start = seen["offset"] if seen["size"] <= info.st_size else 0
-                if start:
-                    totals, dip = load_totals(seen.get("token_totals")), load_dip(seen.get("token_totals"))
-            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start, totals, dip))
+                tokens = seen.get("token_totals") if start else None
+            plan.append(LogFile(path, account, info.st_size, info.st_mtime_ns, start, tokens))
     return plan
 
 

@@ -2,15 +2,21 @@
 counts) and ``info.last_token_usage`` (the last request's own), read into ``TokenCounts``.
 
 A line's use is the difference between its cumulative counts and those of the file's previous
-``token_count`` line (lines without rate limits still move the count, so nothing falls between
-two readings). A cumulative count that goes back (a session restarted inside one file, a
-compaction that recounted) is no negative use: the line's ``last_token_usage`` stands for it.
-A count that goes back and then returns to where it was before (one garbled or reordered line)
-is counted once: the line that returns counts what brings the file's sum up to its total, no
-more (else each dip counted the session again: x10 on a log whose every other line was garbled).
-A count above the lines on both sides (a digit doubled), counting far more than its own
-``last_token_usage``, is taken back once the next line shows it, while its snapshot is not stored
-yet (x8 on a log with one line at ten times its count).
+reading (lines without rate limits still move the count, so nothing falls between two readings).
+Codex's cumulative count is the sum of the lines' own ``last_token_usage``, so a rise that the
+lines' own use cannot explain, and a count that goes back, are irregular: one garbled, reordered
+or restarted line must never make the session count twice. From the first irregular line on, the
+tracker keeps the level before it and all it counted since (``open``), and:
+
+- a count that goes back (a restart, a lost digit, a zero) counts its lines' own use, never a
+  negative one; the line that returns to where the count was counts what brings the file's sum up
+  to its total, no more (each dip counted the session again: x10 on a log whose every other line
+  was garbled);
+- a rise the lines' own use cannot explain (a digit doubled) counts that own use, and the rest is
+  held: a later line that continues from it (its own rise explained) counts it; one that goes back
+  counts up to its total, no more. A spike is so confirmed or refuted by the next line wherever
+  that is: beside a dip, or in the next import (the state is kept with the read position). One
+  bogus line made the session count 8 times (x10 on line 30), 8.7 times beside a lost digit.
 """
 
 from __future__ import annotations
@@ -42,18 +48,22 @@ def read_counts(usage: object) -> TokenCounts | None:
     return TokenCounts(**values) if found else None
 
 
-Dip = tuple[TokenCounts, TokenCounts]  # (the totals before the count went back, all counted since the file's start)
+Open = tuple[TokenCounts, TokenCounts]  # (the level before the irregular lines, it plus all counted since)
+_ZERO = TokenCounts()
 
 
 def _at_least_zero(counts: TokenCounts) -> TokenCounts:
     return TokenCounts(*(max(0, getattr(counts, name)) for name, _ in FIELDS))
 
 
-def _plausible(last: TokenCounts) -> TokenCounts:
-    """The most a line's cumulative rise should be, given its own last_token_usage: twice that and
-    a thousand (Codex's cumulative count is the sum of the lines' own; lines without rate limits
-    between two readings add theirs)."""
-    return TokenCounts(*(2 * getattr(last, n) + 1000 for n, _ in FIELDS))
+def _at_most(counts: TokenCounts, cap: TokenCounts) -> TokenCounts:
+    return TokenCounts(*(min(getattr(counts, n), getattr(cap, n)) for n, _ in FIELDS))
+
+
+def _explains(spent: TokenCounts | None, rise: TokenCounts) -> bool:
+    """The lines' own use accounts for the rise: at most twice it and a thousand (rounding,
+    requests that wrote no line). Without a last_token_usage nothing can be judged: it does."""
+    return spent is None or TokenCounts(*(2 * getattr(spent, n) + 1000 for n, _ in FIELDS)).covers(rise)
 
 
 class SessionTokens:
@@ -61,90 +71,98 @@ class SessionTokens:
 
     ``from_start``: the file is read from its first byte, where the session's count starts at
     zero. Resumed mid-file, ``totals`` are where the last import left it (None when that import
-    kept none: then the first line's use is its ``last_token_usage``), and ``dip`` the open dip
-    (see the module). A line that is no reading (no rate limits) is not taken, so its tokens fall
-    into the next reading's difference.
+    kept none: then the first line's use is its ``last_token_usage``), ``open`` the irregular
+    stretch it was in and ``held`` a rise waiting for confirmation inside it (see the module). A
+    line that is no reading (no rate limits) is not taken: its tokens, and its own use, fall into
+    the next reading's.
     """
 
-    def __init__(self, from_start: bool, totals: TokenCounts | None = None, dip: Dip | None = None) -> None:
+    def __init__(self, from_start: bool, totals: TokenCounts | None = None, opened: Open | None = None,
+                 held: TokenCounts | None = None) -> None:
         self.totals = TokenCounts() if from_start else totals
-        self.dip = dip if self.totals is not None else None
-        self._stepped: tuple | None = None  # (totals, dip, use, spike, last_token_usage) of the line stepped last
-        self._last: tuple | None = None  # the line taken last: (totals before it, its use, its last_token_usage)
-        self.retract: TokenCounts | None = None  # after ``take``: what the line taken before over-counted
-        self._line_last: TokenCounts | None = None
+        self.open = opened if self.totals is not None else None
+        self.held = held if self.open is not None else None
+        self._spent: TokenCounts | None = _ZERO  # own use of the lines stepped since the last one taken
+        self._stepped: tuple | None = None  # (totals, open, held) should the line stepped last be taken
 
-    def step(self, info: object, revisable: bool = False) -> tuple[TokenCounts | None, TokenCounts | None]:
+    @classmethod
+    def resume(cls, text: str | None) -> SessionTokens:
+        """Where ``dump_totals`` left a file (an import resumed mid-file)."""
+        kept = _load(text)
+        totals = kept[0] if kept else None
+        opened = (kept[1], kept[2]) if len(kept) >= 3 else None
+        return cls(False, totals, opened, kept[3] if len(kept) == 4 else None)
+
+    @property
+    def unconfirmed(self) -> TokenCounts:
+        """What the lines taken rose by that is held, not counted, until a later line confirms it."""
+        if self.open is None or self.totals is None:
+            return _ZERO
+        return _at_least_zero(self.totals.minus(self.open[1])).plus(self.held or _ZERO)
+
+    def step(self, info: object) -> tuple[TokenCounts | None, TokenCounts | None]:
         """(the line's use since the last line taken, its cumulative totals); (None, None) for a
-        line without counts. Nothing moves until ``take``. ``revisable``: the use of the line taken
-        last can still be lowered (it is not stored yet), should this line show it was a spike."""
+        line without counts. Nothing moves until ``take``."""
         self._stepped = None
-        use, total = self._step(info)
-        if self._stepped is None:
-            return use, total
-        spike = self._spike(total) if revisable else None
-        if spike is not None:
-            use = spike[1]
-        # a line read inside a dip is never revised later: its count already settled the dip
-        self._stepped = (total, None if spike else self._stepped[1], use, spike,
-                         None if self.dip is not None else self._line_last)
-        return use, total
-
-    def _spike(self, total: TokenCounts) -> tuple[TokenCounts, TokenCounts] | None:
-        """A count above the lines on both sides (a digit doubled): the line after it goes back,
-        but not below the line before it, and the line counted far more than its own
-        last_token_usage (else the line after it is the one that dipped). The spike line keeps no
-        more than the two lines' rise together (the over-count is taken back) and this line the rest."""
-        previous, last = self.totals, self._last
-        if last is None or last[2] is None or self.dip is not None or previous is None or total.covers(previous) \
-                or not total.covers(last[0]) or _plausible(last[2]).covers(last[1]):
-            return None
-        rise = total.minus(last[0])
-        kept = TokenCounts(*(min(getattr(last[1], n), getattr(rise, n)) for n, _ in FIELDS))
-        return last[1].minus(kept), rise.minus(kept)
-
-    def _step(self, info: object) -> tuple[TokenCounts | None, TokenCounts | None]:
         if not isinstance(info, dict):
             return None, None
         total = read_counts(info.get("total_token_usage"))
         last = read_counts(info.get("last_token_usage"))
-        self._line_last = last
+        spent = None if self._spent is None or last is None else self._spent.plus(last)
+        self._spent = spent
         if total is None:
             return last, None
-        previous, dip = self.totals, self.dip
-        if previous is None:
-            use = last
-        elif dip is not None and total.covers(dip[0]):  # back where it was before the dip: up to the total, once
-            use, dip = _at_least_zero(total.minus(dip[1])), None
-        elif total.covers(previous):
-            use = total.minus(previous)
-            dip = None if dip is None else (dip[0], dip[1].plus(use))
-        else:  # went back: a restart, or a garbled or reordered line
-            use = last if last is not None else total
-            dip = (previous, previous.plus(use)) if dip is None else (dip[0], dip[1].plus(use))
-        self._stepped = (total, dip)
+        if self.totals is None:
+            self._stepped = (total, None, None)
+            return last, total
+        use, opened, held = self._count(total, spent, last)
+        self._stepped = (total, opened, held)
         return use, total
+
+    def _count(self, total: TokenCounts, spent: TokenCounts | None, last: TokenCounts | None) -> tuple:
+        """(use, open, held) for a line with cumulative ``total`` after the lines' own ``spent``."""
+        level, opened, held = self.totals, self.open, self.held or _ZERO
+        back = spent if spent is not None else last if last is not None else total  # a count that went back
+        rise = total.minus(level)
+        follows = total.covers(level) and _explains(spent, rise)  # continues from the line before
+        if opened is None:
+            if follows:
+                return rise, None, None
+            use = _at_most(rise, spent) if total.covers(level) else back  # a spike held, or a dip
+            return use, (level, level.plus(use)), None
+        before, counted = opened
+        if total.covers(before):
+            if follows and level.covers(before):  # after a spike (or a restart past the old level)
+                return rise.plus(_at_least_zero(level.minus(counted))).plus(held), None, None
+            # back from a dip, or off a spike: what brings the sum up to the total, once
+            gap = _at_least_zero(total.minus(counted))
+            if _explains(spent, gap):
+                return gap, None if total.covers(counted) else (before, counted.plus(gap)), None
+            use = _at_most(gap, spent)  # a spike again: its own use, the rest held
+            return use, (before, counted.plus(use)), None
+        if not total.covers(level):  # went back again inside the stretch
+            return back, (before, counted.plus(back)), None
+        if follows:  # a restarted count rising: its rise, and the rise it confirms
+            use = rise.plus(held)
+            return use, (before, counted.plus(use)), None
+        use = _at_most(rise, spent)
+        return use, (before, counted.plus(use)), rise.minus(use).plus(held)
 
     def take(self, totals: TokenCounts | None) -> None:
         """The line whose totals these are was stored (or lies before --since): count from it on."""
-        self.retract, last = None, None
+        self._spent = _ZERO
         if totals is not None and self._stepped is not None and self._stepped[0] is totals:
-            _, self.dip, use, spike, line_last = self._stepped
-            before = self.totals
-            if spike is not None:  # the line taken last was the spike: this one follows the line before it
-                self.retract, before = spike[0], self._last[0]
-            last = None if before is None or use is None else (before, use, line_last)
-        self._last = last  # only a line just stepped, with counts, can be revised
-        if totals is not None:
+            self.totals, self.open, self.held = self._stepped
+        elif totals is not None:
             self.totals = totals
 
 
 def dump_totals(tokens: SessionTokens) -> str | None:
-    """The totals (and an open dip's two counts after them) as import_progress keeps them (JSON),
-    or None."""
+    """The totals (then an open stretch's two counts and a held rise, if any) as import_progress
+    keeps them (JSON), or None."""
     if tokens.totals is None:
         return None
-    kept = [tokens.totals, *(tokens.dip or ())]
+    kept = [tokens.totals, *(tokens.open or ()), *([tokens.held] if tokens.open and tokens.held else [])]
     return json.dumps([getattr(counts, name) for counts in kept for name, _ in FIELDS])
 
 
@@ -154,7 +172,7 @@ def _load(text: str | None) -> list[TokenCounts]:
     except ValueError:
         return []
     size = len(FIELDS)
-    if not (isinstance(values, list) and len(values) in (size, 3 * size)
+    if not (isinstance(values, list) and len(values) in (size, 3 * size, 4 * size)
             and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)):
         return []
     return [TokenCounts(*values[i: i + size]) for i in range(0, len(values), size)]
@@ -163,9 +181,3 @@ def _load(text: str | None) -> list[TokenCounts]:
 def load_totals(text: str | None) -> TokenCounts | None:
     """The totals ``dump_totals`` wrote; None for nothing or anything unreadable."""
     return next(iter(_load(text)), None)
-
-
-def load_dip(text: str | None) -> Dip | None:
-    """The open dip ``dump_totals`` wrote after the totals, if any."""
-    kept = _load(text)
-    return (kept[1], kept[2]) if len(kept) == 3 else None

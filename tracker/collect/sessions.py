@@ -49,7 +49,6 @@ class _Importer:
         self._before_since = False  # the current file had events older than --since
         self._read_to: dict[str, int] = {}
         self._tokens = SessionTokens(True)
-        self._last_record: SnapshotRecord | None = None  # the current file's last record
 
     def read(self, log: LogFile) -> None:
         """Take the file's new complete lines (``session_files``), saving the position after each
@@ -59,8 +58,7 @@ class _Importer:
         handle = open_log(log, self.summary)
         if handle is None:
             return
-        self._tokens = SessionTokens(log.start == 0, log.token_totals, log.token_dip)
-        self._last_record = None
+        self._tokens = SessionTokens(True) if log.start == 0 else SessionTokens.resume(log.token_state)
         offset = log.start
         with handle:
             for data, end, offset in complete_blocks(handle, log.start, self.summary):
@@ -98,8 +96,7 @@ class _Importer:
 
     def _take(self, line: bytes, account: str) -> None:
         event = token_event(line)
-        revisable = bool(self.records) and self.records[-1] is self._last_record  # this file's, not stored yet
-        tokens, totals = (self._tokens.step(event["payload"].get("info"), revisable) if isinstance(event, dict)
+        tokens, totals = (self._tokens.step(event["payload"].get("info")) if isinstance(event, dict)
                           else (None, None))
         parsed = event if isinstance(event, str) else reading(event)
         if isinstance(parsed, str):
@@ -133,10 +130,7 @@ class _Importer:
         if is_flat(limits):
             self.summary.flat_events += 1
         self._tokens.take(totals)
-        if self._tokens.retract is not None and revisable:  # the line before was a spike: its over-count back
-            self._last_record.tokens = self._last_record.tokens.minus(self._tokens.retract)
-        self._last_record = SnapshotRecord(account, at, SOURCE, usage, raw, tokens, totals)
-        self.records.append(self._last_record)
+        self.records.append(SnapshotRecord(account, at, SOURCE, usage, raw, tokens, totals))
 
     def flush(self) -> None:
         """Store the new snapshots (skipping ones already stored), then the read positions."""
