@@ -62,6 +62,8 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
             summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance, now=now)
     finally:
         bar.close()
+    for name, refused in summary.refused_limits.items():
+        click.echo(f"tracker: warning: {_refused_line(name, refused)}", err=True)
     if as_json:
         click.echo(render.to_json(summary.as_dict()))
         return
@@ -71,6 +73,19 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
                f"{summary.duplicates} duplicates skipped" + (f"; skipped: {skipped}" if skipped else "")
                + (f"; {summary.flat_events} events in the older flat form (no reset time)"
                   if summary.flat_events else ""))
+
+
+def _refused_line(account: str, refused: dict) -> str:
+    """One line per account whose session logs name more limit families than it may keep."""
+    from tracker import render
+    from tracker.collect.sessions import MAX_ACCOUNT_LIMITS
+
+    families = refused["families"]
+    first = ", ".join(render.cell(name) for name in refused["first"])
+    more = f" and {families - len(refused['first']):,} more" if families > len(refused["first"]) else ""
+    return (f"{render.cell(account)}: {families:,} limit famil{'y' if families == 1 else 'ies'} past the "
+            f"{MAX_ACCOUNT_LIMITS} one account keeps not imported ({first}{more}; {refused['readings']:,} "
+            "readings, their tokens counted with the next reading kept)")
 
 
 # -- history, export -------------------------------------------------------------------------

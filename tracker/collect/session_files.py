@@ -38,12 +38,14 @@ class ImportSummary:
     duplicates: int = 0
     flat_events: int = 0  # token_count events in the older flat form (Codex around 0.40)
     skipped: Counter = field(default_factory=Counter)
+    # per account, limit families past the cap not imported: {"families", "readings", "first"}
+    refused_limits: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"files": self.files, "files_read": self.files_read, "bytes_read": self.bytes_read,
                 "lines": self.lines, "token_count_events": self.token_count_events,
                 "imported": self.imported, "duplicates": self.duplicates, "flat_events": self.flat_events,
-                "skipped": dict(sorted(self.skipped.items()))}
+                "skipped": dict(sorted(self.skipped.items())), "refused_limits": self.refused_limits}
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,13 +28,57 @@ from tracker.collect.session_files import (
     token_event,
 )
 from tracker.collect.session_tokens import SessionTokens, dump_totals
-from tracker.records import SnapshotRecord
+from tracker.kinds import MAIN_LIMIT
+from tracker.records import SnapshotRecord, Usage
 
 SOURCE = "session-log"
 BATCH = 2000
 _RELATIVE = tuple(key.encode() for key in RESET_RELATIVE_KEYS)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks disagree a little; a log from tomorrow is wrong
+MAX_ACCOUNT_LIMITS = 32  # limit families one account may have once session logs are imported
+_NAMES_COUNTED = 10_000  # distinct refused families counted exactly per account (a log may hold millions)
+
+
+class LimitCap:
+    """At most ``MAX_ACCOUNT_LIMITS`` limit families per account, those already stored included:
+    each family is a series that every report, chart and status reads, and a log naming 5,000
+    limit ids made 9,002 of them. The main quota is always kept. A family past the cap is not
+    imported; its lines' token counts fall into the next reading kept, so no token is lost."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._known: dict[str, set[str]] = {}
+        self._refused: dict[str, tuple[dict[str, None], list[int]]] = {}  # names (bounded), [readings]
+
+    def admit(self, account: str, usage: Usage) -> Usage | None:
+        """``usage`` with only the families the account may keep, or None when none is left."""
+        known = self._known.get(account)
+        if known is None:
+            known = self._known[account] = {key.limit for key in self.store.series_keys([account])}
+        refused = set()
+        for name in dict.fromkeys(w.limit for w in usage.windows):
+            if name in known:
+                continue
+            if name == MAIN_LIMIT or len(known) < MAX_ACCOUNT_LIMITS:
+                known.add(name)
+            else:
+                refused.add(name)
+        if not refused:
+            return usage
+        names, readings = self._refused.setdefault(account, ({}, [0]))
+        readings[0] += 1
+        for name in sorted(refused):
+            if len(names) < _NAMES_COUNTED:
+                names.setdefault(name)
+        kept = [w for w in usage.windows if w.limit not in refused]
+        return replace(usage, windows=kept) if kept else None
+
+    def refused(self) -> dict[str, dict]:
+        """Per account: how many families were not imported (at least, past ``_NAMES_COUNTED``),
+        in how many readings, and the first few names."""
+        return {account: {"families": len(names), "readings": readings[0], "first": list(names)[:3]}
+                for account, (names, readings) in sorted(self._refused.items())}
 
 
 class _Importer:
@@ -49,6 +94,7 @@ class _Importer:
         self._before_since = False  # the current file had events older than --since
         self._read_to: dict[str, int] = {}
         self._tokens = SessionTokens(True)
+        self.limits = LimitCap(store)
 
     def read(self, log: LogFile) -> None:
         """Take the file's new complete lines (``session_files``), saving the position after each
@@ -127,6 +173,10 @@ class _Importer:
         if not usage.windows:
             self.summary.skipped["no_windows"] += 1
             return
+        usage = self.limits.admit(account, usage)
+        if usage is None:
+            self.summary.skipped["too_many_limits"] += 1
+            return
         if is_flat(limits):
             self.summary.flat_events += 1
         self._tokens.take(totals)
@@ -162,4 +212,5 @@ def import_sessions(
         if len(importer.records) >= BATCH:
             importer.flush()
     importer.flush()
+    importer.summary.refused_limits = importer.limits.refused()
     return importer.summary
