@@ -133,7 +133,9 @@ class SessionTokens:
         before, counted = opened
         if total.covers(before):
             if follows and level.covers(before):  # after a spike (or a restart past the old level)
-                return rise.plus(_at_least_zero(level.minus(counted))).plus(held), None, None
+                use = rise.plus(_at_least_zero(level.minus(counted))).plus(held)
+                counted = counted.plus(use)  # closed once the count is past all that was counted
+                return use, None if total.covers(counted) else (before, counted), None
             # back from a dip, or off a spike: what brings the sum up to the total, once
             gap = _at_least_zero(total.minus(counted))
             if _explains(spent, gap):
