@@ -55,3 +55,13 @@ def test_a_bug_is_one_line_not_a_traceback(monkeypatch, tmp_path):
     monkeypatch.setenv("TRACKER_DEBUG", "1")
     result = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "x.db")])
     assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_readme_code_fences_close_on_their_own_line():
+    # a closing ``` followed by prose is no closing fence (CommonMark): everything after it, up to
+    # the next fence, rendered as one code block (the backtest section swallowed `tracker resets`)
+    fences = [(n, line) for n, line in enumerate(README.splitlines(), 1) if line.lstrip().startswith("```")]
+    closing = fences[1::2]
+    assert len(fences) % 2 == 0, "an unclosed code fence"
+    bad = [(n, line) for n, line in closing if line.strip() != "```"]
+    assert not bad, f"closing fences with text after them: {bad}"
