@@ -131,7 +131,10 @@ def _leaks(basetemp) -> list[str]:
 def pytest_sessionfinish(session, exitstatus):
     """Search every output and file for the fixture tokens. Under pytest-xdist each worker searches
     what it saw and leaves its findings beside its temporary directory; the controller reads them
-    all and fails the run on any hit (and when a worker left none)."""
+    all and fails the run on any hit (and when a worker left none). Listing the tests
+    (``--collect-only``, an editor's discovery) runs none and outputs nothing: nothing to check."""
+    if session.config.option.collectonly:
+        return
     factory = getattr(session.config, "_tmp_path_factory", None)
     basetemp = factory.getbasetemp() if factory else None
     worker = getattr(session.config, "workerinput", None)
