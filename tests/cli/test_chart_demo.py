@@ -79,12 +79,19 @@ def test_chart_pdf_one_kind_and_size(demo_db, tmp_path):
     assert png_size(png) == (660, 440)
 
 
-def test_chart_default_file_name(demo_db, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("zone", "day"), [("UTC", 0), ("Asia/Tokyo", 1), ("America/Los_Angeles", 0)])
+def test_chart_default_file_name_is_the_day_on_the_users_clock(demo_db, tmp_path, monkeypatch, zone, day):
+    # 20:00 UTC is already tomorrow in Tokyo: the name said the UTC date (and the test read the real
+    # clock a second time, so it failed when a run straddled midnight)
+    import tracker.cli.chart
+
     db, _, _ = demo_db
+    today = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(tracker.cli.chart, "utcnow", lambda: today)
     monkeypatch.chdir(tmp_path)
-    result = run("chart", "--db", str(db))
-    expected = f"tracker-usage-{datetime.now(UTC):%Y-%m-%d}.png"
-    assert result.stdout.strip() == expected
+    result = run("chart", "--db", str(db), "--tz", zone)
+    expected = f"tracker-usage-{today + timedelta(days=day):%Y-%m-%d}.png"
+    assert result.stdout.strip() == expected, result.stderr
     assert (tmp_path / expected).exists()
 
 

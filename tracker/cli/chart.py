@@ -53,5 +53,5 @@ def chart(names, last, days, since, until, kind, output, title, width, height, s
         size = (width or 12.0, height or 8.0)
     with open_store(db, readonly=True) as store:
         path = write_chart(store, names, since_at, until_at, kinds(kind), tz, now,
-                           output or f"tracker-usage-{now:%Y-%m-%d}.png", title, size)
+                           output or f"tracker-usage-{now.astimezone(tz):%Y-%m-%d}.png", title, size)  # the user's day
     click.echo(str(path))
