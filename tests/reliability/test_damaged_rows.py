@@ -111,3 +111,22 @@ def test_an_output_file_name_too_long_is_one_line_exit_2(tmp_path, demo_db, comm
     result = run(*command, "-o", tmp_path / ("a" * 300 + suffix), "--db", demo_db)
     assert result.exit_code == 2, (result.exit_code, result.stderr)
     assert result.stderr.count("\n") == 1 and "the file name is too long" in result.stderr
+
+
+@pytest.mark.parametrize("offset", ["'x'", "-5", "2.5"])
+def test_a_read_position_edited_by_hand_reads_the_file_again_and_stores_nothing_twice(tmp_path, offset):
+    # import-sessions was exit 5 (TypeError, "read length must be non-negative", "argument should be integer")
+    from tests.fixtures import HIST_T0, rate_line, sqlite_rows, write_log
+
+    lines = [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
+                       total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(10)]
+    home = tmp_path / ".codex"
+    write_log(home / "sessions/2026/11/09/rollout-a.jsonl", lines)
+    db = tmp_path / "i.db"
+    assert run("import-sessions", "--codex-home", f"me={home}", "--db", db).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE import_progress SET \"offset\" = {offset}")
+    again = run("import-sessions", "--codex-home", f"me={home}", "--db", db)
+    assert again.exit_code == 0, again.output
+    assert "10 duplicates skipped" in again.stdout
+    assert sqlite_rows(db, "SELECT count(*), sum(input_tokens) FROM snapshots") == [(10, 10_000)]

@@ -144,3 +144,26 @@ def test_two_imports_of_the_same_logs_at_once_store_each_snapshot_once(tmp_path,
     again = run("import-sessions", "--codex-home", f"me={home}", "--db", db)
     assert again.exit_code == 0, again.output
     assert sqlite_rows(db, "SELECT count(*), sum(input_tokens) FROM snapshots") == [(20, 20_000)], (imported, outcome)
+
+
+# -- the status line's state file replaced by a FIFO or a link to /dev/zero -----------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_state_file_that_is_a_fifo_or_dev_zero_never_hangs_the_status_line(tmp_path, kind):
+    # `tracker status` (a prompt's, a status bar's) opened it and read to the end: blocked for ever on
+    # a FIFO with no writer, and read /dev/zero until the memory ran out
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    assert run("db", "upgrade", "--db", db).exit_code == 0
+    state = tmp_path / "s.db.status.json"
+    if kind == "fifo":
+        os.mkfifo(state)
+    else:
+        state.symlink_to("/dev/zero")
+    done = subprocess.run([sys.executable, "-m", "tracker", "status", "--db", str(db)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "TRACKER_HOME": str(tmp_path)})
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, (done.returncode, done.stderr)

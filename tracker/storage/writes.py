@@ -203,8 +203,13 @@ class SnapshotWriter(StoreBase):
             conn.execute(insert(progress_t), list(entries))
 
     def progress(self) -> dict[str, dict]:
+        """How far each session log was read. A row whose positions are not whole numbers >= 0 (edited
+        by hand: text, -5, 2.5 made the import an internal error) is left out: that file is read again
+        from its start, and what is already stored is skipped."""
         with self.engine.connect() as conn:
-            return {row.path: dict(row._mapping) for row in conn.execute(select(progress_t))}
+            rows = [dict(row._mapping) for row in conn.execute(select(progress_t))]
+        return {row["path"]: row for row in rows
+                if all(type(row[k]) is int and row[k] >= 0 for k in ("size", "mtime_ns", "offset"))}
 
     def snapshot_keys(self, account: str, source: str, since: datetime, until: datetime) -> set[tuple]:
         """Identity of the stored snapshots in a range: (time, sorted window values).

@@ -76,11 +76,27 @@ def write_state(report: Report, db_path: Path, as_of: bool = False) -> None:
         handle.write(json.dumps(to_state(report, db_path, as_of)).encode())
 
 
+MAX_STATE_BYTES = 64 << 20  # 500 accounts take well under 1 MiB
+
+
+def _read_regular(path: str) -> bytes:
+    """A regular file's bytes, at most ``MAX_STATE_BYTES``: a FIFO in its place blocked the status
+    line for ever (no writer), a link to /dev/zero filled the memory; both raise OSError here."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if (info.st_mode & 0o170000) != 0o100000 or info.st_size > MAX_STATE_BYTES:  # S_ISREG, without stat
+            raise OSError(f"{path}: not a regular file of a sane size")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_STATE_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def read_state(db_path: str | Path) -> dict | None:
     """The state, or None when it is missing, unreadable, of another version or older than the database."""
     try:
-        with open(state_file(os.fspath(db_path)), "rb") as handle:
-            data = json.loads(handle.read())
+        data = json.loads(_read_regular(state_file(os.fspath(db_path))))
         st = os.stat(db_path)
     except (OSError, ValueError):
         return None
