@@ -130,3 +130,21 @@ def test_a_read_position_edited_by_hand_reads_the_file_again_and_stores_nothing_
     assert again.exit_code == 0, again.output
     assert "10 duplicates skipped" in again.stdout
     assert sqlite_rows(db, "SELECT count(*), sum(input_tokens) FROM snapshots") == [(10, 10_000)]
+
+
+def test_saved_token_totals_nested_deep_are_unknown_not_an_internal_error(tmp_path):
+    # json.loads raised RecursionError on resuming the file: import-sessions exit 5
+    from tests.fixtures import HIST_T0, rate_line, sqlite_rows, write_log
+
+    lines = [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
+                       total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(12)]
+    home = tmp_path / ".codex"
+    log = write_log(home / "sessions/2026/11/09/rollout-a.jsonl", lines[:6])
+    db = tmp_path / "i.db"
+    assert run("import-sessions", "--codex-home", f"me={home}", "--db", db).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE import_progress SET token_totals = ?", ("[" * 100_000 + "]" * 100_000,))
+    write_log(log, lines)  # six more lines: the import resumes at the saved position
+    again = run("import-sessions", "--codex-home", f"me={home}", "--db", db)
+    assert again.exit_code == 0, again.output
+    assert sqlite_rows(db, "SELECT count(*) FROM snapshots") == [(12,)]

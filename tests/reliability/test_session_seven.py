@@ -167,3 +167,17 @@ def test_a_state_file_that_is_a_fifo_or_dev_zero_never_hangs_the_status_line(tmp
     done = subprocess.run([sys.executable, "-m", "tracker", "status", "--db", str(db)], capture_output=True,
                           text=True, timeout=60, env={**os.environ, "TRACKER_HOME": str(tmp_path)})
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr, (done.returncode, done.stderr)
+
+
+def test_a_state_file_nested_200000_deep_falls_back_to_the_database(tmp_path):
+    # the status fast path's json.loads raised RecursionError: a traceback instead of the status line
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    assert run("db", "upgrade", "--db", db).exit_code == 0
+    (tmp_path / "s.db.status.json").write_text("[" * 200_000 + "]" * 200_000)
+    done = subprocess.run([sys.executable, "-m", "tracker", "status", "--db", str(db)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "TRACKER_HOME": str(tmp_path)})
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, (done.returncode, done.stderr)

@@ -171,7 +171,7 @@ def dump_totals(tokens: SessionTokens) -> str | None:
 def _load(text: str | None) -> list[TokenCounts]:
     try:
         values = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):  # a column edited by hand: a number, JSON nested deep
         return []
     size = len(FIELDS)
     if not (isinstance(values, list) and len(values) in (size, 3 * size, 4 * size)

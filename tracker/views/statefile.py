@@ -98,7 +98,7 @@ def read_state(db_path: str | Path) -> dict | None:
     try:
         data = json.loads(_read_regular(state_file(os.fspath(db_path))))
         st = os.stat(db_path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested 200,000 deep (a traceback)
         return None
     if not isinstance(data, dict) or data.get("version") != VERSION:
         return None
