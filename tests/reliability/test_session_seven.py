@@ -181,3 +181,18 @@ def test_a_state_file_nested_200000_deep_falls_back_to_the_database(tmp_path):
     done = subprocess.run([sys.executable, "-m", "tracker", "status", "--db", str(db)], capture_output=True,
                           text=True, timeout=60, env={**os.environ, "TRACKER_HOME": str(tmp_path)})
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr, (done.returncode, done.stderr)
+
+
+def test_a_usage_answer_nested_200000_deep_is_the_servers_fault_not_an_internal_error(httpserver, tmp_path):
+    # json.loads raised RecursionError: stored and shown as "unparsed: internal error (RecursionError);
+    # please report it", a bug of ours, for what is a broken answer of the server's
+    write_auth(tmp_path / "acc" / "a.auth.json", "a")
+    httpserver.expect_request(USAGE_PATH).respond_with_data("[" * 200_000 + "]" * 200_000,
+                                                            content_type="application/json")
+    db = tmp_path / "n.db"
+    result = run("collect", "--account-dir", tmp_path / "acc", "--url", httpserver.url_for("/backend-api"),
+                 "--db", db, "--retries", "0")
+    assert result.exit_code == 3, result.output
+    assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr, result.stderr
+    assert "a: unparsed: the server answered 200 with a body that is not JSON" in result.stderr
+    assert sqlite_rows(db, "SELECT kind FROM failures") == [("unparsed",)]

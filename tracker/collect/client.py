@@ -249,8 +249,8 @@ def _attempt(session: Any, account: Account, url: str, timeout: float, clock, at
     if code == 200:
         try:
             result.payload = json.loads(body)
-        except ValueError:
-            kind = "HTML" if body.lstrip()[:1] == b"<" else "a body that is not JSON"
+        except (ValueError, RecursionError):  # RecursionError: JSON nested 200,000 deep (was "internal error")
+            kind = "HTML" if body.lstrip()[:1] == b"<" else "a body that is not JSON it can read"
             result.status = "unparsed"
             result.error = f"the server answered 200 with {kind} (a login page or a proxy in the way?)"
         return result, None
