@@ -388,6 +388,13 @@ def token_info(total=None, last=None) -> dict | None:
     return info
 
 
+def counting_lines(count: int) -> list[str]:
+    """``count`` session-log lines five minutes apart from ``HIST_T0``: used i %, weekly reset five
+    days on, 1,000 input and 100 output tokens a line (cumulative totals that add up)."""
+    return [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
+                      total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(count)]
+
+
 def rate_line(at: datetime, five=None, weekly=None, limit_id: str | None = "codex",
               limit_name: str | None = None, flat: bool = False, total=None, last=None) -> str:
     """One token_count line: ``five``/``weekly`` are (used %, reset time), or the used % alone in the

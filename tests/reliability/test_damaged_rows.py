@@ -116,10 +116,9 @@ def test_an_output_file_name_too_long_is_one_line_exit_2(tmp_path, demo_db, comm
 @pytest.mark.parametrize("offset", ["'x'", "-5", "2.5"])
 def test_a_read_position_edited_by_hand_reads_the_file_again_and_stores_nothing_twice(tmp_path, offset):
     # import-sessions was exit 5 (TypeError, "read length must be non-negative", "argument should be integer")
-    from tests.fixtures import HIST_T0, rate_line, sqlite_rows, write_log
+    from tests.fixtures import counting_lines, sqlite_rows, write_log
 
-    lines = [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
-                       total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(10)]
+    lines = counting_lines(10)
     home = tmp_path / ".codex"
     write_log(home / "sessions/2026/11/09/rollout-a.jsonl", lines)
     db = tmp_path / "i.db"
@@ -134,10 +133,9 @@ def test_a_read_position_edited_by_hand_reads_the_file_again_and_stores_nothing_
 
 def test_saved_token_totals_nested_deep_are_unknown_not_an_internal_error(tmp_path):
     # json.loads raised RecursionError on resuming the file: import-sessions exit 5
-    from tests.fixtures import HIST_T0, rate_line, sqlite_rows, write_log
+    from tests.fixtures import counting_lines, sqlite_rows, write_log
 
-    lines = [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
-                       total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(12)]
+    lines = counting_lines(12)
     home = tmp_path / ".codex"
     log = write_log(home / "sessions/2026/11/09/rollout-a.jsonl", lines[:6])
     db = tmp_path / "i.db"

@@ -13,7 +13,7 @@ from tests.fixtures import (
     CREDITS_PATH,
     HIST_T0,
     USAGE_PATH,
-    rate_line,
+    counting_lines,
     run,
     sqlite_rows,
     usage_body,
@@ -118,8 +118,7 @@ def test_two_imports_of_the_same_logs_at_once_store_each_snapshot_once(tmp_path,
     from tracker.collect.sessions import import_sessions
     from tracker.storage.store import Store
 
-    lines = [rate_line(HIST_T0 + timedelta(minutes=5 * i), None, (float(i), HIST_T0 + timedelta(days=5)),
-                       total=(1000 * (i + 1), 0, 100 * (i + 1), 0), last=(1000, 0, 100, 0)) for i in range(20)]
+    lines = counting_lines(20)
     home = tmp_path / ".codex"
     write_log(home / "sessions/2026/11/09/rollout-a.jsonl", lines)
     db = tmp_path / "i.db"
