@@ -195,3 +195,14 @@ def test_a_usage_answer_nested_200000_deep_is_the_servers_fault_not_an_internal_
     assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr, result.stderr
     assert "a: unparsed: the server answered 200 with a body that is not JSON" in result.stderr
     assert sqlite_rows(db, "SELECT kind FROM failures") == [("unparsed",)]
+
+
+def test_calibration_skips_a_probability_that_is_no_number():
+    # a NaN or out-of-range probability (a damaged reading's forecast) raised ValueError in int()
+    from tracker.insight.backtest import Step, calibration
+
+    reset = HIST_T0 + timedelta(days=7)
+    steps = [Step(reset - timedelta(hours=h), reset, 0.0, 0.0, 100.0, "profile", True, True, False, p)
+             for h, p in ((1, float("nan")), (2, float("inf")), (3, -0.5), (4, 1.5), (5, 0.95))]
+    [tenth] = calibration(steps)
+    assert (tenth.low, tenth.steps, tenth.windows, tenth.ran_out) == (0.9, 1, 1, 1.0)

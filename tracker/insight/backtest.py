@@ -135,12 +135,13 @@ def calibration(steps: Sequence[Step], draws: int = 400) -> list[CalibrationTent
     and drops the windows that ended at 86-99 %, the very ones a probability near 0.5 is about, so
     any forecast would look under-confident there). A window spends many steps in one tenth, so
     the interval draws whole windows again (seeded: the same history gives the same answer);
-    with a few dozen windows a tenth, ten points either way is within chance."""
+    with a few dozen windows a tenth, ten points either way is within chance. A probability
+    outside [0, 1] (NaN from a damaged reading) is no answer."""
     import random
 
     tenths: dict[int, dict[tuple, list[Step]]] = {}
     for s in steps:
-        if s.probability is not None and s.late and s.method != "exhausted":
+        if s.probability is not None and 0.0 <= s.probability <= 1.0 and s.late and s.method != "exhausted":
             windows = tenths.setdefault(min(9, int(s.probability * 10)), {})
             windows.setdefault((s.reset_at, s.actual), []).append(s)
     rng = random.Random(21)
