@@ -151,7 +151,7 @@ def calibration(steps: Sequence[Step], draws: int = 400) -> list[CalibrationTent
                   for v in windows.values()]
         n = sum(g[0] for g in groups)
         shares = sorted(sum(g[2] for g in sample) / sum(g[0] for g in sample)
-                        for sample in ([rng.choice(groups) for _ in groups] for _ in range(draws)))
+                        for sample in (rng.choices(groups, k=len(groups)) for _ in range(draws)))
         out.append(CalibrationTenth(tenth / 10, n, len(groups), sum(g[1] for g in groups) / n,
                                     sum(g[2] for g in groups) / n, shares[int(0.05 * draws)],
                                     shares[int(0.95 * draws) - 1]))
