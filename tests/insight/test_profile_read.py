@@ -198,3 +198,27 @@ def test_forgetting_and_merging_accounts_drop_their_kept_usual_weeks(tmp_path):
     assert merged.exit_code == 0, merged.output
     assert sqlite_rows(db, per_account) == [(names[2], 1)]
     assert sqlite_rows(db, "select count(*) from usual_weeks") == [(1,)]
+
+
+def test_the_report_reads_the_weeks_days_and_does_not_carry_a_deadline_day(tmp_path):
+    # The report reads only the last hour of a window, plus the window's readings every 3 hours
+    # (``window_days``, one statement for all series) so that a deadline day is told from a pace:
+    # the same 70 the forecast gives from every reading, not the 86 the last hour alone gives.
+    from tests.fixtures import MONDAY, WEEK_S
+    from tests.insight.test_forecast import deadline_week
+    from tracker.insight.forecast import forecast_window
+    from tracker.kinds import MAIN_LIMIT
+
+    now = MONDAY + timedelta(weeks=3, days=2, hours=20)
+    points = [p for p in deadline_week([1, 4.75, 1, 1, 1]) if p.at <= now]
+    db = tmp_path / "deadline.db"
+    with Store.open(store_url(db)) as store:
+        store.add_snapshots([SnapshotRecord("ana", p.at, "poll", Usage(
+            [Window(MAIN_LIMIT, "weekly", WEEK_S, p.used_percent, p.reset_at)])) for p in points])
+        report = build_report(store, (), now, timedelta(hours=1), timedelta(minutes=30), UTC)
+    [weekly] = [w.figures for a in report.accounts for w in a.windows if w.key.kind == "weekly"]
+    start = MONDAY + timedelta(weeks=3)
+    everything = forecast_window(points, now, WEEK_S, build_profile(
+        grid_sample(points, start - history_for(WEEK_S), start), WEEK_S, start, UTC))
+    assert weekly.used_percent == 54 and weekly.projected == pytest.approx(70, abs=1.5)
+    assert weekly.projected == pytest.approx(everything.projected, abs=0.5)

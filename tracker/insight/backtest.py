@@ -198,7 +198,8 @@ def replay(
         t = t + (-(t - since)) % every  # on the grid of steps from ``since``
         while t < reset_at and t <= until:
             tail = _tail(window, times, t, lookback)
-            forecast = forecast_window(tail, t, window_seconds, profile, lookback)
+            days = window[:bisect.bisect_right(times, t)] if long else None  # to tell a burst from a pace
+            forecast = forecast_window(tail, t, window_seconds, profile, lookback, days)
             baseline = average_projection(tail, t, window_seconds)
             if forecast is not None and forecast.projected is not None and baseline is not None:
                 steps.append(Step(t, reset_at, forecast.projected, baseline, actual, forecast.method or "",

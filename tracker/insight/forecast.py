@@ -5,7 +5,9 @@ Pure like ``analysis``: points, a profile and ``now`` in, a ``Forecast`` out; no
 Long windows (a day or more) are forecast from an hour-of-week profile of consumption learned from
 earlier windows of the same series: the expected use between now and the reset is the profile's
 sum over those hours, scaled by this window's actual ÷ expected use so far (bounded, and shrunk
-toward 1 while little of the window has gone by). Without a week of history the window's own
+toward 1 while little of the window has gone by). A burst is not a pace: when one day of the window
+ran at ``BURST_FACTOR`` times the rest of it or more (a deadline), the ratio leaves that day out,
+for what happened once is not carried over the days ahead. Without a week of history the window's own
 average pace (used ÷ elapsed, idle time included) stands in. A one-hour slope never decides a long
 window: it projects a working hour over the nights and weekends ahead.
 
@@ -40,6 +42,8 @@ MAX_HORIZON_HOURS = 24 * 366  # an exhaustion further away than a year is no exh
 SESSION_HOURS = 2.0  # a session carries on for about this long on average, then stops (bench/population.py)
 SESSION_PACE = 0.8  # ... at this share of its recent slope on average: sessions slow down (bench/population.py)
 RANGE_Z = 1.3  # half-width of the range, in standard deviations of past windows' ratios
+BURST_FACTOR = 3.0  # a day at this many times the rest of the window's ratio is a burst, not a pace (bench/population.py)
+DAY = timedelta(days=1)
 
 
 def evidenced_rate(recent: Sequence[Point]) -> float | None:
@@ -92,10 +96,12 @@ def _crossing(path: list[tuple[datetime, float]]) -> datetime | None:
 
 def forecast_window(
     points: Sequence[Point], now: datetime, window_seconds: int | None, profile: Profile | None = None,
-    lookback: timedelta = timedelta(hours=1),
+    lookback: timedelta = timedelta(hours=1), days: Sequence[Point] | None = None,
 ) -> Forecast | None:
     """The forecast of the current window at ``now`` from its recent points (those within
-    ``lookback`` and the one before them suffice) and, for long windows, the profile."""
+    ``lookback`` and the one before them suffice) and, for long windows, the profile and ``days``:
+    the window's reading before each day boundary (``profile.window_days``), to tell a burst from a
+    pace; without them, the days are taken from ``points``."""
     window = current_window([p for p in points if p.at <= now], window_seconds)
     if not window:
         return None
@@ -127,7 +133,8 @@ def forecast_window(
         result.exhausts_before_reset, result.run_out_probability = True, 1.0
         result.projected_low = result.projected_high = 100.0
         return result
-    amount_until, low_high = _model(result, window, now, start, elapsed, window_seconds, profile)
+    marks = window if days is None else [p for p in days if start < p.at <= now]
+    amount_until, low_high = _model(result, window, now, start, elapsed, window_seconds, profile, marks)
     expected = amount_until(reset_at)
     result.projected = min(100.0, used + expected)
     result.expected_rate = expected / hours_left
@@ -148,7 +155,7 @@ def forecast_window(
 
 
 def _model(result: Forecast, window: Sequence[Point], now: datetime, start: datetime, elapsed: float,
-           window_seconds: int, profile: Profile | None):  # (amount_until, range factors)
+           window_seconds: int, profile: Profile | None, marks: Sequence[Point] = ()):  # (amount_until, range factors)
     """Choose the method; return expected use from now until a moment, and the range's factors."""
     used = result.used_percent
 
@@ -166,10 +173,10 @@ def _model(result: Forecast, window: Sequence[Point], now: datetime, start: date
         if profile is not None:
             usual_so_far = profile.expected(start, now)
             usual_whole = profile.expected(start, start + timedelta(seconds=window_seconds))
-            raw = used / usual_so_far if usual_so_far > 0 else 1.0
-            raw = min(max(raw, RATIO_BOUNDS[0]), RATIO_BOUNDS[1])
-            weight = min(1.0, usual_so_far / (SHRINK_AT * usual_whole)) if usual_whole > 0 else 0.0
-            ratio = 1.0 + (raw - 1.0) * weight
+            ratio = _ratio(used, usual_so_far, usual_whole)
+            burst = _burst(marks, now, used, start, profile, usual_whole, ratio)
+            if burst is not None:
+                ratio = _ratio(used - burst[0], usual_so_far - burst[1], usual_whole - burst[1])
             result.method = "profile"
             usual_from_now = profile.expected_from(now)
             return (lambda t: ratio * usual_from_now(t)), _range(profile.ratios)
@@ -186,6 +193,41 @@ def _model(result: Forecast, window: Sequence[Point], now: datetime, start: date
         return session(result.burn_rate), None
     result.method = "thin-evidence"  # active, but no rate yet: nothing projected rather than a guess
     return flat, None
+
+
+def _ratio(used: float, usual_so_far: float, usual_whole: float) -> float:
+    """This window's use so far ÷ the usual, bounded, and shrunk toward 1 while the usual window
+    had used less than ``SHRINK_AT`` of itself by now (early on, a ratio is mostly chance)."""
+    raw = used / usual_so_far if usual_so_far > 0 else 1.0
+    raw = min(max(raw, RATIO_BOUNDS[0]), RATIO_BOUNDS[1])
+    weight = min(1.0, usual_so_far / (SHRINK_AT * usual_whole)) if usual_whole > 0 else 0.0
+    return 1.0 + (raw - 1.0) * weight
+
+
+def _burst(marks: Sequence[Point], now: datetime, used: float, start: datetime, profile: Profile,
+           usual_whole: float, ratio: float) -> tuple[float, float] | None:
+    """(use, usual use) of the day (24 h back from now, then the 24 h before...) furthest above its
+    usual share, when that day ran at ``BURST_FACTOR`` times the rest of the window's ratio or more:
+    a burst, which the ratio must not carry over the days ahead; else None. ``marks`` are readings
+    of the window (any resolution: every reading, or one every few hours); a day's use is the rise
+    between the last readings at or before its ends."""
+    bounds = [now]
+    while bounds[-1] - DAY > start:
+        bounds.append(bounds[-1] - DAY)
+    ordered = sorted((p for p in marks if start < p.at <= now), key=lambda p: p.at)
+    cuts, i = [(start, 0.0)], 0
+    for t in reversed(bounds[1:]):
+        while i < len(ordered) and ordered[i].at <= t:
+            i += 1
+        if i:  # before the first reading given, the level is unknown (a chart of the last day): days merge
+            cuts.append((t, max(cuts[-1][1], min(used, ordered[i - 1].used_percent))))
+    cuts.append((now, max(cuts[-1][1], used)))
+    if len(cuts) < 3:
+        return None
+    days = [(b[1] - a[1], profile.expected(a[0], b[0])) for a, b in zip(cuts, cuts[1:], strict=False)]
+    use, usual = max(days, key=lambda d: d[0] - d[1] * ratio)
+    rest = _ratio(used - use, profile.expected(start, now) - usual, usual_whole - usual)
+    return (use, usual) if use > 0 and use >= BURST_FACTOR * rest * usual else None
 
 
 def _range(ratios: Sequence[float]) -> tuple[float, float] | None:

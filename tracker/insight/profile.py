@@ -31,6 +31,21 @@ def profile_points(store, key: SeriesKey, since: datetime, until: datetime,
     return store.grid_points(key, since, until, step)
 
 
+DAY_MARK_STEP = timedelta(hours=3)  # the current window's readings the forecast reads to tell a burst from a pace
+
+
+def window_days(store, lasts: Mapping[SeriesKey, Point], at: datetime) -> dict[SeriesKey, list[Point]]:
+    """The current long windows' readings every ``DAY_MARK_STEP`` since their start: what the
+    forecast needs to tell a one-day burst from a pace (``forecast_window``'s ``days``), for every
+    series of a report in one statement (56 rows for a week's window, whatever the history)."""
+    ranges = {key: (last.reset_at - timedelta(seconds=key.window_seconds), at) for key, last in lasts.items()
+              if LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS and last.reset_at is not None
+              and last.reset_at - timedelta(seconds=key.window_seconds) < at}
+    if not ranges:
+        return {}
+    return {key: read.points() for key, read in store.grid_reads_of(ranges, DAY_MARK_STEP).items()}
+
+
 def window_profile(store, key: SeriesKey, last: Point, zone: tzinfo | None = None) -> Profile | None:
     """The hour-of-week profile (on the clock of ``zone``, by default the machine's) of a long
     window's series from the weeks before the current window (one reading per ``PROFILE_STEP``

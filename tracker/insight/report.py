@@ -114,7 +114,7 @@ def build_report(
     # Here, not at the top: the status fast path imports this module without the forecasting.
     from tracker.insight.blocked import account_blocked, full_readings
     from tracker.insight.forecast import forecast_window
-    from tracker.insight.profile import window_profiles
+    from tracker.insight.profile import window_days, window_profiles
 
     states = store.account_states(names, at)
     unknown = set(names) - {s.name for s in states}
@@ -133,7 +133,9 @@ def build_report(
             if points and state.last_snapshot_at - points[-1].at <= max(stale_after, lookback):
                 recent[key] = points
     # one read of every long window's usual week (the grids of all accounts in one statement)
-    profiles = window_profiles(store, {key: points[-1] for key, points in recent.items()}, zone)
+    lasts = {key: points[-1] for key, points in recent.items()}
+    profiles = window_profiles(store, lasts, zone)
+    days = window_days(store, lasts, at)  # the current weeks' days: a burst is not a pace
     for state in states:
         account = AccountReport(
             account=state.name, plan=state.plan, last_snapshot_at=state.last_snapshot_at,
@@ -145,7 +147,8 @@ def build_report(
         for key in state.series:
             if key not in recent:
                 continue
-            figures = forecast_window(recent[key], at, key.window_seconds, profiles.get(key), lookback)
+            figures = forecast_window(recent[key], at, key.window_seconds, profiles.get(key), lookback,
+                                      days.get(key))
             if figures is not None:
                 account.windows.append(WindowReport(key, figures))
         if state.last_snapshot_at is not None:
