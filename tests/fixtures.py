@@ -172,6 +172,22 @@ def workweek(weeks, start=MONDAY, per_hour=1.0, heavy=None, step=H, reset_offset
     return points
 
 
+def deadline_week(day_factors, weeks=4, per_hour=1.0):
+    """``weeks`` of office hours at ``per_hour`` (9-17 on weekdays); in the last one each weekday
+    uses ``day_factors[weekday]`` times that."""
+    points, used, reset = [], 0.0, MONDAY + timedelta(weeks=1)
+    t = MONDAY
+    while t < MONDAY + timedelta(weeks=weeks):
+        if t >= reset:
+            used, reset = 0.0, reset + timedelta(weeks=1)
+        last_week = t >= MONDAY + timedelta(weeks=weeks - 1)
+        if t.weekday() < 5 and 9 <= t.hour < 17:
+            used = min(100.0, used + per_hour * (day_factors[t.weekday()] if last_week else 1.0))
+        points.append(Point(t, float(math.floor(used)), reset))
+        t += H
+    return points
+
+
 # -- Codex session logs for the import tests: token_count lines in every shape, and a Codex home ----
 
 SESSION_T0 = datetime(2025, 11, 16, 2, 0, tzinfo=UTC)

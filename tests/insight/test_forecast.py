@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fixtures import FIVE_H, MONDAY, WEEK_S, H, at_minutes, pts, workweek
+from tests.fixtures import FIVE_H, MONDAY, WEEK_S, H, at_minutes, deadline_week, pts, workweek
 from tests.fixtures import POINTS_T0 as T0
 from tracker.insight.forecast import (
     SESSION_HOURS,
@@ -333,22 +333,6 @@ def test_hours_blocked_at_100_are_not_learned_as_idle():
     profile = build_profile(points, WEEK_S, until)
     later = until + timedelta(hours=80)  # an hour of the week that every past week spent blocked
     assert profile.expected(later, later + timedelta(hours=20)) == pytest.approx(30.0, rel=0.2)
-
-
-def deadline_week(day_factors, weeks=4, per_hour=1.0):
-    """``weeks`` of office hours at ``per_hour`` (9-17 on weekdays); in the last one each weekday
-    uses ``day_factors[weekday]`` times that."""
-    points, used, reset = [], 0.0, MONDAY + timedelta(weeks=1)
-    t = MONDAY
-    while t < MONDAY + timedelta(weeks=weeks):
-        if t >= reset:
-            used, reset = 0.0, reset + timedelta(weeks=1)
-        last_week = t >= MONDAY + timedelta(weeks=weeks - 1)
-        if t.weekday() < 5 and 9 <= t.hour < 17:
-            used = min(100.0, used + per_hour * (day_factors[t.weekday()] if last_week else 1.0))
-        points.append(Point(t, float(math.floor(used)), reset))
-        t += H
-    return points
 
 
 def test_a_deadline_day_is_not_carried_over_the_rest_of_the_week():

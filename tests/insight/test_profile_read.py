@@ -204,8 +204,7 @@ def test_the_report_reads_the_weeks_days_and_does_not_carry_a_deadline_day(tmp_p
     # The report reads only the last hour of a window, plus the window's readings every 3 hours
     # (``window_days``, one statement for all series) so that a deadline day is told from a pace:
     # the same 70 the forecast gives from every reading, not the 86 the last hour alone gives.
-    from tests.fixtures import MONDAY, WEEK_S
-    from tests.insight.test_forecast import deadline_week
+    from tests.fixtures import MONDAY, WEEK_S, deadline_week
     from tracker.insight.forecast import forecast_window
     from tracker.kinds import MAIN_LIMIT
 
