@@ -71,7 +71,8 @@ SEAT_TYPE_KEYS = ("seat_type", "seatType")
 def _first_text(places: list[dict[str, Any]], keys: tuple[str, ...]) -> str | None:
     for place in places:
         for key in keys:
-            if (text := _text(place.get(key))) is not None:
+            value = place.get(key)  # mostly absent: no call for it (a tenth of a session line's reading)
+            if value is not None and (text := _text(value)) is not None:
                 return text[:200]
     return None
 
@@ -99,7 +100,7 @@ def add_extras(usage: Usage, payload: dict[str, Any], container: Any, reference:
     line_reached = places[1].get("rate_limit_reached_type")  # a session-log line carries it inside
     if usage.reached_type is None and isinstance(line_reached, dict | str):
         usage.reached_type = _text(line_reached.get("type") if isinstance(line_reached, dict) else line_reached)
-    kind = spend.get("reached_limit_type") if isinstance(spend, dict) else None
-    usage.spend_reached_type = _text(kind)[:64] if _text(kind) else None
+    kind = _text(spend.get("reached_limit_type")) if isinstance(spend, dict) else None
+    usage.spend_reached_type = kind[:64] if kind else None
     usage.windows.extend(_spend_windows(payload, container, reference))
     _workspace(usage, payload, container)

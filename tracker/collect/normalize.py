@@ -28,6 +28,7 @@ FIVE_HOUR_KEYS = ("five_hour", "five_hour_limit", "five_hour_rate_limit", "prima
 WEEKLY_KEYS = ("weekly", "weekly_limit", "weekly_rate_limit", "secondary", "secondary_window")
 RESET_ABSOLUTE_KEYS = ("reset_at", "resets_at", "reset_time_ms")
 RESET_RELATIVE_KEYS = ("reset_after_seconds", "resets_in_seconds")
+_RESET_KEYS = RESET_ABSOLUTE_KEYS + RESET_RELATIVE_KEYS
 KNOWN_TOP_LEVEL = ("rate_limit", "rate_limits", "plan_type", "additional_rate_limits", "credits",
                    "rate_limit_reset_credits", "spend_control")
 # Codex around 0.40 wrote the windows flat: primary_used_percent, primary_window_minutes, ...
@@ -144,8 +145,7 @@ def kind_for_length(seconds: int | None, default: str) -> str:
 
 def _unwrap(entry: dict[str, Any]) -> dict[str, Any]:
     inner = entry.get("primary_window")
-    has_reset = any(entry.get(k) is not None for k in RESET_ABSOLUTE_KEYS + RESET_RELATIVE_KEYS)
-    if isinstance(inner, dict) and not has_reset:
+    if isinstance(inner, dict) and not any(entry.get(k) is not None for k in _RESET_KEYS):
         return inner
     return entry
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from tracker.fsutil import NotRegularFile, open_regular
 HEAD_BYTES = 4096
 BLOCK_BYTES = 1 << 20
 MARKER = b'"token_count"'
+_NOT_JSON_START = re.compile(rb"\n[^{]")  # a newline, then a line that does not start with "{"
 
 
 @dataclass
@@ -166,10 +168,14 @@ def marked_lines(data: bytes, end: int, summary: ImportSummary) -> Iterator[byte
     Lines are counted and searched with ``bytes.count``/``find`` over whole blocks, so the many
     lines that are not token_count events never become Python objects."""
     lines = data.count(b"\n", 0, end)
-    json_like = data.count(b"\n{", 0, end - 1) + (data[:1] == b"{")
     summary.lines += lines
-    if lines > json_like:
-        summary.skipped["not_json"] += lines - json_like
+    # A line that does not start with "{" is no JSON object. Looking for one with a regular
+    # expression runs at the speed of counting newlines (a third of ``count(b"\n{")``'s time on
+    # 20 MB); only a block that has one is counted exactly.
+    if data[:1] != b"{" or _NOT_JSON_START.search(data, 0, end) is not None:
+        json_like = data.count(b"\n{", 0, end - 1) + (data[:1] == b"{")
+        if lines > json_like:
+            summary.skipped["not_json"] += lines - json_like
     pos = data.find(MARKER, 0, end)
     while pos != -1:
         line_start = data.rfind(b"\n", 0, pos) + 1
