@@ -226,3 +226,42 @@ def test_the_partial_index_keeps_its_postgresql_predicate_once_a_postgresql_engi
     for dialect in (engine.dialect, sqlite.dialect()):
         ddl = str(CreateIndex(windows_full_index).compile(dialect=dialect))
         assert ddl.endswith("ON windows (series_id, collected_at, used_percent, reset_at) WHERE used_percent >= 100")
+
+
+def _stored(path) -> dict[str, list[tuple]]:
+    """Every row of the snapshot tables, each value with its SQLite type (1 and 1.0 differ)."""
+    with sqlite3.connect(path) as conn:
+        return {table: [tuple((type(v).__name__, v) for v in row)
+                        for row in conn.execute(f"select * from {table} order by 1, 2")]  # noqa: S608
+                for table in ("snapshots", "windows", "series")}
+
+
+def test_a_batch_is_stored_value_for_value_as_sqlalchemy_stores_it(tmp_path, monkeypatch):
+    """SQLite batches go to the driver's executemany through the columns' own bind processors
+    (``writes._insert_many``): times as epoch ms and seconds, booleans as 0/1, bodies packed, as
+    SQLAlchemy's executemany stores them; a count no INTEGER holds is refused as it was, nothing kept."""
+    from tracker.records import TokenCounts, UnstorableValue
+    from tracker.storage import writes
+
+    start = datetime.fromtimestamp(NOW, tz=UTC)
+    records = [SnapshotRecord("w", start.replace(microsecond=1234 * i), "session-log", Usage(
+        [Window("codex", "five_hour", 18000, 2.5 * i, start.replace(second=i)),
+         Window("codex", "weekly", None if i % 2 else 604800, float(i), None)],
+        plan="pro" if i else None, limit_reached=[None, True, False][i % 3], spend_control_reached=bool(i % 2),
+        credits_balance="1.5", reset_credits_available=i), b'{"raw": %d}' % i,
+        TokenCounts(i, 2, 3, 4) if i % 2 else None, TokenCounts(2**62 - 1, 0, i, 0)) for i in range(6)]
+    fast, plain = tmp_path / "fast.db", tmp_path / "plain.db"
+    with Store.open(f"sqlite:///{fast}") as store:
+        store.add_snapshots(records)
+    with monkeypatch.context() as patched:
+        patched.setattr(writes, "_insert_many", lambda conn, table, rows: conn.execute(writes.insert(table), rows))
+        with Store.open(f"sqlite:///{plain}") as store:
+            store.add_snapshots(records)
+    assert _stored(fast) == _stored(plain)
+    assert _stored(fast)["snapshots"][1][2] == ("int", NOW * 1000 + 1)  # collected_at in ms
+
+    too_big = [SnapshotRecord("w", start, "api", Usage([Window("codex", "weekly", 604800, 1.0, None)]),
+                              tokens=TokenCounts(2**63, 0, 0, 0))] * 2
+    with Store.open(f"sqlite:///{fast}") as store, pytest.raises(UnstorableValue, match="OverflowError"):
+        store.add_snapshots(too_big)
+    assert len(_stored(fast)["snapshots"]) == len(records)

@@ -39,6 +39,33 @@ def token_columns(prefix: str, counts: TokenCounts | None) -> dict:
     return {f"{prefix}{name}_tokens": None if counts is None else getattr(counts, name) for name in TOKEN_FIELDS}
 
 
+def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
+    """``INSERT`` of many rows with the same keys. On SQLite the rows go to the driver's
+    executemany as tuples made by the columns' own bind processors (``EpochMillis``, Boolean, ...)
+    from a statement compiled once: SQLAlchemy's handling of each row's parameters took half the
+    time of storing an import batch (1,800 snapshots: 22 -> 12 ms). A value a processor cannot
+    take goes the usual way, so that it fails as it always did."""
+    if conn.dialect.name != "sqlite" or len(rows) < 2:
+        conn.execute(insert(table), rows)
+        return
+    dialect = conn.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
+    keys = compiled.positiontup or []
+    processors = [(i, processor) for i, key in enumerate(keys)
+                  if (processor := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    try:
+        params = []
+        for row in rows:
+            values = [row[key] for key in keys]
+            for i, processor in processors:
+                values[i] = processor(values[i])
+            params.append(tuple(values))
+    except Exception:  # a value no column type takes (or a row without a key): SQLAlchemy says which
+        conn.execute(insert(table), rows)
+        return
+    conn.exec_driver_sql(compiled.string, params)
+
+
 class SnapshotWriter(StoreBase):
     """Snapshots, failures and import progress, each write one short transaction."""
 
@@ -154,7 +181,7 @@ class SnapshotWriter(StoreBase):
             for w in _unique_windows(r.usage.windows)
         ]
         if window_rows:
-            conn.execute(insert(windows_t), window_rows)
+            _insert_many(conn, windows_t, window_rows)
         return ids
 
     @staticmethod
@@ -164,7 +191,7 @@ class SnapshotWriter(StoreBase):
             # lets executemany run in one pass (RETURNING in parameter order goes row by row).
             first = (conn.execute(select(func.max(snapshots_t.c.id))).scalar() or 0) + 1
             ids = list(range(first, first + len(rows)))
-            conn.execute(insert(snapshots_t), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+            _insert_many(conn, snapshots_t, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
             return ids
         result = conn.execute(insert(snapshots_t).returning(snapshots_t.c.id, sort_by_parameter_order=True), rows)
         return [row[0] for row in result]
