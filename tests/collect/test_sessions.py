@@ -141,6 +141,18 @@ def test_cli_names_the_account_like_collect(codex_home, tmp_path, monkeypatch):
     assert missing.exit_code == 1 and "no Codex home" in missing.stderr
 
 
+def test_the_collector_is_left_as_it_was_found(codex_home, tmp_path):
+    """import-sessions keeps start-up's objects out of the collector while it reads (gc.freeze):
+    afterwards, and after a failure, nothing stays frozen (used in-process, that would be a leak)."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    done = CliRunner().invoke(cli, ["import-sessions", "--db", str(tmp_path / "c.db"), "--codex-home", str(codex_home)])
+    failed = CliRunner().invoke(cli, ["import-sessions", "--db", str(tmp_path), "--codex-home", str(codex_home)])
+    assert done.exit_code == 0 and "5 snapshots imported" in done.stdout, done.output
+    assert failed.exit_code != 0 and gc.get_freeze_count() == frozen
+
+
 def test_progress_bar_appears_only_on_a_terminal_after_two_seconds(capsys):
     from tracker.views.progress import LazyProgressBar as _LazyProgressBar
 

