@@ -237,7 +237,7 @@ def _stored(path) -> dict[str, list[tuple]]:
 
 
 def test_a_batch_is_stored_value_for_value_as_sqlalchemy_stores_it(tmp_path, monkeypatch):
-    """SQLite batches go to the driver's executemany through the columns' own bind processors
+    """SQLite's large batches go to the driver's executemany through the columns' own bind processors
     (``writes._insert_many``): times as epoch ms and seconds, booleans as 0/1, bodies packed, as
     SQLAlchemy's executemany stores them; a count no INTEGER holds is refused as it was, nothing kept."""
     from tracker.records import TokenCounts, UnstorableValue
@@ -251,6 +251,7 @@ def test_a_batch_is_stored_value_for_value_as_sqlalchemy_stores_it(tmp_path, mon
         credits_balance="1.5", reset_credits_available=i), b'{"raw": %d}' % i,
         TokenCounts(i, 2, 3, 4) if i % 2 else None, TokenCounts(2**62 - 1, 0, i, 0)) for i in range(6)]
     fast, plain = tmp_path / "fast.db", tmp_path / "plain.db"
+    monkeypatch.setattr(writes, "_MANY", 2)  # these few rows go the way of an import's batches
     with Store.open(f"sqlite:///{fast}") as store:
         store.add_snapshots(records)
     with monkeypatch.context() as patched:
