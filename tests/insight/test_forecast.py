@@ -17,6 +17,7 @@ from tracker.insight.forecast import (
     evidenced_rate,
     forecast_window,
 )
+from tracker.insight.outlook import STOP_HOURS, STOP_SHARE
 from tracker.insight.usual_week import Profile, build_profile
 from tracker.insight.windows import current_window, least_squares_rate
 from tracker.points import Point
@@ -361,3 +362,17 @@ def test_a_heavy_pace_is_carried_and_a_busy_day_within_it_too():
         profile = build_profile([p for p in points if p.at < start], WEEK_S, start)
         f = forecast_window(points, now, WEEK_S, profile)
         assert f.projected == pytest.approx(f.used_percent + 2 * 16, abs=2)
+
+
+def test_the_weekly_verdict_is_the_probability_and_needs_more_than_reaching_100():
+    # "runs out" is run_out_probability >= 0.5; for a week that means the expectation past 100 %
+    # by a little (people stop: outlook's mixture), so a week projected to land at 100-101 % "may
+    # run out" (the range reaches 100) where the plain curve said "runs out".
+    now = MONDAY + timedelta(weeks=3, days=3, hours=12)
+    seen = set()
+    for step in range(30):  # a usual week of 60 %, this one 1.4-2.0 times that
+        f = weekly_forecast(3, now, heavy=[1, 1, 1, 1.4 + step / 50], per_hour=1.5)
+        assert f.exhausts_before_reset == (f.run_out_probability >= 0.5)
+        assert f.run_out_probability <= 1 - STOP_SHARE * math.exp(-(f.reset_at - now) / H / STOP_HOURS) + 1e-4
+        seen.add((f.exhausts_before_reset, f.may_exhaust_before_reset))
+    assert seen == {(False, False), (False, True), (True, False)}

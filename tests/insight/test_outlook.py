@@ -43,3 +43,27 @@ def test_past_weeks_narrow_the_range_but_never_to_nothing():
     narrow = outlook.spread(40.0, 0.5, (0.99, 1.01))  # past weeks all alike: a share of the prior stays
     assert narrow == pytest.approx(outlook.PRIOR_WITH_HISTORY * prior, rel=0.01)
     assert outlook.spread(40.0, 0.5, (0.2, 2.5)) > narrow
+
+
+@given(used=st.floats(0, 99.9), expected=st.floats(0, 300), hours=st.floats(0, 24 * 40),
+       sigma=st.floats(0, 80))
+@settings(max_examples=300, deadline=None)
+def test_a_long_windows_chance_weighs_in_that_people_stop(used, expected, hours, sigma):
+    p = outlook.run_out_probability(used, expected, sigma, hours)
+    stop = outlook.STOP_SHARE * 2.718281828459045 ** (-hours / outlook.STOP_HOURS)
+    assert 0.0 <= p <= 1.0 - stop + 1e-4  # whoever stops now does not run out
+    if p >= 0.5:  # "runs out" needs the expectation past 100 % by the margin: at 100, the odds are under even
+        assert used + expected > 100.0 + outlook.RUN_OUT_MARGIN - 1e-6
+    more = outlook.run_out_probability(min(99.9, used + 1), expected, sigma, hours)
+    assert more >= p - 1e-4  # more used, never less chance
+
+
+def test_a_long_windows_chance_on_the_simulated_population():
+    # A day and a half left, the expectation well past 100 %: the going-on part is sure, but one
+    # person in nine or so uses nothing more (576 simulated people: of the weekly answers that
+    # said 0.9-1 on the plain curve, 84 % ran out). At the reset's doorstep the stop share is 15 %.
+    sigma = 5.0
+    assert outlook.run_out_probability(90.0, 40.0, sigma, 36.0) == pytest.approx(1 - 0.15 / 2.718281828459045, abs=1e-3)
+    assert outlook.run_out_probability(90.0, 40.0, sigma, 0.0) == pytest.approx(0.85, abs=1e-3)
+    # the expectation at exactly 100 %: "may run out" (the plain curve, the five-hour one, says 0.5)
+    assert outlook.run_out_probability(90.0, 10.0, sigma, 24.0) < 0.5 == outlook.run_out_probability(90.0, 10.0, sigma)

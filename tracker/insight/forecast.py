@@ -138,8 +138,9 @@ def forecast_window(
     expected = amount_until(reset_at)
     result.projected = min(100.0, used + expected)
     result.expected_rate = expected / hours_left
-    sigma = outlook.spread(expected, hours_left * 3600.0 / window_seconds, low_high, window_seconds >= LONG_WINDOW)
-    result.run_out_probability = outlook.run_out_probability(used, expected, sigma)
+    long = window_seconds >= LONG_WINDOW
+    sigma = outlook.spread(expected, hours_left * 3600.0 / window_seconds, low_high, long)
+    result.run_out_probability = outlook.run_out_probability(used, expected, sigma, hours_left if long else None)
     result.projected_low, result.projected_high = outlook.range80(used, expected, sigma)
     path = _path(now, reset_at, used, amount_until) if expected > 0 else [(now, used), (reset_at, used)]
     crossing = _crossing(path)
@@ -150,7 +151,8 @@ def forecast_window(
         pace = result.burn_rate if result.method == "recent-slope" else result.expected_rate
         if pace and pace > 0 and remaining / pace < MAX_HORIZON_HOURS:
             result.exhausts_at = now + timedelta(hours=remaining / pace)
-    result.exhausts_before_reset = crossing is not None
+    # "runs out" is a probability of 0.5 or more (for a long window, a little more than reaching 100)
+    result.exhausts_before_reset = crossing is not None and result.run_out_probability >= 0.5
     return result
 
 
