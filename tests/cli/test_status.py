@@ -34,7 +34,7 @@ def test_waybar(history_db):
     out = json.loads(status(db, "--format", "waybar").stdout)
     assert out == {"text": "work 5h 70% · wk 46%",
                    "tooltip": "work 5h: 70% left, resets 14:00\n"
-                              "work wk: 46% left, resets Mon 23 Nov 10:00 (38% chance to run out first)",
+                              "work wk: 46% left, resets Mon 23 Nov 10:00 (32% chance to run out first)",
                    "class": "normal", "percentage": 46}
 
 
