@@ -126,6 +126,16 @@ def test_one_sentence_reads_the_rate_and_the_forecast_together(kw, expected):
     assert outlook(forecast(**kw), UTC, NOW) == expected
 
 
+def test_a_close_call_may_run_out_rather_than_lasts():
+    # a week expected at 100.3 %: under even odds (people stop), so not "runs out", but not "lasts"
+    f = forecast(method="profile", projected=100.0, projected_high=100.0, run_out_probability=0.45,
+                 exhausts_at=NOW + timedelta(hours=40))
+    assert outlook(f, UTC, NOW) == "idle now; at your usual pace may run out before the reset (45 % chance)"
+    f.run_out_probability = 0.2
+    assert outlook(f, UTC, NOW) == ("idle now; at your usual pace lasts, but a busy spell runs out first "
+                                    "(up to 100 %) (20 % chance)")
+
+
 def test_the_outlook_names_the_run_out_probability_when_the_forecast_has_one():
     f = forecast(method="profile", projected=95.0)
     f.run_out_probability = 0.35  # the field the forecast gives (issue 21); rendered whenever present

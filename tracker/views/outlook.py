@@ -20,6 +20,7 @@ from tracker.timeutil import format_countdown, format_local
 from tracker.views.credits import credit_lines
 from tracker.views.terminal import Terminal
 
+CLOSE_CALL = 0.3  # a run-out probability from here to 0.5 reads "may run out", not "lasts, but..."
 BASIS = {"profile": "at your usual pace ", "window-average": "at its average pace ",
          "recent-slope": "at this pace ", "idle": ""}
 
@@ -48,6 +49,9 @@ def outlook(f: Forecast, tz: tzinfo, now: datetime) -> str:
     basis = BASIS.get(f.method or "", "at this pace ")
     if f.exhausts_before_reset and f.exhausts_at:
         verdict = f"{basis}runs out {format_local(f.exhausts_at, tz, now)}"
+    elif f.may_exhaust_before_reset and (f.run_out_probability or 0.0) >= CLOSE_CALL:
+        # a long window expected at about 100 % is a little under even odds, not "lasts"
+        verdict = f"{basis}may run out before the reset"
     elif f.may_exhaust_before_reset:
         verdict = f"{basis}lasts, but a busy spell runs out first (up to {f.projected_high:.0f} %)"
     elif f.projected is not None and f.reset_at is not None:
