@@ -44,6 +44,7 @@ SESSION_PACE = 0.8  # ... at this share of its recent slope on average: sessions
 RANGE_Z = 1.3  # half-width of the range, in standard deviations of past windows' ratios
 BURST_FACTOR = 3.0  # a day at this many times the rest of the window's ratio is a burst, not a pace (bench/population.py)
 DAY = timedelta(days=1)
+MARK_GAP = timedelta(hours=6)  # twice the report's 3-hour grid: a rise across a longer gap in the readings has no day
 
 
 def evidenced_rate(recent: Sequence[Point]) -> float | None:
@@ -212,7 +213,9 @@ def _burst(marks: Sequence[Point], now: datetime, used: float, start: datetime, 
     usual share, when that day ran at ``BURST_FACTOR`` times the rest of the window's ratio or more:
     a burst, which the ratio must not carry over the days ahead; else None. ``marks`` are readings
     of the window (any resolution: every reading, or one every few hours); a day's use is the rise
-    between the last readings at or before its ends."""
+    between the last readings at or before its ends. Where the readings around a day's end are more
+    than ``MARK_GAP`` apart and use rose between them, that end is unknown and the two days merge:
+    the use of two days read at once (collect was not running) is not a one-day burst."""
     bounds = [now]
     while bounds[-1] - DAY > start:
         bounds.append(bounds[-1] - DAY)
@@ -221,8 +224,13 @@ def _burst(marks: Sequence[Point], now: datetime, used: float, start: datetime, 
     for t in reversed(bounds[1:]):
         while i < len(ordered) and ordered[i].at <= t:
             i += 1
-        if i:  # before the first reading given, the level is unknown (a chart of the last day): days merge
-            cuts.append((t, max(cuts[-1][1], min(used, ordered[i - 1].used_percent))))
+        if not i:  # before the first reading given, the level is unknown (a chart of the last day): days merge
+            continue
+        level = min(used, ordered[i - 1].used_percent)
+        after_at, after = (ordered[i].at, min(used, ordered[i].used_percent)) if i < len(ordered) else (now, used)
+        if after > level and after_at - ordered[i - 1].at > MARK_GAP:
+            continue  # no readings for a while (collect not running), and use rose meanwhile: on which day is unknown
+        cuts.append((t, max(cuts[-1][1], level)))
     cuts.append((now, max(cuts[-1][1], used)))
     if len(cuts) < 3:
         return None

@@ -1,0 +1,50 @@
+"""An adversarial pass over the weekly forecast's burst rule and run-out verdict (session of
+2026-12-04): readings with gaps, and every view's verdict against ``run_out_probability``."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+import pytest
+
+from tests.fixtures import MONDAY, WEEK_S, deadline_week
+from tracker.insight.forecast import forecast_window
+from tracker.insight.report import build_report
+from tracker.insight.usual_week import build_profile
+from tracker.kinds import MAIN_LIMIT
+from tracker.records import SnapshotRecord, Usage, Window
+from tracker.storage.store import Store
+
+NOW = MONDAY + timedelta(weeks=3, days=2, hours=20)  # Wednesday 20:00 of the fourth week
+START = MONDAY + timedelta(weeks=3)
+
+
+def weekly_report(tmp_path, points):
+    with Store.open(f"sqlite:///{tmp_path / 'gap.db'}") as store:
+        store.add_snapshots([SnapshotRecord("ana", p.at, "poll", Usage(
+            [Window(MAIN_LIMIT, "weekly", WEEK_S, p.used_percent, p.reset_at)])) for p in points])
+        report = build_report(store, (), NOW, timedelta(hours=1), timedelta(minutes=30), UTC)
+    [weekly] = [w.figures for a in report.accounts for w in a.windows if w.key.kind == "weekly"]
+    return weekly
+
+
+def test_two_days_unread_are_not_a_burst_of_the_day_they_were_read(tmp_path):
+    # A usual week (8 points a weekday); collect did not run from Monday 02:00 to Wednesday 19:00
+    # (laptop shut, Codex used elsewhere). The 24 points of those days were first read on
+    # Wednesday: the burst rule took them as Wednesday's use, three times "the rest" (nothing), left
+    # them out and carried the lowest ratio: 32 % at the reset instead of the usual 40 %.
+    every = [p for p in deadline_week([1, 1, 1, 1, 1]) if p.at <= NOW]
+    read = [p for p in every if p.at < START + timedelta(hours=2) or p.at >= NOW - timedelta(hours=1)]
+    profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
+    whole = forecast_window(every, NOW, WEEK_S, profile)
+    assert whole.used_percent == 24 and whole.projected == pytest.approx(40, abs=1)
+    assert forecast_window(read, NOW, WEEK_S, profile).projected == pytest.approx(40, abs=1)
+    assert weekly_report(tmp_path, read).projected == pytest.approx(40, abs=1)
+
+
+def test_a_deadline_read_around_a_gap_is_still_a_burst():
+    # a gap with no use in it (Monday night, unread) hides no day end: the deadline Tuesday still counts
+    every = [p for p in deadline_week([1, 4.75, 1, 1, 1]) if p.at <= NOW]
+    quiet_gap = [p for p in every if not (START + timedelta(hours=17) < p.at < START + timedelta(hours=32))]
+    profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
+    assert forecast_window(quiet_gap, NOW, WEEK_S, profile).projected == pytest.approx(70, abs=1.5)
