@@ -32,7 +32,8 @@ def test_two_days_unread_are_not_a_burst_of_the_day_they_were_read(tmp_path):
     # A usual week (8 points a weekday); collect did not run from Monday 02:00 to Wednesday 19:00
     # (laptop shut, Codex used elsewhere). The 24 points of those days were first read on
     # Wednesday: the burst rule took them as Wednesday's use, three times "the rest" (nothing), left
-    # them out and carried the lowest ratio: 32 % at the reset instead of the usual 40 %.
+    # them out and carried the lowest ratio: 32 % at the reset instead of the usual 40 %. Now a rise
+    # across a gap of over 6 h is shared out between the days as the usual week spends it.
     every = [p for p in deadline_week([1, 1, 1, 1, 1]) if p.at <= NOW]
     read = [p for p in every if p.at < START + timedelta(hours=2) or p.at >= NOW - timedelta(hours=1)]
     profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
@@ -48,3 +49,14 @@ def test_a_deadline_read_around_a_gap_is_still_a_burst():
     quiet_gap = [p for p in every if not (START + timedelta(hours=17) < p.at < START + timedelta(hours=32))]
     profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
     assert forecast_window(quiet_gap, NOW, WEEK_S, profile).projected == pytest.approx(70, abs=1.5)
+
+
+@pytest.mark.parametrize("hour", [3, 7, 27])
+def test_nights_unread_with_use_only_in_the_day_still_place_the_deadline(hour):
+    # readings only while Codex is in use (session logs: 9-17): the first reading of a day already
+    # shows some use, but the usual week is idle all night, so the rise belongs to the day after
+    now = START + timedelta(days=3, hours=hour)
+    every = [p for p in deadline_week([1, 4.75, 1, 1, 1]) if p.at <= now]
+    office = [p for p in every if p.at < START or 9 <= p.at.hour <= 17]
+    profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
+    assert forecast_window(office, now, WEEK_S, profile).projected == pytest.approx(70, abs=1)

@@ -44,7 +44,7 @@ SESSION_PACE = 0.8  # ... at this share of its recent slope on average: sessions
 RANGE_Z = 1.3  # half-width of the range, in standard deviations of past windows' ratios
 BURST_FACTOR = 3.0  # a day at this many times the rest of the window's ratio is a burst, not a pace (bench/population.py)
 DAY = timedelta(days=1)
-MARK_GAP = timedelta(hours=6)  # twice the report's 3-hour grid: a rise across a longer gap in the readings has no day
+MARK_GAP = timedelta(hours=6)  # twice the report's 3-hour grid: a rise across a longer gap is shared by the usual week
 
 
 def evidenced_rate(recent: Sequence[Point]) -> float | None:
@@ -214,8 +214,8 @@ def _burst(marks: Sequence[Point], now: datetime, used: float, start: datetime, 
     a burst, which the ratio must not carry over the days ahead; else None. ``marks`` are readings
     of the window (any resolution: every reading, or one every few hours); a day's use is the rise
     between the last readings at or before its ends. Where the readings around a day's end are more
-    than ``MARK_GAP`` apart and use rose between them, that end is unknown and the two days merge:
-    the use of two days read at once (collect was not running) is not a one-day burst."""
+    than ``MARK_GAP`` apart and use rose between them (collect was not running), the rise is shared
+    out as the usual week spends it: two days' use first read on the second is not its burst."""
     bounds = [now]
     while bounds[-1] - DAY > start:
         bounds.append(bounds[-1] - DAY)
@@ -226,10 +226,12 @@ def _burst(marks: Sequence[Point], now: datetime, used: float, start: datetime, 
             i += 1
         if not i:  # before the first reading given, the level is unknown (a chart of the last day): days merge
             continue
-        level = min(used, ordered[i - 1].used_percent)
+        before, level = ordered[i - 1].at, min(used, ordered[i - 1].used_percent)
         after_at, after = (ordered[i].at, min(used, ordered[i].used_percent)) if i < len(ordered) else (now, used)
-        if after > level and after_at - ordered[i - 1].at > MARK_GAP:
-            continue  # no readings for a while (collect not running), and use rose meanwhile: on which day is unknown
+        if after > level and after_at - before > MARK_GAP:  # unread for a while, and use rose meanwhile
+            whole = profile.expected(before, after_at)
+            if whole > 0:  # (a usual week idle all through the gap says: the rise came just before ``after``)
+                level += (after - level) * profile.expected(before, t) / whole
         cuts.append((t, max(cuts[-1][1], level)))
     cuts.append((now, max(cuts[-1][1], used)))
     if len(cuts) < 3:
