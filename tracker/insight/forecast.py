@@ -101,8 +101,8 @@ def forecast_window(
 ) -> Forecast | None:
     """The forecast of the current window at ``now`` from its recent points (those within
     ``lookback`` and the one before them suffice) and, for long windows, the profile and ``days``:
-    the window's reading before each day boundary (``profile.window_days``), to tell a burst from a
-    pace; without them, the days are taken from ``points``."""
+    readings of the current window every few hours (``profile.window_days``), to tell a burst from
+    a pace; without them, the days are taken from ``points``."""
     window = current_window([p for p in points if p.at <= now], window_seconds)
     if not window:
         return None
