@@ -135,3 +135,24 @@ def test_db_path_masks_every_password():
                 f"postgresql+psycopg://me@db.example/codex?sslmode=require&password={secret}"):
         result = run("db", "path", "--db", url)
         assert result.exit_code == 0 and secret not in result.output and "***" in result.output
+
+
+# -- a webhook's path is its secret: never printed --------------------------------------------------
+
+SLACK = "http://hooks.slack.example/services/T0SECRET/B0SECRET/xoxSECRETxox"
+
+
+def test_a_webhooks_path_never_shows_when_it_is_refused_shown_or_scheduled(tmp_path, monkeypatch, fake_crontab):
+    # A Slack or Discord webhook's path is its token. The refusal of a plain-http webhook printed
+    # "(http://hooks.slack.example/services/T0SECRET/B0SECRET/xoxSECRETxox; https, ...)".
+    refused = run("notify", "--dry-run", "--webhook", SLACK, "--db", tmp_path / "n.db")
+    scheduled = run("schedule", "install", "--scheduler", "cron", "--", "--notify", "--webhook", SLACK)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[notify]\nwebhooks = ["{SLACK.replace("http:", "https:")}"]\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+    shown = run("config", "show")
+    assert refused.exit_code == 4 and scheduled.exit_code == 4 and shown.exit_code == 0
+    assert "http://hooks.slack.example/…" in refused.stderr and "https://hooks.slack.example/…" in shown.stdout
+    for result in (refused, scheduled, shown):
+        assert "SECRET" not in result.output

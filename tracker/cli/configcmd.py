@@ -48,24 +48,14 @@ def config_path() -> None:
     click.echo(config_file())
 
 
-def _host_only(url: str) -> str:
-    """A webhook URL as ``config show`` prints it: its scheme and host (the rest may be a secret)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.hostname or '?'}/…"
-    except ValueError:  # https://[::1 raised here: config show was an internal error
-        return "<a URL that does not parse>"
-
-
 def _shown(name: str, value) -> str:
     """A value as it may be printed: webhook URLs show their host only, a database URL no password."""
     from tracker.config import display_url
+    from tracker.notify.channels import mask_url
 
     values = list(value) if isinstance(value, list | tuple) else [value]
     if name == "notify.webhooks":
-        values = [_host_only(v) for v in values]
+        values = [mask_url(v) for v in values]
     elif name == "database":
         values = [display_url(v) for v in values]
     return " ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)

@@ -145,8 +145,9 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 def mask_url(url: str) -> str:
-    """A URL as it may be shown: scheme, host and path, never its query, fragment or user (they
-    carry webhook secrets: ntfy topics, Slack paths are shown, ?token=… is not)."""
+    """A webhook URL as it may be shown: its scheme and host only. The rest may be the secret:
+    a Slack or Discord webhook's path is its token, an ntfy topic is its password, ``?token=``
+    its query (``config show``, ``schedule`` and the refusals all print this)."""
     from urllib.parse import urlsplit
 
     try:
@@ -154,5 +155,5 @@ def mask_url(url: str) -> str:
         host = parts.hostname or "?"
     except ValueError:
         return "<a URL that does not parse>"
-    tail = "?…" if parts.query or parts.fragment else ""
-    return f"{parts.scheme}://{host}{parts.path}{tail}"
+    rest = "/…" if parts.path.strip("/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{rest}"
