@@ -9,6 +9,7 @@ import pytest
 
 from tests.fixtures import MONDAY, WEEK_S, deadline_week
 from tracker.insight.forecast import forecast_window
+from tracker.insight.outlook import run_out_probability
 from tracker.insight.report import build_report
 from tracker.insight.usual_week import build_profile
 from tracker.kinds import MAIN_LIMIT
@@ -60,3 +61,12 @@ def test_nights_unread_with_use_only_in_the_day_still_place_the_deadline(hour):
     office = [p for p in every if p.at < START or 9 <= p.at.hour <= 17]
     profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
     assert forecast_window(office, now, WEEK_S, profile).projected == pytest.approx(70, abs=1)
+
+
+def test_a_chance_just_under_even_is_not_rounded_up_to_runs_out():
+    # a five-hour window expected at 99.99999 %: the forecast sees no crossing of 100 % (verdict
+    # "lasts") but the chance was rounded to 0.5, which notify --before-reset, the watch view and
+    # Prometheus read as "runs out" (p >= 0.5)
+    assert run_out_probability(50.0, 49.99999, 5.0) == 0.4999
+    assert run_out_probability(50.0, 50.0, 5.0) == 0.5
+    assert run_out_probability(50.0, 49.0, 5.0) == pytest.approx(0.4207, abs=1e-4)  # elsewhere as before

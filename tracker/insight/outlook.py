@@ -65,7 +65,14 @@ def run_out_probability(used: float, expected: float, sigma: float, hours_left: 
         stop = STOP_SHARE * math.exp(-max(0.0, hours_left) / STOP_HOURS)
     if go_on <= 0:
         return round(1.0 - stop, 4) if mean >= 100.0 + margin else 0.0
-    return round((1.0 - stop) * 0.5 * math.erfc((100.0 + margin - mean) / (go_on * math.sqrt(2))), 4)
+    return _four_places((1.0 - stop) * 0.5 * math.erfc((100.0 + margin - mean) / (go_on * math.sqrt(2))))
+
+
+def _four_places(p: float) -> float:
+    """``p`` to four places, never rounded up to 0.5: 0.49996 is not "runs out" (the verdict, the
+    notice and Prometheus all read p >= 0.5, and the forecast saw no crossing of 100 %)."""
+    rounded = round(p, 4)
+    return 0.4999 if p < 0.5 <= rounded else rounded
 
 
 def range80(used: float, expected: float, sigma: float) -> tuple[float, float]:
