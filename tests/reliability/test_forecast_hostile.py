@@ -13,6 +13,7 @@ from tracker.insight.outlook import run_out_probability
 from tracker.insight.report import build_report
 from tracker.insight.usual_week import build_profile
 from tracker.kinds import MAIN_LIMIT
+from tracker.points import Point
 from tracker.records import SnapshotRecord, Usage, Window
 from tracker.storage.store import Store
 
@@ -70,3 +71,16 @@ def test_a_chance_just_under_even_is_not_rounded_up_to_runs_out():
     assert run_out_probability(50.0, 49.99999, 5.0) == 0.4999
     assert run_out_probability(50.0, 50.0, 5.0) == 0.5
     assert run_out_probability(50.0, 49.0, 5.0) == pytest.approx(0.4207, abs=1e-4)  # elsewhere as before
+
+
+def test_a_late_reading_of_the_last_window_is_not_a_day_of_this_one(tmp_path):
+    # Five minutes after the reset a reading still named the old window (70 %, its reset time);
+    # then collect did not run until Tuesday 10:00. The report's readings of the week (every 3 h,
+    # by time) took that 70 % for Monday's level: the week's 24 points all on Monday, a burst, and
+    # 32 % at the reset where the forecast from the window's own readings says 40 %.
+    every = [p for p in deadline_week([1, 1, 1, 1, 1]) if p.at <= NOW]
+    read = [p for p in every if p.at < START or p.at >= START + timedelta(days=1, hours=10)]
+    read = sorted([*read, Point(START + timedelta(minutes=5), 70.0, START)], key=lambda p: p.at)
+    profile = build_profile([p for p in every if p.at < START], WEEK_S, START)
+    assert forecast_window(read, NOW, WEEK_S, profile).projected == pytest.approx(40, abs=1)
+    assert weekly_report(tmp_path, read).projected == pytest.approx(40, abs=1)

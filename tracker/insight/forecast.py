@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from tracker.insight import outlook
 from tracker.insight.figures import Forecast
+from tracker.insight.timeline import jitter_tolerance
 from tracker.insight.usual_week import Profile
 from tracker.insight.windows import current_window, least_squares_rate
 from tracker.points import Point
@@ -134,7 +135,10 @@ def forecast_window(
         result.exhausts_before_reset, result.run_out_probability = True, 1.0
         result.projected_low = result.projected_high = 100.0
         return result
-    marks = window if days is None else [p for p in days if start < p.at <= now]
+    # ``days`` are read by time: a late reading that still names the last window is not this one's
+    same = timedelta(seconds=jitter_tolerance(window_seconds))
+    marks = window if days is None else [p for p in days if start < p.at <= now
+                                         and (p.reset_at is None or abs(p.reset_at - reset_at) <= same)]
     amount_until, low_high = _model(result, window, now, start, elapsed, window_seconds, profile, marks)
     expected = amount_until(reset_at)
     result.projected = min(100.0, used + expected)
