@@ -33,7 +33,7 @@ NOTIFY_DAYS = 3  # what notify --limit-change waits for: days at the new price
 
 def _analyse(sessions, kind: str, since, now):
     from tests.fixtures import use_points
-    from tracker.insight.limits import window_limits
+    from tracker.insight.limit_changes import window_limits
 
     five, weekly, uses = use_points(sessions)
     points, seconds = (weekly, 604800) if kind == "weekly" else (five, 18000)
@@ -43,7 +43,7 @@ def _analyse(sessions, kind: str, since, now):
 def run(seeds: int = 200, weeks: int = 8, cached: tuple[float, float] = (0.82, 0.95), factor: float = 0.5,
         daily: bool = False) -> dict:
     from tests.fixtures import LIMITS_T0, simulate_use
-    from tracker.insight.limits import window_limits  # noqa: F401  (import cost outside the timing)
+    from tracker.insight.limit_changes import window_limits  # noqa: F401  (import cost outside the timing)
 
     since, end = LIMITS_T0, LIMITS_T0 + timedelta(weeks=weeks)
     cut = LIMITS_T0 + timedelta(weeks=5)

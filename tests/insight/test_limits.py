@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tracker.insight.limit_changes import changes_between, find_changes
 from tracker.insight.limits import (
     Interval,
-    changes_between,
     combined,
-    find_changes,
     intervals,
     week_figures,
 )
@@ -114,7 +113,7 @@ def test_a_monthly_window_is_priced_with_its_own_minimum():
                 max_size=60))
 def test_any_readings_and_counts_give_figures_never_an_error(readings, counts):
     """Readings in any order, repeated times, drops, resets that come and go; counts of any size."""
-    from tracker.insight.limits import window_limits
+    from tracker.insight.limit_changes import window_limits
 
     points = [Point(minutes(m), used, minutes(300 * (1 + r))) for m, used, r in readings]
     uses = [(minutes(m), TokenCounts(i, min(c, i), o, o // 2)) for m, i, c, o in counts]

@@ -93,7 +93,7 @@ def test_a_window_past_its_reset_raises_no_alert():
 
 
 def test_a_limit_change_notifies_once_per_change_and_clears_after_two_weeks():
-    from tracker.insight.limits import LimitChange
+    from tracker.insight.limit_changes import LimitChange
 
     def change(days_ago: float, days_after: int = 3) -> LimitChange:
         return LimitChange("work", "codex", "weekly", NOW - timedelta(days=days_ago), NOW - timedelta(days=days_ago + 1),

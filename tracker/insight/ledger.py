@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from tracker.insight.limits import LimitChange
+from tracker.insight.limit_changes import LimitChange
 from tracker.insight.timeline import build_timeline
 from tracker.points import Point, SeriesKey
 from tracker.render import percent, table

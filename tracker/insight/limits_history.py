@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tracker.insight.limits import (
-    WEIGHTS,
+from tracker.insight.limit_changes import (
     LimitChange,
     WindowLimits,
     changes_between,
     window_limits,
 )
+from tracker.insight.limits import WEIGHTS
 from tracker.kinds import KINDS, MAIN_LIMIT
 from tracker.timeutil import iso_utc
 

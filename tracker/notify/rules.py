@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from tracker.insight.alerts import window_label
-from tracker.insight.limits import LimitChange
+from tracker.insight.limit_changes import LimitChange
 from tracker.insight.report import AccountReport, Report, WindowReport
 from tracker.insight.timeline import jitter_tolerance
 from tracker.kinds import KIND_LABELS, LOGIN_KINDS

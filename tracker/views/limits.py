@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from tracker.insight.limits import WEIGHTS, LimitChange, WeekFigures
+from tracker.insight.limit_changes import LimitChange
+from tracker.insight.limits import WEIGHTS, WeekFigures
 from tracker.insight.limits_history import AccountLimits
 from tracker.kinds import KIND_LABELS
 from tracker.render import percent, printable, table
