@@ -48,7 +48,8 @@ def test_bad_option_values_exit_2_before_anything_is_created(tmp_path, args, nee
 def test_zones_in_any_case_and_fixed_offsets(history_db, zone, shown):
     db, _, _ = history_db
     out = run("history", "--db", str(db), "--tz", zone, "--limit", "1", "--format", "table").stdout
-    assert out.splitlines()[1].split()[5] == shown  # the newest row: Fri 20 Nov 11:00 UTC
+    # the newest row: Fri 20 Nov 11:00 UTC (with its year, 2026, once the clock is in another year)
+    assert shown in out.splitlines()[1].split()[5:7]
 
 
 def test_report_at_before_the_first_snapshot_says_what_was_asked(history_db):
@@ -91,7 +92,7 @@ def test_history_says_when_it_cuts_and_periods_are_not_cut(tmp_path):
     assert cut.stderr.strip() == "tracker: showing the newest 50 of 160; --limit N or --all"
     assert len(cut.stdout.splitlines()) == 51  # header, 50 rows
     newest = cut.stdout.splitlines()[1].split()
-    assert newest[1] == "home" and newest[2:6] == ["Fri", "20", "Nov", "13:15"]
+    assert newest[1] == "home" and newest[2:5] == ["Fri", "20", "Nov"] and "13:15" in newest[5:7]  # 2026 from 2027 on
     period = run("history", "--db", str(db), "--since", iso(T0), "--tz", "UTC")
     assert period.stderr == "" and len(period.stdout.splitlines()) == 161
     everything = run("history", "--db", str(db), "--all")
