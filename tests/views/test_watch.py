@@ -96,6 +96,11 @@ def test_used_up_window_is_empty_critical_and_says_blocked():
     assert "\x1b[1;31m░" in frame([used_up], 100, colour=True)
 
 
+def test_an_unknown_burn_rate_is_a_dash_as_in_report():
+    text = frame([account(windows=[window("five_hour", 30, burn=None)])], 140)
+    assert "burn -" in text and "?" not in text
+
+
 def test_runs_out_before_reset_names_the_time_and_chance():
     low = account(windows=[window("weekly", 85, reset=30 * H, exhausts=6 * H, p=0.87, projected=100, low=96, high=100)])
     text = frame([low], 120)

@@ -155,7 +155,7 @@ def window_cells(w: WindowReport, now: datetime, tz: tzinfo, wide: bool) -> list
     if f.remaining_percent <= 0:
         return [Piece("used up: blocked until the reset", "critical"), None, None, _resets(f, now, tz, wide)]
     if f.burn_rate is None:
-        burn = Piece("burn ?", "dim")
+        burn = Piece(f"burn {rate_text(None)}", "dim")  # unknown: "-", as report's burn column says it
     else:
         burn = Piece("idle") if f.burn_rate <= 0 else Piece(f"burn {rate_text(f.burn_rate)}%/h")
     return [burn, _forecast(f), _chance(f, tz, now), _resets(f, now, tz, wide)]
