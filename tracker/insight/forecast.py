@@ -137,8 +137,7 @@ def forecast_window(
         return result
     # ``days`` are read by time: a late reading that still names the last window is not this one's
     same = timedelta(seconds=jitter_tolerance(window_seconds))
-    marks = window if days is None else [p for p in days if start < p.at <= now
-                                         and (p.reset_at is None or abs(p.reset_at - reset_at) <= same)]
+    marks = window if days is None else [p for p in days if p.reset_at is None or abs(p.reset_at - reset_at) <= same]
     amount_until, low_high = _model(result, window, now, start, elapsed, window_seconds, profile, marks)
     expected = amount_until(reset_at)
     result.projected = min(100.0, used + expected)

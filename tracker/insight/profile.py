@@ -31,6 +31,13 @@ def profile_points(store, key: SeriesKey, since: datetime, until: datetime,
     return store.grid_points(key, since, until, step)
 
 
+def window_starts(lasts: Mapping[SeriesKey, Point]) -> dict[SeriesKey, datetime]:
+    """The start of each long window's current window (its newest reading's reset less its
+    length): where its usual week ends and its days begin."""
+    return {key: last.reset_at - timedelta(seconds=key.window_seconds) for key, last in lasts.items()
+            if LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS and last.reset_at is not None}
+
+
 DAY_MARK_STEP = timedelta(hours=3)  # the current window's readings the forecast reads to tell a burst from a pace
 
 
@@ -38,9 +45,7 @@ def window_days(store, lasts: Mapping[SeriesKey, Point], at: datetime) -> dict[S
     """The current long windows' readings every ``DAY_MARK_STEP`` since their start: what the
     forecast needs to tell a one-day burst from a pace (``forecast_window``'s ``days``), for every
     series of a report in one statement (56 rows for a week's window, whatever the history)."""
-    ranges = {key: (last.reset_at - timedelta(seconds=key.window_seconds), at) for key, last in lasts.items()
-              if LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS and last.reset_at is not None
-              and last.reset_at - timedelta(seconds=key.window_seconds) < at}
+    ranges = {key: (start, at) for key, start in window_starts(lasts).items() if start < at}
     if not ranges:
         return {}
     return {key: read.points() for key, read in store.grid_reads_of(ranges, DAY_MARK_STEP).items()}
@@ -64,8 +69,7 @@ def window_profiles(store, lasts: Mapping[SeriesKey, Point], zone: tzinfo | None
         from tracker.timeutil import local_zone
 
         zone = local_zone()
-    starts = {key: last.reset_at - timedelta(seconds=key.window_seconds) for key, last in lasts.items()
-              if LONG_WINDOW <= (key.window_seconds or 0) <= MAX_WINDOW_SECONDS and last.reset_at is not None}
+    starts = window_starts(lasts)
     if not starts:
         return {}
     reads = store.grid_reads_of({key: (start - history_for(key.window_seconds), start)
