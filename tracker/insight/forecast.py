@@ -156,7 +156,7 @@ def forecast_window(
         if pace and pace > 0 and remaining / pace < MAX_HORIZON_HOURS:
             result.exhausts_at = now + timedelta(hours=remaining / pace)
     # "runs out" is a probability of 0.5 or more (for a long window, a little more than reaching 100)
-    result.exhausts_before_reset = crossing is not None and result.run_out_probability >= 0.5
+    result.exhausts_before_reset = crossing is not None and (result.run_out_probability or 0.0) >= 0.5
     return result
 
 

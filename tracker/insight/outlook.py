@@ -52,10 +52,14 @@ def spread(expected: float, fraction_left: float, band: tuple[float, float] | No
     return LONG_WINDOW_SCALE * math.hypot(personal, PRIOR_WITH_HISTORY * prior)
 
 
-def run_out_probability(used: float, expected: float, sigma: float, hours_left: float | None = None) -> float:
+def run_out_probability(used: float, expected: float, sigma: float,
+                        hours_left: float | None = None) -> float | None:
     """P(the window reaches 100 % before its reset): from the normal curve for a five-hour window
-    (``hours_left`` None), from the stop-or-go-on mixture for a long one (module docstring)."""
+    (``hours_left`` None), from the stop-or-go-on mixture for a long one (module docstring). None
+    when a figure is not a number (NaN would reach the JSON and compare false everywhere)."""
     mean = used + expected
+    if math.isnan(mean) or math.isnan(sigma):
+        return None
     if used >= 100.0:
         return 1.0
     if hours_left is None:
